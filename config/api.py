@@ -1,0 +1,22 @@
+"""The JSON API at /api/v1/: one NinjaAPI, a router per app (mounted here)."""
+
+from ninja import NinjaAPI
+
+from metrolab import __version__
+from metrolab.core import api_errors
+from metrolab.core.access import UndeclaredAccess, public
+from metrolab.core.api import router as core_router
+
+api = NinjaAPI(
+    title="MetroLab API",
+    version=f"1 ({__version__})",
+    description="The intelligent metrology laboratory platform. Authenticate with the browser "
+    "session or `Authorization: Bearer <API token>`.",
+    urls_namespace="api-1",
+    auth=UndeclaredAccess(),
+    docs_url="/docs",
+    docs_decorator=public,
+    openapi_url="/openapi.json",
+)
+api_errors.install(api)
+api.add_router("/", core_router)

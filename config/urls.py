@@ -1,0 +1,15 @@
+"""Root URL map: the pages of each app, the JSON API and the back office."""
+
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+from config.api import api
+from metrolab.core.views import set_language
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("admin/", admin.site.urls),
+    path("", include("metrolab.core.urls")),
+]

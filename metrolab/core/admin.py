@@ -1,0 +1,84 @@
+"""The back office (Django admin) for master data. Writes go through the audited models, with
+the signed-in admin as the actor (the request context carries the user)."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from metrolab.core.models import ApiToken, AuditEvent, AuditVerification, OrganisationProfile, User
+
+admin.site.site_header = _("MetroLab back office")
+admin.site.site_title = _("MetroLab")
+admin.site.index_title = _("Master data")
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ["username", "display_name", "email", "is_active", "is_staff", "totp_enabled",
+                    "locked_until"]
+    list_filter = ["is_active", "is_staff", "groups", "totp_enabled"]
+    search_fields = ["username", "display_name", "email", "phone"]
+    fieldsets = [
+        *DjangoUserAdmin.fieldsets,
+        (_("MetroLab"), {"fields": ["display_name", "phone", "locked_until", "totp_enabled"]}),
+    ]
+    readonly_fields = ["totp_enabled", "last_login", "date_joined"]
+
+
+@admin.register(OrganisationProfile)
+class OrganisationProfileAdmin(admin.ModelAdmin):
+    list_display = ["name", "authorisation_no", "accreditation_no", "cma_no"]
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not OrganisationProfile.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are issued on the API tokens page (the raw token is shown once, there)."""
+
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "expires_at",
+                    "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "prefix", "user__username"]
+    readonly_fields = ["user", "name", "prefix", "key_hash", "roles", "created_at", "last_used_at",
+                       "last_used_ip", "expires_at", "revoked_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["seq", "created_at", "actor_label", "action", "object_type", "object_id"]
+    list_filter = ["actor_type", "operation"]
+    search_fields = ["actor_label", "action", "object_type", "object_id", "request_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditVerification)
+class AuditVerificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "status", "event_count", "first_bad_seq", "requested_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,96 @@
+"""JSON errors with one stable shape for the whole API:
+
+    {"error": {"status": 403, "code": "forbidden", "message": "...", "details": [...]},
+     "request_id": "..."}
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+
+from metrolab.core.service import ServiceError
+
+logger = logging.getLogger(__name__)
+
+CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    422: "invalid",
+    429: "throttled",
+    500: "server_error",
+}
+
+
+def error_response(api: NinjaAPI, request, status: int, message: str, *, code: str | None = None,
+                   details=None):
+    body = {
+        "error": {
+            "status": status,
+            "code": code or CODES.get(status, "error"),
+            "message": message,
+            "details": details or [],
+        },
+        "request_id": getattr(request, "request_id", ""),
+    }
+    return api.create_response(request, body, status=status)
+
+
+def install(api: NinjaAPI) -> None:
+    @api.exception_handler(AuthenticationError)
+    def unauthenticated(request, exc):
+        return error_response(api, request, 401, _("Sign in or send a valid API token."))
+
+    @api.exception_handler(AuthorizationError)
+    def forbidden(request, exc):
+        return error_response(api, request, 403, str(exc.message))
+
+    @api.exception_handler(ValidationError)
+    def invalid(request, exc):
+        details = [
+            {"loc": [str(p) for p in e.get("loc", [])], "message": e.get("msg", ""),
+             "type": e.get("type", "")}
+            for e in exc.errors
+        ]
+        return error_response(api, request, 422, _("The request is not valid."), details=details)
+
+    @api.exception_handler(ServiceError)
+    def refused(request, exc):
+        details = [{"loc": [exc.field], "message": exc.message}] if exc.field else []
+        return error_response(api, request, 422, exc.message, code=exc.code, details=details)
+
+    @api.exception_handler(DjangoValidationError)
+    def model_invalid(request, exc):
+        details = [
+            {"loc": [name], "message": str(msg)}
+            for name, msgs in getattr(exc, "message_dict", {"": exc.messages}).items()
+            for msg in msgs
+        ]
+        return error_response(api, request, 422, _("The request is not valid."), details=details)
+
+    @api.exception_handler(HttpError)
+    def http_error(request, exc):
+        return error_response(api, request, exc.status_code, str(exc.message))
+
+    @api.exception_handler(Http404)
+    def not_found(request, exc):
+        return error_response(api, request, 404, _("Not found."))
+
+    @api.exception_handler(PermissionDenied)
+    def denied(request, exc):
+        return error_response(api, request, 403, _("You are not allowed to do this."))
+
+    @api.exception_handler(Exception)
+    def server_error(request, exc):
+        logger.exception("API error", extra={"request_id": getattr(request, "request_id", "")})
+        return error_response(api, request, 500, _("Internal error. Quote the request id."))

@@ -1,0 +1,26 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    """Platform core: users and roles, access policy, audit log, organisation profile, API."""
+
+    name = "metrolab.core"
+    label = "core"
+    verbose_name = _("Platform")
+
+    def ready(self):
+        from metrolab.core import audit_receivers, services
+
+        audit_receivers.connect()
+        post_migrate.connect(_after_migrate, dispatch_uid="metrolab-core-after-migrate")
+        del services
+
+
+def _after_migrate(sender, app_config=None, using="default", **kwargs):
+    # Sent once per app; permissions of every app exist by the last one. Idempotent and quiet
+    # when nothing changes, so running it each time is harmless.
+    from metrolab.core.services import roles_sync
+
+    roles_sync()

@@ -1,0 +1,97 @@
+"""Signal receivers that put authentication and permission events into the audit log.
+
+Connected in CoreConfig.ready(). They only record; they decide nothing.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import m2m_changed, post_delete
+
+from metrolab.core import audit
+from metrolab.core.models.base import record_delete
+
+
+def on_login(sender, request, user, **kwargs):
+    audit.record("auth.login", object_type="core.user", object_id=str(user.pk), actor=user)
+
+
+def on_logout(sender, request, user, **kwargs):
+    if user is not None:
+        audit.record("auth.logout", object_type="core.user", object_id=str(user.pk), actor=user)
+
+
+def on_login_failed(sender, credentials, request=None, **kwargs):
+    username = str(credentials.get("username", ""))[:150]
+    user = get_user_model().objects.filter(username=username).only("pk").first()
+    audit.record(
+        "auth.login_failed",
+        object_type="core.user" if user else "",
+        object_id=str(user.pk) if user else "",
+        changes={"username": username},
+        actor="anonymous",
+        actor_label=username,
+    )
+
+
+def _describe(model, pk_set) -> list[str]:
+    if not pk_set:
+        return []
+    if model is Permission:
+        rows = Permission.objects.filter(pk__in=pk_set).select_related("content_type")
+        return sorted(f"{p.content_type.app_label}.{p.codename}" for p in rows)
+    if model is Group:
+        return sorted(Group.objects.filter(pk__in=pk_set).values_list("name", flat=True))
+    return sorted(str(getattr(obj, "username", obj)) for obj in model.objects.filter(pk__in=pk_set))
+
+
+def on_m2m_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
+    """Role (group) membership and permission grants, from either side of the relation."""
+    if action not in {"post_add", "post_remove", "pre_clear"}:
+        return
+    if action == "pre_clear":
+        related = getattr(instance, _relation_name(sender, instance))
+        pk_set = set(related.values_list("pk", flat=True))
+        if not pk_set:
+            return
+    verb = {"post_add": "added", "post_remove": "removed", "pre_clear": "removed"}[action]
+    label = instance._meta.label_lower
+    relation = _relation_name(sender, instance)
+    audit.record(
+        f"{label.split('.')[-1]}.{relation}.{'add' if verb == 'added' else 'remove'}",
+        operation="update",
+        object_type=label,
+        object_id=str(instance.pk),
+        changes={relation: {verb: _describe(model, pk_set)}},
+    )
+
+
+_THROUGHS: dict = {}
+
+
+def _relation_name(through, instance) -> str:
+    return _THROUGHS.get((through, type(instance)), "related")
+
+
+def connect() -> None:
+    from metrolab.core.models import ApiToken
+
+    User = get_user_model()
+    pairs = [
+        (User.groups.through, User, "roles"),
+        (User.groups.through, Group, "members"),
+        (User.user_permissions.through, User, "permissions"),
+        (User.user_permissions.through, Permission, "users"),
+        (Group.permissions.through, Group, "permissions"),
+        (Group.permissions.through, Permission, "groups"),
+        (ApiToken.roles.through, ApiToken, "roles"),
+    ]
+    for through, owner, name in pairs:
+        _THROUGHS[(through, owner)] = name
+        m2m_changed.connect(on_m2m_changed, sender=through, dispatch_uid=f"audit-{through}")
+    user_logged_in.connect(on_login, dispatch_uid="audit-login")
+    user_logged_out.connect(on_logout, dispatch_uid="audit-logout")
+    user_login_failed.connect(on_login_failed, dispatch_uid="audit-login-failed")
+    post_delete.connect(record_delete, dispatch_uid="audit-delete")

@@ -1,0 +1,64 @@
+"""The demo laboratory: an organisation profile and one user per role (plus two customers)."""
+
+from __future__ import annotations
+
+from metrolab.core import roles
+from metrolab.core.models import OrganisationProfile, User
+from metrolab.core.service import service
+from metrolab.core.services import organisation_update, user_create
+
+DEMO_PASSWORD = "metrolab-demo"  # noqa: S105 - printed to the demo's operator on purpose
+
+DEMO_ORGANISATION = {
+    "name": "示范市计量测试研究院",
+    "name_en": "Demo City Institute of Metrology and Testing",
+    "address": "示范市科技路 88 号",
+    "postcode": "100000",
+    "phone": "010-8888 6666",
+    "email": "service@metrolab.example",
+    "website": "https://metrolab.example",
+    "authorisation_no": "（示）法计（2026）01001号",
+    "accreditation_no": "CNAS L0001",
+    "cma_no": "260100000001",
+    "seal_verification": "示范市计量测试研究院检定电子证书专用章",
+    "seal_calibration": "示范市计量测试研究院校准电子证书专用章",
+    "seal_testing": "示范市计量测试研究院检测电子证书专用章",
+    "seal_inspection": "示范市计量测试研究院检验电子证书专用章",
+}
+
+# username, display name, roles
+DEMO_USERS: list[tuple[str, str, list[str]]] = [
+    ("admin", "王管理", [roles.ADMIN]),
+    ("director", "陈技术", [roles.DIRECTOR, roles.APPROVER]),
+    ("quality", "刘质量", [roles.QUALITY_MANAGER]),
+    ("receptionist", "李受理", [roles.RECEPTIONIST]),
+    ("metrologist", "张检定", [roles.METROLOGIST]),
+    ("checker", "赵核验", [roles.CHECKER, roles.METROLOGIST]),
+    ("approver", "孙签字", [roles.APPROVER]),
+    ("equipment", "周设备", [roles.EQUIPMENT_MANAGER]),
+    ("keeper", "吴样品", [roles.ITEM_KEEPER]),
+    ("driver", "郑司机", [roles.DRIVER]),
+    ("customer", "客户甲（示范制造公司）", [roles.CUSTOMER]),
+    ("customer-b", "客户乙（示范水务公司）", [roles.CUSTOMER]),
+    ("regulator", "监管员钱", [roles.REGULATOR]),
+    ("device", "环境采集终端 01", [roles.DEVICE]),
+]
+
+
+def demo_users() -> list[tuple[str, str]]:
+    return [(u, f"{name} – {', '.join(r)}") for u, name, r in DEMO_USERS]
+
+
+@service("demo.seed")
+def demo_seed() -> bool:
+    """Seed the demo lab once; returns False when it was seeded before."""
+    if OrganisationProfile.objects.exists() or User.objects.filter(username="admin").exists():
+        return False
+    organisation_update(data=DEMO_ORGANISATION, reason="demo laboratory")
+    for username, display_name, role_codes in DEMO_USERS:
+        user_create(
+            username=username, password=DEMO_PASSWORD, roles=role_codes,
+            display_name=display_name, email=f"{username}@metrolab.example",
+            reason="demo laboratory",
+        )
+    return True

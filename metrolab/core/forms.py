@@ -1,0 +1,80 @@
+"""Forms of the core pages."""
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils import formats
+from django.utils.translation import gettext_lazy as _
+
+from metrolab.core.auth import find_user
+from metrolab.core.models import OrganisationProfile
+from metrolab.core.roles import ROLES
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, telling a locked-out user when to try again."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("Wrong user name or password."),
+        "locked": _("This account is locked after repeated failed logins until %(until)s. "
+                    "Try again later or ask an administrator."),
+    }
+
+    def clean(self):
+        user = find_user(self.cleaned_data.get("username"))
+        if user is not None and user.is_locked:
+            from django.utils import timezone
+
+            until = formats.date_format(timezone.localtime(user.locked_until), "DATETIME_FORMAT")
+            try:
+                return super().clean()
+            except forms.ValidationError:
+                raise forms.ValidationError(
+                    self.error_messages["locked"], code="locked", params={"until": until}
+                ) from None
+        return super().clean()
+
+
+class TotpForm(forms.Form):
+    code = forms.CharField(
+        label=_("6-digit code"), max_length=6, min_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code",
+                                      "autofocus": True, "pattern": "[0-9]{6}"}),
+    )
+
+
+class OrganisationForm(forms.ModelForm):
+    reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=500)
+
+    class Meta:
+        model = OrganisationProfile
+        exclude = ["id", "created_at", "updated_at"]
+
+
+class ApiTokenForm(forms.Form):
+    username = forms.CharField(label=_("User"), max_length=150)
+    name = forms.CharField(label=_("Token name"), max_length=100)
+    roles = forms.MultipleChoiceField(
+        label=_("Roles"), choices=[(c, r.label) for c, r in ROLES.items()],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    expires_at = forms.DateTimeField(
+        label=_("Expires at"), required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.CharField(label=_("Actor"), required=False, max_length=150)
+    action = forms.CharField(label=_("Action"), required=False, max_length=100)
+    object_type = forms.CharField(
+        label=_("Object type"), required=False, max_length=100,
+        widget=forms.TextInput(attrs={"list": "object-types"}),
+    )
+    object_id = forms.CharField(label=_("Object id"), required=False, max_length=64)
+    since = forms.DateTimeField(
+        label=_("From"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    until = forms.DateTimeField(
+        label=_("To"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )

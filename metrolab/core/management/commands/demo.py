@@ -1,0 +1,22 @@
+"""`metrolab demo`: a seeded demo laboratory on SQLite, served at http://127.0.0.1:8000."""
+
+from __future__ import annotations
+
+from metrolab.core.demo import DEMO_PASSWORD, demo_seed, demo_users
+from metrolab.core.management.commands.serve import Command as ServeCommand
+
+
+class Command(ServeCommand):
+    help = "Create, migrate and seed a demo lab (once), then serve it with the task worker."
+
+    def handle(self, *args, **options):
+        self.prepare(verbosity=options["verbosity"])
+        created = demo_seed()
+        self.stdout.write(
+            self.style.SUCCESS("Demo laboratory seeded.") if created
+            else "Demo laboratory already seeded."
+        )
+        self.stdout.write(f"Demo users (password for all: {DEMO_PASSWORD}):")
+        for username, label in demo_users():
+            self.stdout.write(f"  {username:<18} {label}")
+        self.run(options)

@@ -1,0 +1,53 @@
+"""`metrolab serve`: migrate, then run the site under uvicorn with the background worker."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import uvicorn
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve MetroLab (uvicorn + WhiteNoise) together with a background-task worker."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--web-workers", type=int, default=1,
+                            help="uvicorn worker processes (default 1)")
+        parser.add_argument("--no-worker", action="store_true",
+                            help="do not start the task worker here (run `metrolab worker` apart)")
+
+    def handle(self, *args, **options):
+        self.prepare(verbosity=options["verbosity"])
+        self.run(options)
+
+    def prepare(self, verbosity: int = 1) -> None:
+        call_command("migrate", interactive=False, verbosity=max(0, verbosity - 1))
+        if settings.PRODUCTION:
+            call_command("collectstatic", interactive=False, verbosity=0)
+
+    def run(self, options) -> None:
+        worker = None
+        if not options["no_worker"]:
+            worker = subprocess.Popen([sys.executable, "-m", "metrolab.cli", "worker"])
+        host, port = options["host"], options["port"]
+        self.stdout.write(self.style.SUCCESS(f"MetroLab is serving at http://{host}:{port}/"))
+        try:  # uvicorn stops gracefully on SIGINT / SIGTERM and returns
+            uvicorn.run(
+                "config.asgi:application", host=host, port=port,
+                workers=options["web_workers"], log_level="info", lifespan="off", proxy_headers=True,
+                forwarded_allow_ips=",".join(getattr(settings, "METROLAB_TRUSTED_PROXIES", ()))
+                or None,
+            )
+        finally:
+            if worker is not None:
+                worker.terminate()
+                try:
+                    worker.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    worker.kill()

@@ -1,0 +1,15 @@
+from metrolab.core.models.audit import AuditEvent, AuditVerification
+from metrolab.core.models.base import AuditBypassError, AuditedModel, TimeStampedModel
+from metrolab.core.models.organisation import OrganisationProfile
+from metrolab.core.models.users import ApiToken, User
+
+__all__ = [
+    "ApiToken",
+    "AuditBypassError",
+    "AuditEvent",
+    "AuditVerification",
+    "AuditedModel",
+    "OrganisationProfile",
+    "TimeStampedModel",
+    "User",
+]

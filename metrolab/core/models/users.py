@@ -1,0 +1,85 @@
+"""Users (people and machine clients) and their API tokens."""
+
+from django.contrib.auth.models import AbstractUser, Group, UserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from metrolab.core.models.base import AuditedModel, AuditedQuerySet
+
+
+class AuditedUserManager(UserManager.from_queryset(AuditedQuerySet)):
+    """Django's user manager over the audited queryset (bulk writes refused)."""
+
+
+class User(AuditedModel, AbstractUser):
+    """A person or machine client of the lab. Roles are groups (R4.4); a user may hold several."""
+
+    audit_exclude = frozenset(
+        {"created_at", "updated_at", "last_login", "failed_login_count", "last_failed_login_at"}
+    )
+    audit_secret = frozenset({"password", "totp_secret"})
+
+    display_name = models.CharField(_("display name"), max_length=150, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    failed_login_count = models.PositiveIntegerField(_("failed logins"), default=0)
+    last_failed_login_at = models.DateTimeField(_("last failed login"), null=True, blank=True)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    totp_secret = models.CharField(_("TOTP secret"), max_length=64, blank=True)
+    totp_enabled = models.BooleanField(_("two-factor authentication"), default=False)
+
+    objects = AuditedUserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.display_name or self.username
+
+    @property
+    def role_codes(self) -> frozenset[str]:
+        """The codes of the roles this user holds (cached per instance)."""
+        if not hasattr(self, "_role_codes"):
+            self._role_codes = frozenset(self.groups.values_list("name", flat=True))
+        return self._role_codes
+
+    def has_role(self, *codes: str) -> bool:
+        return self.is_active and bool(self.role_codes & set(codes))
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_until is not None and self.locked_until > timezone.now()
+
+
+class ApiToken(AuditedModel):
+    """A bearer token for a machine client or integration. Only a SHA-256 of the token is kept;
+    its roles are a subset of its user's (scoping); it can be revoked and may expire."""
+
+    audit_exclude = frozenset({"created_at", "updated_at", "last_used_at", "last_used_ip"})
+    audit_secret = frozenset({"key_hash"})
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=12, unique=True)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
+    roles = models.ManyToManyField(Group, verbose_name=_("roles"), blank=True, related_name="+")
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(_("last used from"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        now = timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

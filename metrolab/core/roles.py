@@ -1,0 +1,92 @@
+"""The lab's roles (R4.4) as Django groups with permissions.
+
+A role is a group whose name is the role code. `sync_roles` (run after every migrate) creates
+the groups and gives each exactly the permissions listed here, so the mapping is code-reviewed
+and auditable rather than clicked together. Later apps add their permissions to ROLE_PERMISSIONS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Role:
+    code: str
+    label: str
+    description: str
+    staff: bool = False  # may open the back office (Django admin)
+
+
+ADMIN = "admin"
+DIRECTOR = "director"
+QUALITY_MANAGER = "quality_manager"
+RECEPTIONIST = "receptionist"
+METROLOGIST = "metrologist"
+CHECKER = "checker"
+APPROVER = "approver"
+EQUIPMENT_MANAGER = "equipment_manager"
+ITEM_KEEPER = "item_keeper"
+DRIVER = "driver"
+CUSTOMER = "customer"
+REGULATOR = "regulator"
+DEVICE = "device"
+
+ROLES: dict[str, Role] = {
+    r.code: r
+    for r in [
+        Role(ADMIN, _("Administrator"), _("Manages users, roles, master data and settings."), True),
+        Role(DIRECTOR, _("Technical manager"), _("Directs the lab's technical work.")),
+        Role(QUALITY_MANAGER, _("Quality manager"), _("Oversees the quality system and audits.")),
+        Role(RECEPTIONIST, _("Receptionist"), _("Accepts commissions and receives items.")),
+        Role(METROLOGIST, _("Metrologist"), _("Performs verification and calibration.")),
+        Role(CHECKER, _("Checker"), _("Checks original records and results.")),
+        Role(APPROVER, _("Approver"), _("Authorised signatory of certificates.")),
+        Role(EQUIPMENT_MANAGER, _("Equipment manager"), _("Manages standards and equipment.")),
+        Role(ITEM_KEEPER, _("Item keeper"), _("Keeps items in custody.")),
+        Role(DRIVER, _("Driver"), _("Drives the lab's vehicles.")),
+        Role(CUSTOMER, _("Customer"), _("A customer's portal account.")),
+        Role(REGULATOR, _("Regulator"), _("A regulator overseeing the lab.")),
+        Role(DEVICE, _("Device"), _("A machine client (instrument, sensor, reader).")),
+    ]
+}
+
+# Permissions ("app_label.codename") each role holds. Views and API operations declare the
+# roles or permissions they require (metrolab.core.access).
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    ADMIN: {
+        "core.view_auditevent",
+        "core.view_auditverification",
+        "core.add_auditverification",
+        "core.view_organisationprofile",
+        "core.change_organisationprofile",
+        "core.view_user",
+        "core.add_user",
+        "core.change_user",
+        "core.view_apitoken",
+        "core.add_apitoken",
+        "core.change_apitoken",
+        "auth.view_group",
+    },
+    DIRECTOR: {"core.view_organisationprofile"},
+    QUALITY_MANAGER: {
+        "core.view_auditevent",
+        "core.view_auditverification",
+        "core.add_auditverification",
+        "core.view_organisationprofile",
+    },
+    RECEPTIONIST: set(),
+    METROLOGIST: set(),
+    CHECKER: set(),
+    APPROVER: set(),
+    EQUIPMENT_MANAGER: set(),
+    ITEM_KEEPER: set(),
+    DRIVER: set(),
+    CUSTOMER: set(),
+    REGULATOR: set(),
+    DEVICE: set(),
+}
+
+STAFF_ROLES = frozenset(code for code, role in ROLES.items() if role.staff)

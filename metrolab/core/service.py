@@ -1,0 +1,61 @@
+"""The service-layer mechanism: every write of lab data goes through a function decorated with
+`@service("<entity>.<action>")` (R6.2c, R7.2d).
+
+The decorator runs the function in one transaction and names the audit events its writes
+produce (`AuditedModel` records them automatically, with before and after values). It takes
+the actor and reason from the keyword arguments `actor=` and `reason=`, otherwise from the
+request being served. A service that wrote no audited row still leaves one event, so that
+every service call is visible in the log.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+
+from metrolab.core import audit
+from metrolab.core.context import ServiceCall, current_service, pop_service, push_service
+
+
+class ServiceError(Exception):
+    """A refusal a user can cause and understand (shown as is, in their language)."""
+
+    def __init__(self, message: str, *, code: str = "invalid", field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.field = field
+
+
+def service(action: str, *, record_calls: bool = True) -> Callable:
+    """Make `func` a service named `action`. With record_calls=False a call that changed
+    nothing leaves no event (for idempotent housekeeping such as role synchronisation)."""
+
+    def decorator(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            outer = current_service()
+            call = ServiceCall(
+                action=action,
+                actor=kwargs.get("actor") or (outer.actor if outer else None),
+                reason=kwargs.get("reason") or "",
+            )
+            token = push_service(call)
+            try:
+                with transaction.atomic():
+                    result = func(*args, **kwargs)
+                    if record_calls and not call.wrote:
+                        audit.record(action, operation="call", reason=call.reason)
+            finally:
+                pop_service(token)
+            if outer is not None and call.wrote:
+                outer.wrote.extend(call.wrote)
+            return result
+
+        wrapper.audit_action = action
+        return wrapper
+
+    return decorator

@@ -1,0 +1,217 @@
+"""Writes of the platform core: roles, organisation profile, API tokens, TOTP, audit checks.
+
+Every function here is a service (metrolab.core.service): one transaction, audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from metrolab.core import audit
+from metrolab.core.access import TOKEN_PREFIX, hash_token
+from metrolab.core.auth import totp_check, totp_new_secret
+from metrolab.core.models import ApiToken, AuditVerification, OrganisationProfile, User
+from metrolab.core.roles import ROLE_PERMISSIONS, ROLES, STAFF_ROLES
+from metrolab.core.service import ServiceError, service
+
+
+@service("roles.sync", record_calls=False)
+def roles_sync() -> None:
+    """Create a group per role and give it exactly its listed permissions (R4.4)."""
+    for code in ROLES:
+        group, _created = Group.objects.get_or_create(name=code)
+        wanted = []
+        for perm in sorted(ROLE_PERMISSIONS.get(code, ())):
+            app_label, codename = perm.split(".", 1)
+            found = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if found is not None:
+                wanted.append(found)
+        group.permissions.set(wanted)
+
+
+@service("user.roles_set")
+def user_roles_set(*, user: User, roles: list[str], actor: Any = None, reason: str = "") -> User:
+    """Give a user exactly these roles; staff access follows the roles that carry it."""
+    unknown = set(roles) - ROLES.keys()
+    if unknown:
+        raise ServiceError(_("Unknown role: %s") % ", ".join(sorted(unknown)), field="roles")
+    if actor is not None and getattr(actor, "pk", None) == user.pk and "admin" not in roles:
+        if user.has_role("admin"):
+            raise ServiceError(_("You cannot remove your own administrator role."), field="roles")
+    user.groups.set(Group.objects.filter(name__in=roles))
+    is_staff = user.is_superuser or bool(STAFF_ROLES & set(roles))
+    if user.is_staff != is_staff:
+        user.is_staff = is_staff
+        user.save(update_fields=["is_staff"])
+    user.__dict__.pop("_role_codes", None)
+    return user
+
+
+@service("user.create")
+def user_create(
+    *, username: str, password: str | None, roles: list[str], display_name: str = "",
+    email: str = "", actor: Any = None, reason: str = "",
+) -> User:
+    if User.objects.filter(username=username).exists():
+        raise ServiceError(_("A user with this name exists already."), field="username")
+    user = User(username=username, display_name=display_name, email=email)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    user_roles_set(user=user, roles=roles, actor=actor, reason=reason)
+    return user
+
+
+def organisation_get() -> OrganisationProfile:
+    """The lab's profile (created empty on first use)."""
+    profile = OrganisationProfile.objects.filter(pk=1).first()
+    return profile or OrganisationProfile(pk=1, name="")
+
+
+ORGANISATION_FIELDS = [
+    f.name for f in OrganisationProfile._meta.concrete_fields
+    if f.name not in {"id", "created_at", "updated_at"}
+]
+
+
+@service("organisation.update")
+def organisation_update(*, data: dict[str, Any], actor: Any = None, reason: str = "") -> OrganisationProfile:
+    """Edit the lab's profile (admins); fields not named in `data` keep their value."""
+    unknown = set(data) - set(ORGANISATION_FIELDS)
+    if unknown:
+        raise ServiceError(_("Unknown field: %s") % ", ".join(sorted(unknown)))
+    profile = organisation_get()
+    for name, value in data.items():
+        setattr(profile, name, value)
+    if not profile.name:
+        raise ServiceError(_("The laboratory name is required."), field="name")
+    profile.full_clean()
+    profile.save()
+    return profile
+
+
+@service("api_token.create")
+def api_token_create(
+    *, user: User, name: str, roles: list[str], expires_at: dt.datetime | None = None,
+    actor: Any = None, reason: str = "",
+) -> tuple[ApiToken, str]:
+    """Issue a token for a machine client or integration. The raw token is returned once and
+    never stored; its roles must be roles the user holds."""
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError(_("Give the token a name."), field="name")
+    if not roles:
+        raise ServiceError(_("Choose at least one role for the token."), field="roles")
+    not_held = set(roles) - set(user.role_codes)
+    if not_held and not user.is_superuser:
+        raise ServiceError(
+            _("The user does not hold these roles: %s") % ", ".join(sorted(not_held)), field="roles"
+        )
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ServiceError(_("The expiry must be in the future."), field="expires_at")
+    prefix = secrets.token_hex(4)
+    raw = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=prefix, key_hash=hash_token(raw), expires_at=expires_at
+    )
+    token.roles.set(Group.objects.filter(name__in=roles))
+    return token, raw
+
+
+@service("api_token.revoke")
+def api_token_revoke(*, token: ApiToken, actor: Any = None, reason: str = "") -> ApiToken:
+    if token.revoked_at is not None:
+        raise ServiceError(_("This token is revoked already."))
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    return token
+
+
+@service("totp.begin")
+def totp_begin(*, user: User, actor: Any = None, reason: str = "") -> str:
+    """Start enrolment: a new secret, not yet active until a code from it is confirmed."""
+    if user.totp_enabled:
+        raise ServiceError(_("Two-factor authentication is on already."))
+    user.totp_secret = totp_new_secret()
+    user.save(update_fields=["totp_secret"])
+    return user.totp_secret
+
+
+@service("totp.enable")
+def totp_enable(*, user: User, code: str, actor: Any = None, reason: str = "") -> User:
+    if not user.totp_secret:
+        raise ServiceError(_("Start the set-up first."))
+    if not totp_check(user.totp_secret, code):
+        raise ServiceError(_("The code is not valid. Check the time on your phone."), field="code")
+    user.totp_enabled = True
+    user.save(update_fields=["totp_enabled"])
+    return user
+
+
+@service("totp.disable")
+def totp_disable(*, user: User, code: str, actor: Any = None, reason: str = "") -> User:
+    if not user.totp_enabled:
+        raise ServiceError(_("Two-factor authentication is not on."))
+    if not totp_check(user.totp_secret, code):
+        raise ServiceError(_("The code is not valid. Check the time on your phone."), field="code")
+    user.totp_enabled = False
+    user.totp_secret = ""
+    user.save(update_fields=["totp_enabled", "totp_secret"])
+    return user
+
+
+@service("audit.verification_request")
+def audit_verification_request(*, actor: Any = None, reason: str = "") -> AuditVerification:
+    """Queue a recomputation of the audit chain; the background worker runs it."""
+    from metrolab.core.tasks import audit_verification_run_task
+
+    verification = AuditVerification.objects.create(
+        requested_by=actor if getattr(actor, "pk", None) else None
+    )
+    audit_verification_run_task.enqueue(verification_id=verification.pk)
+    return verification
+
+
+def audit_verification_run(*, verification_id: int) -> AuditVerification:
+    """Recompute the chain and store the outcome (called by the worker and the CLI)."""
+    verification = AuditVerification.objects.get(pk=verification_id)
+    _verification_status(verification, AuditVerification.Status.RUNNING)
+    try:
+        report = audit.verify_chain()
+    except Exception as exc:
+        _verification_finish(verification, status=AuditVerification.Status.FAILED, message=str(exc))
+        raise
+    _verification_finish(
+        verification,
+        status=AuditVerification.Status.INTACT if report.ok else AuditVerification.Status.BROKEN,
+        event_count=report.count,
+        head_seq=report.head_seq,
+        head_hash=report.head_hash,
+        first_bad_seq=report.first_bad_seq,
+        message=report.problem,
+    )
+    return verification
+
+
+@service("audit.verification_progress")
+def _verification_status(verification: AuditVerification, status: str) -> None:
+    verification.status = status
+    verification.save(update_fields=["status"])
+
+
+@service("audit.verification_finish")
+def _verification_finish(verification: AuditVerification, **fields: Any) -> None:
+    for name, value in fields.items():
+        setattr(verification, name, value)
+    verification.finished_at = timezone.now()
+    verification.save(update_fields=[*fields, "finished_at"])
