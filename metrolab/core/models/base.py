@@ -55,8 +55,8 @@ class AuditedModel(TimeStampedModel):
         abstract = True
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
+    def from_db(cls, db, field_names, values, *args, **kwargs):
+        instance = super().from_db(db, field_names, values, *args, **kwargs)
         instance._audit_snapshot = instance._audit_values()
         return instance
 

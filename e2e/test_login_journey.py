@@ -1,0 +1,138 @@
+"""Browser journeys: sign in, read the dashboard in Chinese, switch to English; the phone menu.
+
+Python Playwright drives Debian's Chromium (``/usr/bin/chromium``); Playwright's own browser
+download is never used (no network here). The pages are served by pytest-django's
+``live_server``, which shares the file-based SQLite (or PostgreSQL) test database.
+
+Screenshots go to ``/tmp/e2e-*.png`` so a person can look at what the browser saw.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import CAST_PASSWORD
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+]
+PHONE = {"width": 390, "height": 844}
+CJK = re.compile(r"[\u4e00-\u9fff]")
+SCREENSHOTS = Path("/tmp")
+TIMEOUT_MS = 15_000
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def browser(monkeypatch) -> Iterator:
+    """A headless Chromium, or a skip (a failure when METROLAB_REQUIRE_BROWSER=1) without one."""
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        reason = f"{CHROMIUM} is missing (Debian package `chromium`)"
+        if os.environ.get("METROLAB_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{reason}, and METROLAB_REQUIRE_BROWSER=1 requires browser tests")
+        pytest.skip(reason)
+
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an asyncio loop running in this thread while the browser is
+    # open, and Django refuses ORM calls from there (SynchronousOnlyOperation). A journey that
+    # checks the database between clicks needs this; monkeypatch limits it to browser tests.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _sign_in(page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/")
+    page.wait_for_url(re.compile(r"/login/"))
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", CAST_PASSWORD)
+    page.click("button[type=submit].primary")
+    page.wait_for_url(f"{base_url}/")
+
+
+def test_sign_in_read_dashboard_in_chinese_then_switch_to_english(live_server, cast, browser):
+    context = browser.new_context(locale="zh-CN")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/")
+        # Not signed in: the dashboard sends us to the login page, which is Chinese by default.
+        page.wait_for_url(re.compile(r"/login/\?next=/$"))
+        assert page.get_attribute("html", "lang") == "zh-CN"
+        page.screenshot(path=str(SCREENSHOTS / "e2e-login-zh.png"), full_page=True)
+
+        page.fill("input[name=username]", "receptionist")
+        page.fill("input[name=password]", CAST_PASSWORD)
+        page.click("button[type=submit].primary")
+        page.wait_for_url(f"{live_server.url}/")
+
+        assert page.get_attribute("html", "lang") == "zh-CN"
+        page.screenshot(path=str(SCREENSHOTS / "e2e-dashboard-zh.png"), full_page=True)
+        heading = page.inner_text("main h1")
+        assert CJK.search(heading), f"dashboard heading is not Chinese: {heading!r}"
+        nav = page.inner_text("nav#nav")
+        assert CJK.search(nav), f"navigation is not Chinese: {nav!r}"
+
+        switch = page.locator("[data-testid=lang-switch]")
+        assert switch.inner_text().strip() == "English"
+        with page.expect_navigation():
+            switch.click()
+        page.wait_for_url(f"{live_server.url}/")
+
+        assert page.get_attribute("html", "lang") == "en"
+        assert page.inner_text("main h1").strip() == "Dashboard"
+        assert page.locator("[data-testid=lang-switch]").inner_text().strip() == "中文"
+        page.screenshot(path=str(SCREENSHOTS / "e2e-dashboard-en.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_phone_menu_button_reveals_navigation(live_server, cast, browser):
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        _sign_in(page, live_server.url, "receptionist")
+
+        toggle = page.locator(".menu-toggle")
+        nav_links = page.locator("nav#nav a")
+        assert toggle.is_visible()
+        assert toggle.get_attribute("aria-expanded") == "false"
+        assert nav_links.count() > 0
+        assert not nav_links.first.is_visible()
+        page.screenshot(path=str(SCREENSHOTS / "e2e-phone-closed.png"), full_page=True)
+
+        toggle.tap()
+
+        assert toggle.get_attribute("aria-expanded") == "true"
+        for i in range(nav_links.count()):
+            assert nav_links.nth(i).is_visible(), nav_links.nth(i).inner_text()
+        page.screenshot(path=str(SCREENSHOTS / "e2e-phone-open.png"), full_page=True)
+
+        # The page itself must fit the phone: no sideways scrolling.
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll_width <= PHONE["width"], f"page is {scroll_width}px wide on a phone"
+    finally:
+        context.close()
