@@ -1,0 +1,57 @@
+"""Core pages: organisation profile, audit verification through the background worker."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from metrolab.core.models import AuditEvent, AuditVerification, OrganisationProfile
+
+pytestmark = pytest.mark.django_db
+
+
+def test_admin_edits_the_organisation_profile(cast, client):
+    client.force_login(cast["admin"])
+    response = client.post("/organisation/", {
+        "name": "某市计量测试研究院", "seal_verification": "某市计量测试研究院检定电子证书专用章",
+        "reason": "年度更新",
+    })
+    assert response.status_code == 302
+    profile = OrganisationProfile.objects.get()
+    assert profile.seal_verification.endswith("电子证书专用章")
+    event = AuditEvent.objects.filter(action="organisation.update").last()
+    assert event.reason == "年度更新" and event.actor_label == "admin"
+
+
+def test_bad_profile_input_changes_nothing(cast, client):
+    client.force_login(cast["admin"])
+    client.post("/organisation/", {"name": "Lab"})
+    count = AuditEvent.objects.count()
+    response = client.post("/organisation/", {"name": "", "email": "not-an-email"})
+    assert response.status_code == 200
+    assert response.context["form"].errors.keys() >= {"name", "email"}
+    assert OrganisationProfile.objects.get().name == "Lab"
+    assert AuditEvent.objects.count() == count
+
+
+def test_director_reads_but_cannot_edit_the_profile(cast, client):
+    client.force_login(cast["director"])
+    assert client.get("/organisation/").context["form"] is None
+    assert client.post("/organisation/", {"name": "x"}).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_verification_runs_in_the_background_worker(cast, client):
+    client.force_login(cast["quality_manager"])
+    response = client.post("/audit/verify/")
+    assert response.status_code == 302
+    verification = AuditVerification.objects.get()
+    assert verification.status == AuditVerification.Status.QUEUED
+    html = client.get("/audit/verification/").content.decode()
+    assert "data-poll" in html  # the page keeps polling while it is queued or running
+    call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+    verification.refresh_from_db()
+    assert verification.status == AuditVerification.Status.INTACT
+    assert verification.event_count > 0 and len(verification.head_hash) == 64
+    html = client.get("/audit/verification/").content.decode()
+    assert "data-poll" not in html
