@@ -30,8 +30,11 @@ def cast(db):
 
     return {
         username: user_create(
-            username=username, password=CAST_PASSWORD, roles=role_codes,
-            display_name=username.replace("_", " ").title(), reason="test cast",
+            username=username,
+            password=CAST_PASSWORD,
+            roles=role_codes,
+            display_name=username.replace("_", " ").title(),
+            reason="test cast",
         )
         for username, role_codes in CAST.items()
     }

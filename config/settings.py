@@ -10,13 +10,12 @@ Environment variables (see docs/operations.md):
 
 import os
 import secrets
-import warnings
 import sys
+import warnings
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("METROLAB_VAR_DIR", BASE_DIR / "var")).resolve()
@@ -51,7 +50,9 @@ if PRODUCTION:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when METROLAB_ENV=production")
 else:
     ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
-    ALLOWED_HOSTS += [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h.strip()]
+    ALLOWED_HOSTS += [
+        h.strip() for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h.strip()
+    ]
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
@@ -106,7 +107,7 @@ TEMPLATES = [
     },
 ]
 
-# --- Database --------------------------------------------------------------------------------
+# --- Database ----
 DEFAULT_SQLITE = f"sqlite:///{VAR_DIR / 'metrolab.sqlite3'}"
 DATABASES = {
     "default": dj_database_url.parse(
@@ -127,7 +128,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Authentication ------------------------------------------------------------------------------
+# --- Authentication ----
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = ["metrolab.core.auth.LockoutModelBackend"]
 PASSWORD_HASHERS = [
@@ -177,7 +178,7 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
-# --- Internationalisation -------------------------------------------------------------------------
+# --- Internationalisation ----
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "metrolab" / "locale"]
@@ -185,7 +186,7 @@ TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 
-# --- Static and uploaded files ------------------------------------------------------------------------
+# --- Static and uploaded files ----
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
@@ -200,7 +201,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
-# --- Background tasks (django.tasks) ------------------------------------------------------------------
+# --- Background tasks (django.tasks) ----
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("METROLAB_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
@@ -211,7 +212,7 @@ TASKS = {
 # WhiteNoise hands the ASGI handler file iterators; Django warns that it adapts them (harmless).
 warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous")
 
-# --- Logging ---------------------------------------------------------------------------------------------
+# --- Logging ----
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

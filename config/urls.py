@@ -1,6 +1,5 @@
 """Root URL map: the pages of each app, the JSON API and the back office."""
 
-from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 

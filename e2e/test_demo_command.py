@@ -43,11 +43,17 @@ def _wait_for(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
 @pytest.fixture
 def demo(tmp_path):
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+    }
     env |= {"METROLAB_VAR_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "metrolab.cli", "demo", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         _wait_for(f"http://127.0.0.1:{port}/api/v1/health", proc)
@@ -68,13 +74,15 @@ def _sign_in(base: str, username: str, password: str) -> tuple[int, str, str]:
     data = urllib.parse.urlencode(
         {"username": username, "password": password, "csrfmiddlewaretoken": token}
     ).encode()
-    request = urllib.request.Request(f"{base}/login/", data=data, headers={"Referer": f"{base}/login/"})
+    request = urllib.request.Request(
+        f"{base}/login/", data=data, headers={"Referer": f"{base}/login/"}
+    )
     response = opener.open(request)
     return response.status, response.geturl(), response.read().decode()
 
 
 def test_demo_serves_login_and_demo_users_sign_in(demo):
-    base, var_dir, env, proc = demo
+    base, var_dir, env, _proc = demo
     from metrolab.core.demo import DEMO_PASSWORD, DEMO_USERS
 
     html = urllib.request.urlopen(f"{base}/login/").read().decode()

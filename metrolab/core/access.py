@@ -123,7 +123,7 @@ class AccessPolicyMiddleware:
         raise PermissionDenied
 
 
-# --- API ------------------------------------------------------------------------------------------
+# --- API ----
 
 TOKEN_PREFIX = "mlt_"
 

@@ -14,8 +14,15 @@ admin.site.index_title = _("Master data")
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    list_display = ["username", "display_name", "email", "is_active", "is_staff", "totp_enabled",
-                    "locked_until"]
+    list_display = [
+        "username",
+        "display_name",
+        "email",
+        "is_active",
+        "is_staff",
+        "totp_enabled",
+        "locked_until",
+    ]
     list_filter = ["is_active", "is_staff", "groups", "totp_enabled"]
     search_fields = ["username", "display_name", "email", "phone"]
     fieldsets = [
@@ -40,12 +47,29 @@ class OrganisationProfileAdmin(admin.ModelAdmin):
 class ApiTokenAdmin(admin.ModelAdmin):
     """Tokens are issued on the API tokens page (the raw token is shown once, there)."""
 
-    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "expires_at",
-                    "revoked_at"]
+    list_display = [
+        "name",
+        "user",
+        "prefix",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    ]
     list_filter = ["revoked_at"]
     search_fields = ["name", "prefix", "user__username"]
-    readonly_fields = ["user", "name", "prefix", "key_hash", "roles", "created_at", "last_used_at",
-                       "last_used_ip", "expires_at", "revoked_at"]
+    readonly_fields = [
+        "user",
+        "name",
+        "prefix",
+        "key_hash",
+        "roles",
+        "created_at",
+        "last_used_at",
+        "last_used_ip",
+        "expires_at",
+        "revoked_at",
+    ]
 
     def has_add_permission(self, request):
         return False

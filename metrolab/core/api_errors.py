@@ -1,7 +1,7 @@
 """JSON errors with one stable shape for the whole API:
 
-    {"error": {"status": 403, "code": "forbidden", "message": "...", "details": [...]},
-     "request_id": "..."}
+{"error": {"status": 403, "code": "forbidden", "message": "...", "details": [...]},
+ "request_id": "..."}
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ CODES = {
 }
 
 
-def error_response(api: NinjaAPI, request, status: int, message: str, *, code: str | None = None,
-                   details=None):
+def error_response(
+    api: NinjaAPI, request, status: int, message: str, *, code: str | None = None, details=None
+):
     body = {
         "error": {
             "status": status,
@@ -58,8 +59,11 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(ValidationError)
     def invalid(request, exc):
         details = [
-            {"loc": [str(p) for p in e.get("loc", [])], "message": e.get("msg", ""),
-             "type": e.get("type", "")}
+            {
+                "loc": [str(p) for p in e.get("loc", [])],
+                "message": e.get("msg", ""),
+                "type": e.get("type", ""),
+            }
             for e in exc.errors
         ]
         return error_response(api, request, 422, _("The request is not valid."), details=details)

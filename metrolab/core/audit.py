@@ -189,24 +189,37 @@ def verify_chain(batch_size: int = 2000) -> ChainReport:
         if seq != expected_seq:
             first = min(seq, expected_seq)
             return ChainReport(
-                False, count, expected_seq - 1, prev_hash, first,
+                False,
+                count,
+                expected_seq - 1,
+                prev_hash,
+                first,
                 f"sequence {expected_seq} expected, found {seq} (a row is missing or was inserted)",
             )
         if row["prev_hash"] != prev_hash:
             return ChainReport(
-                False, count, seq - 1, prev_hash, seq,
+                False,
+                count,
+                seq - 1,
+                prev_hash,
+                seq,
                 f"event {seq} does not link to event {seq - 1} (previous hash differs)",
             )
         if compute_hash(row) != row["hash"]:
             return ChainReport(
-                False, count, seq - 1, prev_hash, seq,
+                False,
+                count,
+                seq - 1,
+                prev_hash,
+                seq,
                 f"event {seq} was altered (its content no longer matches its hash)",
             )
         expected_seq, prev_hash = seq + 1, row["hash"]
     return ChainReport(True, count, expected_seq - 1, prev_hash)
 
 
-# --- Database guards -------------------------------------------------------------------------------
+# --- Database guards ----
+
 
 def _table() -> str:
     from metrolab.core.models import AuditEvent
@@ -239,7 +252,10 @@ def guard_statements(vendor: str, table: str) -> list[str]:
 
 def unguard_statements(vendor: str, table: str) -> list[str]:
     if vendor == "sqlite":
-        return [f"DROP TRIGGER IF EXISTS {table}_no_update", f"DROP TRIGGER IF EXISTS {table}_no_delete"]
+        return [
+            f"DROP TRIGGER IF EXISTS {table}_no_update",
+            f"DROP TRIGGER IF EXISTS {table}_no_delete",
+        ]
     if vendor == "postgresql":
         return [
             f"DROP TRIGGER IF EXISTS {table}_no_update_delete ON {table}",

@@ -86,7 +86,7 @@ class LockoutModelBackend(ModelBackend):
         return result
 
 
-# --- TOTP (RFC 6238) ------------------------------------------------------------------------------
+# --- TOTP (RFC 6238) ----
 
 TOTP_ISSUER = "MetroLab"
 

@@ -38,8 +38,14 @@ def navigation(request):
         url = reverse(item.url_name)
         access = view_access(resolve(url).func)
         if access is not None and access.permits(user):
-            items.append({"url": url, "label": item.label, "icon": item.icon,
-                          "active": current == item.url_name})
+            items.append(
+                {
+                    "url": url,
+                    "label": item.label,
+                    "icon": item.icon,
+                    "active": current == item.url_name,
+                }
+            )
     return {
         "nav_items": items,
         "lab_name": organisation_get().name or "MetroLab",

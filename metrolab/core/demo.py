@@ -7,7 +7,7 @@ from metrolab.core.models import OrganisationProfile, User
 from metrolab.core.service import service
 from metrolab.core.services import organisation_update, user_create
 
-DEMO_PASSWORD = "metrolab-demo"  # noqa: S105 - printed to the demo's operator on purpose
+DEMO_PASSWORD = "metrolab-demo"
 
 DEMO_ORGANISATION = {
     "name": "示范市计量测试研究院",
@@ -57,8 +57,11 @@ def demo_seed() -> bool:
     organisation_update(data=DEMO_ORGANISATION, reason="demo laboratory")
     for username, display_name, role_codes in DEMO_USERS:
         user_create(
-            username=username, password=DEMO_PASSWORD, roles=role_codes,
-            display_name=display_name, email=f"{username}@metrolab.example",
+            username=username,
+            password=DEMO_PASSWORD,
+            roles=role_codes,
+            display_name=display_name,
+            email=f"{username}@metrolab.example",
             reason="demo laboratory",
         )
     return True

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from metrolab.core.auth import find_user
 from metrolab.core.models import OrganisationProfile
 from metrolab.core.roles import ROLES
+from metrolab.core.services import ORGANISATION_FIELDS
 
 
 class LoginForm(AuthenticationForm):
@@ -16,8 +17,10 @@ class LoginForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": _("Wrong user name or password."),
-        "locked": _("This account is locked after repeated failed logins until %(until)s. "
-                    "Try again later or ask an administrator."),
+        "locked": _(
+            "This account is locked after repeated failed logins until %(until)s. "
+            "Try again later or ask an administrator."
+        ),
     }
 
     def clean(self):
@@ -37,9 +40,17 @@ class LoginForm(AuthenticationForm):
 
 class TotpForm(forms.Form):
     code = forms.CharField(
-        label=_("6-digit code"), max_length=6, min_length=6,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code",
-                                      "autofocus": True, "pattern": "[0-9]{6}"}),
+        label=_("6-digit code"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "one-time-code",
+                "autofocus": True,
+                "pattern": "[0-9]{6}",
+            }
+        ),
     )
 
 
@@ -48,18 +59,20 @@ class OrganisationForm(forms.ModelForm):
 
     class Meta:
         model = OrganisationProfile
-        exclude = ["id", "created_at", "updated_at"]
+        fields = ORGANISATION_FIELDS
 
 
 class ApiTokenForm(forms.Form):
     username = forms.CharField(label=_("User"), max_length=150)
     name = forms.CharField(label=_("Token name"), max_length=100)
     roles = forms.MultipleChoiceField(
-        label=_("Roles"), choices=[(c, r.label) for c, r in ROLES.items()],
+        label=_("Roles"),
+        choices=[(c, r.label) for c, r in ROLES.items()],
         widget=forms.CheckboxSelectMultiple,
     )
     expires_at = forms.DateTimeField(
-        label=_("Expires at"), required=False,
+        label=_("Expires at"),
+        required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
 
@@ -68,12 +81,16 @@ class AuditFilterForm(forms.Form):
     actor = forms.CharField(label=_("Actor"), required=False, max_length=150)
     action = forms.CharField(label=_("Action"), required=False, max_length=100)
     object_type = forms.CharField(
-        label=_("Object type"), required=False, max_length=100,
+        label=_("Object type"),
+        required=False,
+        max_length=100,
         widget=forms.TextInput(attrs={"list": "object-types"}),
     )
     object_id = forms.CharField(label=_("Object id"), required=False, max_length=64)
     since = forms.DateTimeField(
-        label=_("From"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=_("From"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     until = forms.DateTimeField(
         label=_("To"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})

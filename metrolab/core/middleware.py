@@ -30,7 +30,9 @@ class RequestContextMiddleware:
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
         request.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        token = set_request(RequestInfo(request_id=request.request_id, client_ip=client_ip(request)))
+        token = set_request(
+            RequestInfo(request_id=request.request_id, client_ip=client_ip(request))
+        )
         try:
             response = self.get_response(request)
         finally:

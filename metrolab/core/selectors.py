@@ -7,8 +7,15 @@ from django.db.models import QuerySet
 from metrolab.core.models import ApiToken, AuditEvent, AuditVerification
 
 
-def audit_event_list(*, actor: str = "", action: str = "", object_type: str = "",
-                     object_id: str = "", since=None, until=None) -> QuerySet[AuditEvent]:
+def audit_event_list(
+    *,
+    actor: str = "",
+    action: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    since=None,
+    until=None,
+) -> QuerySet[AuditEvent]:
     """Audit events, newest first, filtered as on the audit page (indexes cover each filter)."""
     qs = AuditEvent.objects.all()
     if actor:
@@ -28,8 +35,10 @@ def audit_event_list(*, actor: str = "", action: str = "", object_type: str = ""
 
 def audit_object_types() -> list[str]:
     return list(
-        AuditEvent.objects.exclude(object_type="").order_by("object_type")
-        .values_list("object_type", flat=True).distinct()
+        AuditEvent.objects.exclude(object_type="")
+        .order_by("object_type")
+        .values_list("object_type", flat=True)
+        .distinct()
     )
 
 

@@ -43,9 +43,9 @@ def user_roles_set(*, user: User, roles: list[str], actor: Any = None, reason: s
     unknown = set(roles) - ROLES.keys()
     if unknown:
         raise ServiceError(_("Unknown role: %s") % ", ".join(sorted(unknown)), field="roles")
-    if actor is not None and getattr(actor, "pk", None) == user.pk and "admin" not in roles:
-        if user.has_role("admin"):
-            raise ServiceError(_("You cannot remove your own administrator role."), field="roles")
+    removing_own_admin = getattr(actor, "pk", None) == user.pk and "admin" not in roles
+    if removing_own_admin and user.has_role("admin"):
+        raise ServiceError(_("You cannot remove your own administrator role."), field="roles")
     user.groups.set(Group.objects.filter(name__in=roles))
     is_staff = user.is_superuser or bool(STAFF_ROLES & set(roles))
     if user.is_staff != is_staff:
@@ -57,8 +57,14 @@ def user_roles_set(*, user: User, roles: list[str], actor: Any = None, reason: s
 
 @service("user.create")
 def user_create(
-    *, username: str, password: str | None, roles: list[str], display_name: str = "",
-    email: str = "", actor: Any = None, reason: str = "",
+    *,
+    username: str,
+    password: str | None,
+    roles: list[str],
+    display_name: str = "",
+    email: str = "",
+    actor: Any = None,
+    reason: str = "",
 ) -> User:
     if User.objects.filter(username=username).exists():
         raise ServiceError(_("A user with this name exists already."), field="username")
@@ -79,13 +85,16 @@ def organisation_get() -> OrganisationProfile:
 
 
 ORGANISATION_FIELDS = [
-    f.name for f in OrganisationProfile._meta.concrete_fields
+    f.name
+    for f in OrganisationProfile._meta.concrete_fields
     if f.name not in {"id", "created_at", "updated_at"}
 ]
 
 
 @service("organisation.update")
-def organisation_update(*, data: dict[str, Any], actor: Any = None, reason: str = "") -> OrganisationProfile:
+def organisation_update(
+    *, data: dict[str, Any], actor: Any = None, reason: str = ""
+) -> OrganisationProfile:
     """Edit the lab's profile (admins); fields not named in `data` keep their value."""
     unknown = set(data) - set(ORGANISATION_FIELDS)
     if unknown:
@@ -102,8 +111,13 @@ def organisation_update(*, data: dict[str, Any], actor: Any = None, reason: str 
 
 @service("api_token.create")
 def api_token_create(
-    *, user: User, name: str, roles: list[str], expires_at: dt.datetime | None = None,
-    actor: Any = None, reason: str = "",
+    *,
+    user: User,
+    name: str,
+    roles: list[str],
+    expires_at: dt.datetime | None = None,
+    actor: Any = None,
+    reason: str = "",
 ) -> tuple[ApiToken, str]:
     """Issue a token for a machine client or integration. The raw token is returned once and
     never stored; its roles must be roles the user holds."""

@@ -95,10 +95,14 @@ class LogoutView(auth_views.LogoutView):
 def dashboard(request):
     user = request.user
     roles = [ROLES[c] for c in sorted(user.role_codes) if c in ROLES]
-    return render(request, "core/dashboard.html", {
-        "roles": roles,
-        "organisation": services.organisation_get(),
-    })
+    return render(
+        request,
+        "core/dashboard.html",
+        {
+            "roles": roles,
+            "organisation": services.organisation_get(),
+        },
+    )
 
 
 @allow(perms=["core.view_organisationprofile"])
@@ -133,14 +137,18 @@ def audit_log(request):
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "core/audit_log.html", {
-        "form": form,
-        "page": page,
-        "query": query.urlencode(),
-        "object_types": selectors.audit_object_types(),
-        "verification": selectors.audit_verification_latest(),
-        "can_verify": request.user.has_perm("core.add_auditverification"),
-    })
+    return render(
+        request,
+        "core/audit_log.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "object_types": selectors.audit_object_types(),
+            "verification": selectors.audit_verification_latest(),
+            "can_verify": request.user.has_perm("core.add_auditverification"),
+        },
+    )
 
 
 @require_POST
@@ -154,9 +162,13 @@ def audit_verify(request):
 @allow(perms=["core.view_auditverification"])
 def audit_verification_status(request):
     """The latest verification as a small fragment, polled by the audit page while it runs."""
-    return render(request, "core/_verification.html", {
-        "verification": selectors.audit_verification_latest(),
-    })
+    return render(
+        request,
+        "core/_verification.html",
+        {
+            "verification": selectors.audit_verification_latest(),
+        },
+    )
 
 
 @allow(perms=["core.view_apitoken"])
@@ -175,19 +187,27 @@ def api_tokens(request):
             else:
                 try:
                     _token, new_token = services.api_token_create(
-                        user=user, name=form.cleaned_data["name"],
+                        user=user,
+                        name=form.cleaned_data["name"],
                         roles=form.cleaned_data["roles"],
-                        expires_at=form.cleaned_data["expires_at"], actor=request.user,
+                        expires_at=form.cleaned_data["expires_at"],
+                        actor=request.user,
                     )
                 except ServiceError as exc:
                     form.add_error(exc.field, exc.message)
                 else:
                     form = ApiTokenForm()
     page = Paginator(selectors.api_token_list(), 50).get_page(request.GET.get("page"))
-    return render(request, "core/api_tokens.html", {
-        "form": form, "page": page, "new_token": new_token,
-        "can_revoke": request.user.has_perm("core.change_apitoken"),
-    })
+    return render(
+        request,
+        "core/api_tokens.html",
+        {
+            "form": form,
+            "page": page,
+            "new_token": new_token,
+            "can_revoke": request.user.has_perm("core.change_apitoken"),
+        },
+    )
 
 
 @require_POST
@@ -197,8 +217,9 @@ def api_token_revoke(request, pk: int):
     if token is None:
         raise Http404
     try:
-        services.api_token_revoke(token=token, actor=request.user,
-                                  reason=request.POST.get("reason", ""))
+        services.api_token_revoke(
+            token=token, actor=request.user, reason=request.POST.get("reason", "")
+        )
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
@@ -220,15 +241,25 @@ def account_security(request):
             if action in {"enable", "disable"} and form.is_valid():
                 service = services.totp_enable if action == "enable" else services.totp_disable
                 service(user=user, code=form.cleaned_data["code"], actor=user)
-                messages.success(request, _("Two-factor authentication is on.") if action == "enable"
-                                 else _("Two-factor authentication is off."))
+                done = (
+                    _("Two-factor authentication is on.")
+                    if action == "enable"
+                    else _("Two-factor authentication is off.")
+                )
+                messages.success(request, done)
                 return redirect("core:account_security")
         except ServiceError as exc:
             form.add_error("code" if exc.field == "code" else None, exc.message)
     qr_svg = None
     if user.totp_secret and not user.totp_enabled:
         qr_svg = segno.make(totp_uri(user, user.totp_secret), error="m").svg_inline(scale=4)
-    return render(request, "core/account_security.html", {
-        "form": form, "qr_svg": qr_svg, "pending": bool(user.totp_secret and not user.totp_enabled),
-        "session_backend": request.session.get(BACKEND_SESSION_KEY),
-    })
+    return render(
+        request,
+        "core/account_security.html",
+        {
+            "form": form,
+            "qr_svg": qr_svg,
+            "pending": bool(user.totp_secret and not user.totp_enabled),
+            "session_backend": request.session.get(BACKEND_SESSION_KEY),
+        },
+    )

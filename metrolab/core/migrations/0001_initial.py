@@ -9,142 +9,380 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('display_name', models.CharField(blank=True, max_length=150, verbose_name='display name')),
-                ('phone', models.CharField(blank=True, max_length=40, verbose_name='phone')),
-                ('failed_login_count', models.PositiveIntegerField(default=0, verbose_name='failed logins')),
-                ('last_failed_login_at', models.DateTimeField(blank=True, null=True, verbose_name='last failed login')),
-                ('locked_until', models.DateTimeField(blank=True, null=True, verbose_name='locked until')),
-                ('totp_secret', models.CharField(blank=True, max_length=64, verbose_name='TOTP secret')),
-                ('totp_enabled', models.BooleanField(default=False, verbose_name='two-factor authentication')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="email address"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                (
+                    "display_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="display name"),
+                ),
+                ("phone", models.CharField(blank=True, max_length=40, verbose_name="phone")),
+                (
+                    "failed_login_count",
+                    models.PositiveIntegerField(default=0, verbose_name="failed logins"),
+                ),
+                (
+                    "last_failed_login_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last failed login"),
+                ),
+                (
+                    "locked_until",
+                    models.DateTimeField(blank=True, null=True, verbose_name="locked until"),
+                ),
+                (
+                    "totp_secret",
+                    models.CharField(blank=True, max_length=64, verbose_name="TOTP secret"),
+                ),
+                (
+                    "totp_enabled",
+                    models.BooleanField(default=False, verbose_name="two-factor authentication"),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'user',
-                'verbose_name_plural': 'users',
+                "verbose_name": "user",
+                "verbose_name_plural": "users",
             },
             managers=[
-                ('objects', metrolab.core.models.users.AuditedUserManager()),
+                ("objects", metrolab.core.models.users.AuditedUserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('prefix', models.CharField(max_length=12, unique=True, verbose_name='prefix')),
-                ('key_hash', models.CharField(max_length=64, unique=True, verbose_name='key hash')),
-                ('expires_at', models.DateTimeField(blank=True, null=True, verbose_name='expires at')),
-                ('last_used_at', models.DateTimeField(blank=True, null=True, verbose_name='last used')),
-                ('last_used_ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='last used from')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revoked at')),
-                ('roles', models.ManyToManyField(blank=True, related_name='+', to='auth.group', verbose_name='roles')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("prefix", models.CharField(max_length=12, unique=True, verbose_name="prefix")),
+                ("key_hash", models.CharField(max_length=64, unique=True, verbose_name="key hash")),
+                (
+                    "expires_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="expires at"),
+                ),
+                (
+                    "last_used_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last used"),
+                ),
+                (
+                    "last_used_ip",
+                    models.GenericIPAddressField(
+                        blank=True, null=True, verbose_name="last used from"
+                    ),
+                ),
+                (
+                    "revoked_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="revoked at"),
+                ),
+                (
+                    "roles",
+                    models.ManyToManyField(
+                        blank=True, related_name="+", to="auth.group", verbose_name="roles"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'API token',
-                'verbose_name_plural': 'API tokens',
-                'ordering': ['-created_at'],
+                "verbose_name": "API token",
+                "verbose_name_plural": "API tokens",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('seq', models.BigIntegerField(primary_key=True, serialize=False, verbose_name='sequence')),
-                ('created_at', models.DateTimeField(db_index=True, verbose_name='server time')),
-                ('actor_type', models.CharField(max_length=16, verbose_name='actor type')),
-                ('actor_id', models.CharField(blank=True, db_index=True, max_length=64, verbose_name='actor id')),
-                ('actor_label', models.CharField(blank=True, db_index=True, max_length=150, verbose_name='actor')),
-                ('action', models.CharField(db_index=True, max_length=100, verbose_name='action')),
-                ('operation', models.CharField(max_length=16, verbose_name='operation')),
-                ('object_type', models.CharField(blank=True, max_length=100, verbose_name='object type')),
-                ('object_id', models.CharField(blank=True, max_length=64, verbose_name='object id')),
-                ('changes', models.JSONField(blank=True, default=dict, verbose_name='changes')),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('client_ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='client IP')),
-                ('request_id', models.CharField(blank=True, max_length=64, verbose_name='request id')),
-                ('prev_hash', models.CharField(max_length=64, verbose_name='previous hash')),
-                ('hash', models.CharField(max_length=64, unique=True, verbose_name='hash')),
+                (
+                    "seq",
+                    models.BigIntegerField(
+                        primary_key=True, serialize=False, verbose_name="sequence"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(db_index=True, verbose_name="server time")),
+                ("actor_type", models.CharField(max_length=16, verbose_name="actor type")),
+                (
+                    "actor_id",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=64, verbose_name="actor id"
+                    ),
+                ),
+                (
+                    "actor_label",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=150, verbose_name="actor"
+                    ),
+                ),
+                ("action", models.CharField(db_index=True, max_length=100, verbose_name="action")),
+                ("operation", models.CharField(max_length=16, verbose_name="operation")),
+                (
+                    "object_type",
+                    models.CharField(blank=True, max_length=100, verbose_name="object type"),
+                ),
+                (
+                    "object_id",
+                    models.CharField(blank=True, max_length=64, verbose_name="object id"),
+                ),
+                ("changes", models.JSONField(blank=True, default=dict, verbose_name="changes")),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                (
+                    "client_ip",
+                    models.GenericIPAddressField(blank=True, null=True, verbose_name="client IP"),
+                ),
+                (
+                    "request_id",
+                    models.CharField(blank=True, max_length=64, verbose_name="request id"),
+                ),
+                ("prev_hash", models.CharField(max_length=64, verbose_name="previous hash")),
+                ("hash", models.CharField(max_length=64, unique=True, verbose_name="hash")),
             ],
             options={
-                'verbose_name': 'audit event',
-                'verbose_name_plural': 'audit events',
-                'ordering': ['-seq'],
-                'indexes': [models.Index(fields=['object_type', 'object_id'], name='audit_object_idx')],
+                "verbose_name": "audit event",
+                "verbose_name_plural": "audit events",
+                "ordering": ["-seq"],
+                "indexes": [
+                    models.Index(fields=["object_type", "object_id"], name="audit_object_idx")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AuditVerification',
+            name="AuditVerification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('status', models.CharField(choices=[('queued', 'queued'), ('running', 'running'), ('intact', 'intact'), ('broken', 'broken'), ('failed', 'failed')], default='queued', max_length=16, verbose_name='status')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished at')),
-                ('event_count', models.BigIntegerField(default=0, verbose_name='events checked')),
-                ('head_seq', models.BigIntegerField(default=0, verbose_name='last sequence')),
-                ('head_hash', models.CharField(blank=True, max_length=64, verbose_name='head hash')),
-                ('first_bad_seq', models.BigIntegerField(blank=True, null=True, verbose_name='first bad sequence')),
-                ('message', models.TextField(blank=True, verbose_name='message')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='requested by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "queued"),
+                            ("running", "running"),
+                            ("intact", "intact"),
+                            ("broken", "broken"),
+                            ("failed", "failed"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="finished at"),
+                ),
+                ("event_count", models.BigIntegerField(default=0, verbose_name="events checked")),
+                ("head_seq", models.BigIntegerField(default=0, verbose_name="last sequence")),
+                (
+                    "head_hash",
+                    models.CharField(blank=True, max_length=64, verbose_name="head hash"),
+                ),
+                (
+                    "first_bad_seq",
+                    models.BigIntegerField(
+                        blank=True, null=True, verbose_name="first bad sequence"
+                    ),
+                ),
+                ("message", models.TextField(blank=True, verbose_name="message")),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="requested by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit chain verification',
-                'verbose_name_plural': 'audit chain verifications',
-                'ordering': ['-created_at'],
+                "verbose_name": "audit chain verification",
+                "verbose_name_plural": "audit chain verifications",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='OrganisationProfile',
+            name="OrganisationProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('name', models.CharField(max_length=200, verbose_name='laboratory name')),
-                ('name_en', models.CharField(blank=True, max_length=200, verbose_name='name in English')),
-                ('address', models.CharField(blank=True, max_length=300, verbose_name='address')),
-                ('postcode', models.CharField(blank=True, max_length=12, verbose_name='postcode')),
-                ('phone', models.CharField(blank=True, max_length=40, verbose_name='phone')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('website', models.URLField(blank=True, verbose_name='website')),
-                ('authorisation_no', models.CharField(blank=True, max_length=80, verbose_name='authorisation certificate no. (法定计量检定机构授权证书)')),
-                ('accreditation_no', models.CharField(blank=True, max_length=80, verbose_name='CNAS accreditation no.')),
-                ('cma_no', models.CharField(blank=True, max_length=80, verbose_name='CMA certificate no. (资质认定)')),
-                ('seal_verification', models.CharField(blank=True, max_length=120, verbose_name='seal text: verification')),
-                ('seal_calibration', models.CharField(blank=True, max_length=120, verbose_name='seal text: calibration')),
-                ('seal_testing', models.CharField(blank=True, max_length=120, verbose_name='seal text: testing')),
-                ('seal_inspection', models.CharField(blank=True, max_length=120, verbose_name='seal text: inspection')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("name", models.CharField(max_length=200, verbose_name="laboratory name")),
+                (
+                    "name_en",
+                    models.CharField(blank=True, max_length=200, verbose_name="name in English"),
+                ),
+                ("address", models.CharField(blank=True, max_length=300, verbose_name="address")),
+                ("postcode", models.CharField(blank=True, max_length=12, verbose_name="postcode")),
+                ("phone", models.CharField(blank=True, max_length=40, verbose_name="phone")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-mail")),
+                ("website", models.URLField(blank=True, verbose_name="website")),
+                (
+                    "authorisation_no",
+                    models.CharField(
+                        blank=True,
+                        max_length=80,
+                        verbose_name="authorisation certificate no. (法定计量检定机构授权证书)",
+                    ),
+                ),
+                (
+                    "accreditation_no",
+                    models.CharField(
+                        blank=True, max_length=80, verbose_name="CNAS accreditation no."
+                    ),
+                ),
+                (
+                    "cma_no",
+                    models.CharField(
+                        blank=True, max_length=80, verbose_name="CMA certificate no. (资质认定)"
+                    ),
+                ),
+                (
+                    "seal_verification",
+                    models.CharField(
+                        blank=True, max_length=120, verbose_name="seal text: verification"
+                    ),
+                ),
+                (
+                    "seal_calibration",
+                    models.CharField(
+                        blank=True, max_length=120, verbose_name="seal text: calibration"
+                    ),
+                ),
+                (
+                    "seal_testing",
+                    models.CharField(blank=True, max_length=120, verbose_name="seal text: testing"),
+                ),
+                (
+                    "seal_inspection",
+                    models.CharField(
+                        blank=True, max_length=120, verbose_name="seal text: inspection"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'organisation profile',
-                'verbose_name_plural': 'organisation profile',
-                'constraints': [models.CheckConstraint(condition=models.Q(('id', 1)), name='organisation_profile_singleton')],
+                "verbose_name": "organisation profile",
+                "verbose_name_plural": "organisation profile",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("id", 1)), name="organisation_profile_singleton"
+                    )
+                ],
             },
         ),
     ]

@@ -58,8 +58,12 @@ class AuditVerification(AuditedModel):
 
     status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.QUEUED)
     requested_by = models.ForeignKey(
-        "core.User", verbose_name=_("requested by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        "core.User",
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     event_count = models.BigIntegerField(_("events checked"), default=0)

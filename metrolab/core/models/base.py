@@ -54,6 +54,33 @@ class AuditedModel(TimeStampedModel):
     class Meta:
         abstract = True
 
+    def save(self, *args, **kwargs):
+        from metrolab.core import audit
+
+        with transaction.atomic(using=kwargs.get("using")):
+            adding = self._state.adding
+            before = {} if adding else getattr(self, "_audit_snapshot", {})
+            super().save(*args, **kwargs)
+            after = self._audit_values()
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                names = {self._meta.get_field(n).attname for n in update_fields}
+                after = {k: v for k, v in after.items() if k in names}
+            changes = self._audit_diff(before, after)
+            if adding or changes:
+                audit.record(
+                    audit_action(self, "create" if adding else "update"),
+                    operation="create" if adding else "update",
+                    object_type=self._meta.label_lower,
+                    object_id=str(self.pk),
+                    changes=changes,
+                )
+            self._audit_snapshot = {**getattr(self, "_audit_snapshot", {}), **after}
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic(using=kwargs.get("using")):
+            return super().delete(*args, **kwargs)
+
     @classmethod
     def from_db(cls, db, field_names, values, *args, **kwargs):
         instance = super().from_db(db, field_names, values, *args, **kwargs)
@@ -81,33 +108,6 @@ class AuditedModel(TimeStampedModel):
             else:
                 changes[name] = {"before": None if old is MISSING else old, "after": new}
         return changes
-
-    def save(self, *args, **kwargs):
-        from metrolab.core import audit
-
-        with transaction.atomic(using=kwargs.get("using")):
-            adding = self._state.adding
-            before = {} if adding else getattr(self, "_audit_snapshot", {})
-            super().save(*args, **kwargs)
-            after = self._audit_values()
-            update_fields = kwargs.get("update_fields")
-            if update_fields is not None:
-                names = {self._meta.get_field(n).attname for n in update_fields}
-                after = {k: v for k, v in after.items() if k in names}
-            changes = self._audit_diff(before, after)
-            if adding or changes:
-                audit.record(
-                    audit_action(self, "create" if adding else "update"),
-                    operation="create" if adding else "update",
-                    object_type=self._meta.label_lower,
-                    object_id=str(self.pk),
-                    changes=changes,
-                )
-            self._audit_snapshot = {**getattr(self, "_audit_snapshot", {}), **after}
-
-    def delete(self, *args, **kwargs):
-        with transaction.atomic(using=kwargs.get("using")):
-            return super().delete(*args, **kwargs)
 
 
 def audit_action(instance: models.Model, operation: str) -> str:

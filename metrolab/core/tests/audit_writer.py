@@ -7,7 +7,7 @@ import time
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -17,8 +17,13 @@ from metrolab.core.service import service  # noqa: E402
 
 @service("test.concurrent_write")
 def write_one(*, writer: str, n: int) -> None:
-    audit.record("test.concurrent_write", object_type="test.writer", object_id=writer,
-                 changes={"n": n}, actor=f"writer-{writer}")
+    audit.record(
+        "test.concurrent_write",
+        object_type="test.writer",
+        object_id=writer,
+        changes={"n": n},
+        actor=f"writer-{writer}",
+    )
 
 
 def main() -> None:

@@ -80,7 +80,7 @@ def test_only_listed_pages_are_public():
 @pytest.mark.django_db
 def test_anonymous_is_sent_to_sign_in_everywhere_else(client):
     checked = 0
-    for route, pattern, namespaces in all_patterns():
+    for route, _pattern, namespaces in all_patterns():
         url = _concrete(route)
         if url is None:
             continue
@@ -121,7 +121,7 @@ def _api_url(path: str) -> str:
 @pytest.mark.django_db
 def test_anonymous_gets_401_from_every_non_public_operation(client):
     seen = 0
-    for method, path, op in _operations():
+    for method, path, _op in _operations():
         response = getattr(client, method)(_api_url(path), content_type="application/json")
         if (method, path) in PUBLIC_OPERATIONS:
             assert response.status_code not in (401, 403), f"{method} {path}"

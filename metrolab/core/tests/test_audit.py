@@ -43,8 +43,9 @@ def test_hash_is_sha256_over_canonical_json_with_previous_hash():
     assert event.prev_hash == (previous.hash if previous else "0" * 64)
     payload = {
         "seq": event.seq,
-        "created_at": event.created_at.astimezone(__import__("datetime").UTC)
-        .isoformat(timespec="microseconds"),
+        "created_at": event.created_at.astimezone(__import__("datetime").UTC).isoformat(
+            timespec="microseconds"
+        ),
         "actor_type": event.actor_type,
         "actor_id": event.actor_id,
         "actor_label": event.actor_label,
@@ -196,8 +197,9 @@ def test_secrets_are_never_written_to_the_log():
 
 def test_role_changes_are_recorded(cast):
     user = cast["receptionist"]
-    user_roles_set(user=user, roles=["receptionist", "checker"], actor=cast["admin"],
-                   reason="cover for leave")
+    user_roles_set(
+        user=user, roles=["receptionist", "checker"], actor=cast["admin"], reason="cover for leave"
+    )
     event = AuditEvent.objects.filter(action="user.roles.add").order_by("-seq").first()
     assert event.changes == {"roles": {"added": ["checker"]}}
     assert event.actor_label == "admin"
@@ -224,8 +226,10 @@ def test_permission_changes_are_recorded(cast):
 def test_request_context_is_recorded(cast, client):
     client.force_login(cast["admin"])
     response = client.post(
-        "/organisation/", {"name": "经请求修改", "reason": "profile review"},
-        HTTP_X_REQUEST_ID="req-12345678", REMOTE_ADDR="10.1.2.3",
+        "/organisation/",
+        {"name": "经请求修改", "reason": "profile review"},
+        HTTP_X_REQUEST_ID="req-12345678",
+        REMOTE_ADDR="10.1.2.3",
     )
     assert response.status_code == 302
     event = AuditEvent.objects.filter(action="organisation.update").order_by("-seq").first()
@@ -242,8 +246,9 @@ def test_audit_page_filters(cast, client):
     assert html.count("organisation.update") >= 3
     html = client.get("/audit/", {"actor": "nobody"}).content.decode()
     assert "organisation.update" not in html
-    html = client.get("/audit/", {"object_type": "core.organisationprofile",
-                                  "object_id": "1"}).content.decode()
+    html = client.get(
+        "/audit/", {"object_type": "core.organisationprofile", "object_id": "1"}
+    ).content.decode()
     assert "organisation.update" in html
     html = client.get("/audit/", {"since": "2999-01-01T00:00"}).content.decode()
     assert "organisation.update" not in html

@@ -6,6 +6,7 @@ row is edited behind the application's back.
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -32,7 +33,11 @@ def _database_url() -> str:
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    return {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
 
 
 @pytest.mark.django_db(transaction=True)
@@ -41,14 +46,24 @@ def test_concurrent_writers_never_fork_the_chain():
     start_at = time.time() + 4  # after every process has started Django
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "metrolab.core.tests.audit_writer", str(w), str(EACH),
-             str(start_at)],
-            cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "metrolab.core.tests.audit_writer",
+                str(w),
+                str(EACH),
+                str(start_at),
+            ],
+            cwd=ROOT,
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for w in range(WRITERS)
     ]
     for p in procs:
-        out, err = p.communicate(timeout=240)
+        _out, err = p.communicate(timeout=240)
         assert p.returncode == 0, err[-2000:]
     report = audit.verify_chain()
     assert report.ok, report
@@ -60,7 +75,7 @@ def test_concurrent_writers_never_fork_the_chain():
         # handler lets one writer run a whole burst while the others wait, so no interleaving
         # is promised there; they still contend for the lock and the chain must stay whole.)
         owners = list(written.order_by("seq").values_list("object_id", flat=True))
-        switches = sum(a != b for a, b in zip(owners, owners[1:], strict=False))
+        switches = sum(a != b for a, b in itertools.pairwise(owners))
         assert switches > WRITERS, f"writers did not overlap ({switches} switches)"
     # Each writer's own events are all there, in its order.
     for w in range(WRITERS):

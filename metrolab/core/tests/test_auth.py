@@ -133,11 +133,13 @@ def test_code_step_without_password_step_goes_back_to_login(client):
     assert client.get("/login/code/").headers["Location"] == "/login/"
 
 
-# --- API tokens --------------------------------------------------------------------------------
+# --- API tokens ----
+
 
 def test_token_is_stored_hashed_and_authenticates(cast, client):
-    token, raw = api_token_create(user=cast["device"], name="climate logger 1", roles=["device"],
-                                  actor=cast["admin"])
+    token, raw = api_token_create(
+        user=cast["device"], name="climate logger 1", roles=["device"], actor=cast["admin"]
+    )
     assert raw not in token.key_hash and len(token.key_hash) == 64
     assert not ApiToken.objects.filter(key_hash=raw).exists()
     response = client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raw}")
@@ -169,7 +171,9 @@ def test_revoked_expired_and_wrong_tokens_are_refused(cast, client):
     api_token_revoke(token=token, actor=cast["admin"], reason="device retired")
     assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
     token2, raw2 = api_token_create(
-        user=cast["device"], name="t2", roles=["device"],
+        user=cast["device"],
+        name="t2",
+        roles=["device"],
         expires_at=timezone.now() + dt.timedelta(seconds=60),
     )
     token2.expires_at = timezone.now() - dt.timedelta(seconds=1)
@@ -184,8 +188,9 @@ def test_revoked_expired_and_wrong_tokens_are_refused(cast, client):
 
 def test_token_page_issues_and_revokes(cast, client):
     client.force_login(cast["admin"])
-    response = client.post("/tokens/", {"username": "device", "name": "reader",
-                                        "roles": ["device"]})
+    response = client.post(
+        "/tokens/", {"username": "device", "name": "reader", "roles": ["device"]}
+    )
     assert response.status_code == 200
     raw = response.context["new_token"]
     assert raw.startswith("mlt_")

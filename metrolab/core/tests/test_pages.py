@@ -12,10 +12,14 @@ pytestmark = pytest.mark.django_db
 
 def test_admin_edits_the_organisation_profile(cast, client):
     client.force_login(cast["admin"])
-    response = client.post("/organisation/", {
-        "name": "某市计量测试研究院", "seal_verification": "某市计量测试研究院检定电子证书专用章",
-        "reason": "年度更新",
-    })
+    response = client.post(
+        "/organisation/",
+        {
+            "name": "某市计量测试研究院",
+            "seal_verification": "某市计量测试研究院检定电子证书专用章",
+            "reason": "年度更新",
+        },
+    )
     assert response.status_code == 302
     profile = OrganisationProfile.objects.get()
     assert profile.seal_verification.endswith("电子证书专用章")

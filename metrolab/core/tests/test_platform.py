@@ -40,26 +40,46 @@ def test_every_model_is_audited_or_explicitly_exempt():
 
 def _run(args, env_extra=None, **kwargs):
     env = {**os.environ, **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "metrolab.cli", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "metrolab.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kwargs,
+    )
 
 
 def test_production_settings_pass_check_deploy(tmp_path):
     result = _run(
         ["check", "--deploy", "--fail-level", "WARNING"],
-        {"METROLAB_ENV": "production", "SECRET_KEY": "x" * 30 + "-production-key-" + "y" * 30,
-         "ALLOWED_HOSTS": "lab.example.cn", "METROLAB_VAR_DIR": str(tmp_path)},
+        {
+            "METROLAB_ENV": "production",
+            "SECRET_KEY": "x" * 30 + "-production-key-" + "y" * 30,
+            "ALLOWED_HOSTS": "lab.example.cn",
+            "METROLAB_VAR_DIR": str(tmp_path),
+        },
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
 def test_production_requires_a_secret_key(tmp_path):
-    env = {"METROLAB_ENV": "production", "ALLOWED_HOSTS": "lab.example.cn",
-           "METROLAB_VAR_DIR": str(tmp_path)}
+    env = {
+        "METROLAB_ENV": "production",
+        "ALLOWED_HOSTS": "lab.example.cn",
+        "METROLAB_VAR_DIR": str(tmp_path),
+    }
     env_no_key = {k: v for k, v in {**os.environ, **env}.items() if k != "SECRET_KEY"}
-    result = subprocess.run([sys.executable, "-m", "metrolab.cli", "check"], cwd=ROOT,
-                            env=env_no_key, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "metrolab.cli", "check"],
+        cwd=ROOT,
+        env=env_no_key,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
 
@@ -67,8 +87,16 @@ def test_production_requires_a_secret_key(tmp_path):
 def test_cli_reaches_every_management_command():
     result = _run(["help", "--commands"])
     commands = set(result.stdout.split())
-    assert {"demo", "serve", "worker", "audit", "migrate", "createsuperuser", "db_worker",
-            "collectstatic"} <= commands
+    assert {
+        "demo",
+        "serve",
+        "worker",
+        "audit",
+        "migrate",
+        "createsuperuser",
+        "db_worker",
+        "collectstatic",
+    } <= commands
 
 
 @pytest.mark.django_db

@@ -22,10 +22,12 @@ class Command(BaseCommand):
         if options.get("json"):
             self.stdout.write(json.dumps(report.__dict__))
         elif report.ok:
-            self.stdout.write(self.style.SUCCESS(
-                f"audit chain intact: {report.count} events, head #{report.head_seq} "
-                f"{report.head_hash}"
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"audit chain intact: {report.count} events, head #{report.head_seq} "
+                    f"{report.head_hash}"
+                )
+            )
         if not report.ok:
             raise CommandError(
                 f"audit chain broken at event {report.first_bad_seq}: {report.problem}",

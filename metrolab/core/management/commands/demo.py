@@ -13,7 +13,8 @@ class Command(ServeCommand):
         self.prepare(verbosity=options["verbosity"])
         created = demo_seed()
         self.stdout.write(
-            self.style.SUCCESS("Demo laboratory seeded.") if created
+            self.style.SUCCESS("Demo laboratory seeded.")
+            if created
             else "Demo laboratory already seeded."
         )
         self.stdout.write(f"Demo users (password for all: {DEMO_PASSWORD}):")

@@ -17,10 +17,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--web-workers", type=int, default=1,
-                            help="uvicorn worker processes (default 1)")
-        parser.add_argument("--no-worker", action="store_true",
-                            help="do not start the task worker here (run `metrolab worker` apart)")
+        parser.add_argument(
+            "--web-workers", type=int, default=1, help="uvicorn worker processes (default 1)"
+        )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="do not start the task worker here (run `metrolab worker` apart)",
+        )
 
     def handle(self, *args, **options):
         self.prepare(verbosity=options["verbosity"])
@@ -39,8 +43,13 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"MetroLab is serving at http://{host}:{port}/"))
         try:  # uvicorn stops gracefully on SIGINT / SIGTERM and returns
             uvicorn.run(
-                "config.asgi:application", host=host, port=port,
-                workers=options["web_workers"], log_level="info", lifespan="off", proxy_headers=True,
+                "config.asgi:application",
+                host=host,
+                port=port,
+                workers=options["web_workers"],
+                log_level="info",
+                lifespan="off",
+                proxy_headers=True,
                 forwarded_allow_ips=",".join(getattr(settings, "METROLAB_TRUSTED_PROXIES", ()))
                 or None,
             )

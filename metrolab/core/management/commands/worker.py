@@ -22,8 +22,16 @@ class Command(BaseCommand):
             call_command("db_worker", queue_name=options["queue_name"])
             return
         children = [
-            subprocess.Popen([sys.executable, "-m", "metrolab.cli", "worker",
-                              "--queue-name", options["queue_name"]])
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "metrolab.cli",
+                    "worker",
+                    "--queue-name",
+                    options["queue_name"],
+                ]
+            )
             for _ in range(n)
         ]
         try:
