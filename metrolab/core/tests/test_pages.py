@@ -59,3 +59,24 @@ def test_verification_runs_in_the_background_worker(cast, client):
     assert verification.event_count > 0 and len(verification.head_hash) == 64
     html = client.get("/audit/verification/").content.decode()
     assert "data-poll" not in html
+
+
+def test_back_office_writes_are_audited_with_the_admin_as_actor(cast, client):
+    from metrolab.core.models import User
+
+    client.force_login(cast["admin"])
+    assert client.get("/admin/core/user/add/").status_code == 200
+    response = client.post(
+        "/admin/core/user/add/",
+        {
+            "username": "newbie",
+            "password1": "Xy7!long-pass",
+            "password2": "Xy7!long-pass",
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 302
+    user = User.objects.get(username="newbie")
+    event = AuditEvent.objects.filter(object_type="core.user", object_id=str(user.pk)).first()
+    assert event.action == "core.user.create" and event.actor_label == "admin"
+    assert event.changes["password"] == {"before": "***", "after": "***"}
