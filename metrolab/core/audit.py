@@ -239,7 +239,9 @@ def guard_statements(vendor: str, table: str) -> list[str]:
     if vendor == "postgresql":
         return [
             f"CREATE OR REPLACE FUNCTION {table}_reject() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN RAISE EXCEPTION 'audit log is append-only: % rejected', TG_OP; END $$",
+            # No "%" placeholder here: psycopg would read it as a query parameter.
+            "BEGIN RAISE EXCEPTION USING MESSAGE = "
+            "'audit log is append-only: ' || TG_OP || ' rejected'; END $$",
             f"DROP TRIGGER IF EXISTS {table}_no_update_delete ON {table}",
             f"CREATE TRIGGER {table}_no_update_delete BEFORE UPDATE OR DELETE ON {table} "
             f"FOR EACH ROW EXECUTE FUNCTION {table}_reject()",
