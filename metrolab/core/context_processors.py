@@ -24,7 +24,7 @@ MODULES: list[NavItem] = [
     NavItem("core:dashboard", _("Dashboard"), "◎"),
     NavItem("core:audit_log", _("Audit log"), "☰"),
     NavItem("core:organisation", _("Organisation"), "⌂"),
-    NavItem("core:api_tokens", _("API tokens"), "⚿"),
+    NavItem("core:api_tokens", _("API tokens"), "◆"),
 ]
 
 

@@ -49,7 +49,7 @@ def demo_users() -> list[tuple[str, str]]:
     return [(u, f"{name} – {', '.join(r)}") for u, name, r in DEMO_USERS]
 
 
-@service("demo.seed")
+@service("demo.seed", record_calls=False)
 def demo_seed() -> bool:
     """Seed the demo lab once; returns False when it was seeded before."""
     if OrganisationProfile.objects.exists() or User.objects.filter(username="admin").exists():

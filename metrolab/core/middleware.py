@@ -4,6 +4,8 @@ import re
 import uuid
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 from metrolab.core.context import RequestInfo, reset_request, set_request
 
@@ -38,4 +40,23 @@ class RequestContextMiddleware:
         finally:
             reset_request(token)
         response["X-Request-ID"] = request.request_id
+        return response
+
+
+class LanguageMiddleware:
+    """Chinese (zh-Hans) by default, whatever the browser's language; English only when the user
+    chose it with the language switch (which sets the language cookie)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        supported = {code for code, _name in settings.LANGUAGES}
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        language = chosen if chosen in supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        patch_vary_headers(response, ["Cookie"])
+        response.headers.setdefault("Content-Language", language)
         return response

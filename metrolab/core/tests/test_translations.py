@@ -158,7 +158,8 @@ def test_login_page_in_english_by_cookie(client, db):
     assert "登录" not in body
 
 
-def test_login_page_in_english_by_accept_language(client, db):
-    response = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en")
+def test_browser_language_does_not_override_the_chinese_default(client, db):
+    """Chinese is the lab's language; English only by the user's choice (the switch)."""
+    response = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     assert response.status_code == 200
-    assert "Sign in" in response.content.decode()
+    assert "登录" in response.content.decode()
