@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 
 from e2e.conftest import SCREENSHOTS, TIMEOUT_MS, sign_in
 
@@ -23,6 +24,9 @@ def test_verification_progress_then_result_without_reload(live_server, cast, bro
         page.evaluate("window.__sameDocument = true")  # lost if the page reloads
 
         call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+        # Playwright's event loop gives this thread a context of its own for Django's
+        # connections: close the worker's here, or PostgreSQL cannot drop the test database.
+        connections.close_all()
 
         page.wait_for_selector(".verification.intact")
         assert page.evaluate("window.__sameDocument") is True
