@@ -65,3 +65,19 @@ def sign_in(page, base_url: str, username: str) -> None:
     page.fill("input[name=password]", CAST_PASSWORD)
     page.click("button[type=submit].primary")
     page.wait_for_url(f"{base_url}/")
+
+
+@pytest.fixture
+def new_page(browser):
+    """new_page(**context_options) -> a page in a fresh browser context, closed after the test."""
+    contexts = []
+
+    def _new_page(**options):
+        context = browser.new_context(**{"locale": "zh-CN", **options})
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield _new_page
+    for context in contexts:
+        context.close()

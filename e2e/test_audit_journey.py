@@ -7,31 +7,26 @@ import pytest
 from django.core.management import call_command
 from django.db import connections
 
-from e2e.conftest import SCREENSHOTS, TIMEOUT_MS, sign_in
+from e2e.conftest import SCREENSHOTS, sign_in
 
 pytestmark = pytest.mark.browser
 
 
-def test_verification_progress_then_result_without_reload(live_server, cast, browser):
-    context = browser.new_context(locale="zh-CN")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    try:
-        sign_in(page, live_server.url, "quality_manager")
-        page.goto(f"{live_server.url}/audit/")
-        page.click("form[action='/audit/verify/'] button")
-        page.wait_for_selector(".verification.queued .spinner")
-        page.evaluate("window.__sameDocument = true")  # lost if the page reloads
+def test_verification_progress_then_result_without_reload(live_server, cast, new_page):
+    page = new_page(locale="zh-CN")
+    sign_in(page, live_server.url, "quality_manager")
+    page.goto(f"{live_server.url}/audit/")
+    page.click("form[action='/audit/verify/'] button")
+    page.wait_for_selector(".verification.queued .spinner")
+    page.evaluate("window.__sameDocument = true")  # lost if the page reloads
 
-        call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
-        # Playwright's event loop gives this thread a context of its own for Django's
-        # connections: close the worker's here, or PostgreSQL cannot drop the test database.
-        connections.close_all()
+    call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+    # Playwright's event loop gives this thread a context of its own for Django's
+    # connections: close the worker's here, or PostgreSQL cannot drop the test database.
+    connections.close_all()
 
-        page.wait_for_selector(".verification.intact")
-        assert page.evaluate("window.__sameDocument") is True
-        text = page.inner_text("#verification")
-        assert "审计链完整" in text
-        page.screenshot(path=str(SCREENSHOTS / "e2e-audit-verified.png"))
-    finally:
-        context.close()
+    page.wait_for_selector(".verification.intact")
+    assert page.evaluate("window.__sameDocument") is True
+    text = page.inner_text("#verification")
+    assert "审计链完整" in text
+    page.screenshot(path=str(SCREENSHOTS / "e2e-audit-verified.png"))
