@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 
 from metrolab import __version__
+from metrolab.calculator.api import router as calculator_router
 from metrolab.core import api_errors
 from metrolab.core.access import UndeclaredAccess, public
 from metrolab.core.api import router as core_router
@@ -20,3 +21,4 @@ api = NinjaAPI(
 )
 api_errors.install(api)
 api.add_router("/", core_router)
+api.add_router("/calc/", calculator_router)

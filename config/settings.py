@@ -53,12 +53,17 @@ else:
     ALLOWED_HOSTS += [
         h.strip() for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h.strip()
     ]
+# Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses); none by default.
+METROLAB_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("METROLAB_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
 
 INSTALLED_APPS = [
     "metrolab.core",
+    "metrolab.calculator",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -74,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "metrolab.core.middleware.RequestContextMiddleware",
+    "metrolab.core.middleware.ApiErrorShapeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "metrolab.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
+    path("calculator/", include("metrolab.calculator.urls")),
     path("", include("metrolab.core.urls")),
 ]

@@ -11,6 +11,7 @@ everything, so an operation that declares nothing is unreachable.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from ninja.errors import AuthorizationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from metrolab.core.context import update_request
+from metrolab.core.middleware import client_ip
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,26 @@ def token_roles(token) -> frozenset[str]:
     return frozenset(scoped & set(token.user.role_codes))
 
 
+def token_scoped_user(token):
+    """The token's user as the API sees it: only the scoped roles that the user still holds,
+    only those roles' permissions, never superuser powers. A copy, so the signed-in user
+    elsewhere is unaffected; `User.save` refuses to persist such a copy's flags."""
+    from django.contrib.auth.models import Permission
+
+    roles = token_roles(token)
+    perms = Permission.objects.filter(group__name__in=roles).values_list(
+        "content_type__app_label", "codename"
+    )
+    user = copy.copy(token.user)
+    user.is_superuser = False
+    user._role_codes = roles
+    user._perm_cache = {f"{app}.{codename}" for app, codename in perms}
+    user._user_perm_cache = set()
+    user._group_perm_cache = set(user._perm_cache)
+    user._token_scope = token
+    return user
+
+
 class _ApiRule:
     def __init__(self, access: Access):
         self.access = access
@@ -178,12 +200,11 @@ class BearerTokenAuth(_ApiRule, HttpBearer):
         found = token_lookup(token)
         if found is None:
             return None
-        user = found.user
-        roles = token_roles(found)
-        user._role_codes = roles  # the token narrows what the user may do
+        user = token_scoped_user(found)
+        roles = user._role_codes
         request.user = user
         update_request(user=user, token=found)
-        ip = request.META.get("REMOTE_ADDR")
+        ip = client_ip(request)
         found.last_used_at = timezone.now()
         found.last_used_ip = ip
         found.save(update_fields=["last_used_at", "last_used_ip"])

@@ -2,11 +2,28 @@
 the signed-in admin as the actor (the request context carries the user)."""
 
 from django.contrib import admin
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from metrolab.core.access import public
 from metrolab.core.models import ApiToken, AuditEvent, AuditVerification, OrganisationProfile, User
 
+
+def admin_login(request, extra_context=None):
+    """The back office signs in through MetroLab's own sign-in page, so that lock-out and the
+    second factor apply there too; a signed-in user without staff access is refused."""
+    if request.user.is_authenticated:
+        raise PermissionDenied
+    next_url = request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index")
+    return redirect_to_login(next_url, login_url=reverse("core:login"))
+
+
+admin.site.login = public(admin_login)
 admin.site.site_header = _("MetroLab back office")
 admin.site.site_title = _("MetroLab")
 admin.site.index_title = _("Master data")
@@ -30,6 +47,34 @@ class UserAdmin(DjangoUserAdmin):
         (_("MetroLab"), {"fields": ["display_name", "phone", "locked_until", "totp_enabled"]}),
     ]
     readonly_fields = ["totp_enabled", "last_login", "date_joined"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            # Only a superuser may grant superuser status or permissions outside the roles.
+            fields += ["is_superuser", "user_permissions"]
+        return fields
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleAdmin(admin.ModelAdmin):
+    """Roles are defined in code (metrolab.core.roles) and synchronised by migrate; the back
+    office shows them and their permissions but does not edit them."""
+
+    list_display = ["name"]
+    filter_horizontal = ["permissions"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(OrganisationProfile)

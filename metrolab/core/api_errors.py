@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
@@ -32,18 +33,36 @@ CODES = {
 }
 
 
-def error_response(
-    api: NinjaAPI, request, status: int, message: str, *, code: str | None = None, details=None
-):
-    body = {
+MESSAGES = {
+    404: _lazy("No such API operation."),
+    405: _lazy("This API operation does not accept that method."),
+    500: _lazy("Internal error. Quote the request id."),
+}
+
+
+def error_body(
+    request, status: int, message: str, *, code: str | None = None, details=None
+) -> dict:
+    return {
         "error": {
             "status": status,
             "code": code or CODES.get(status, "error"),
-            "message": message,
+            "message": str(message),
             "details": details or [],
         },
         "request_id": getattr(request, "request_id", ""),
     }
+
+
+def plain_error_body(request, status: int, code: str) -> dict:
+    """For errors raised outside any API operation (see ApiErrorShapeMiddleware)."""
+    return error_body(request, status, MESSAGES.get(status, code), code=code)
+
+
+def error_response(
+    api: NinjaAPI, request, status: int, message: str, *, code: str | None = None, details=None
+):
+    body = error_body(request, status, message, code=code, details=details)
     return api.create_response(request, body, status=status)
 
 

@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from metrolab.core.context import current_request, current_service
+from metrolab.core.middleware import normalise_ip
 
 GENESIS_HASH = "0" * 64
 # An arbitrary constant naming "the audit chain" among PostgreSQL advisory locks.
@@ -152,12 +153,12 @@ def record(
             "actor_label": label[:150],
             "action": action[:100],
             "operation": operation,
-            "object_type": object_type,
-            "object_id": str(object_id),
+            "object_type": object_type[:100],
+            "object_id": str(object_id)[:64],
             "changes": to_json_value(changes or {}),
             "reason": reason or "",
-            "client_ip": request.client_ip if request else None,
-            "request_id": request.request_id if request else "",
+            "client_ip": normalise_ip(request.client_ip) if request else None,
+            "request_id": request.request_id[:64] if request else "",
             "prev_hash": prev_hash,
         }
         fields["hash"] = compute_hash(fields)
@@ -176,11 +177,27 @@ class ChainReport:
     problem: str = ""
 
 
-def verify_chain(batch_size: int = 2000) -> ChainReport:
+def known_heads() -> list[tuple[int, str]]:
+    """Heads of the chain seen by earlier successful verifications: anchors that reveal a
+    truncation of the newest events, which the chain alone cannot."""
+    from metrolab.core.models import AuditVerification
+
+    return list(
+        AuditVerification.objects.filter(status=AuditVerification.Status.INTACT, head_seq__gt=0)
+        .values_list("head_seq", "head_hash")
+        .distinct()
+    )
+
+
+def verify_chain(
+    batch_size: int = 2000, anchors: list[tuple[int, str]] | None = None
+) -> ChainReport:
     """Recompute every link in sequence order; report the first sequence number that is wrong
-    (altered fields, a missing row, or a row inserted outside the chain)."""
+    (altered fields, a missing row, or a row inserted outside the chain). Anchors (seq, hash) —
+    by default the heads of earlier verifications — must still be in the chain, unchanged."""
     from metrolab.core.models import AuditEvent
 
+    anchors = dict(known_heads() if anchors is None else anchors)
     expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
     rows = AuditEvent.objects.order_by("seq").values(*HASHED_FIELDS, "hash")
     for row in rows.iterator(chunk_size=batch_size):
@@ -214,8 +231,28 @@ def verify_chain(batch_size: int = 2000) -> ChainReport:
                 seq,
                 f"event {seq} was altered (its content no longer matches its hash)",
             )
+        if seq in anchors and anchors[seq] != row["hash"]:
+            return ChainReport(
+                False,
+                count,
+                seq - 1,
+                prev_hash,
+                seq,
+                f"event {seq} differs from the one recorded earlier (the chain was rewritten)",
+            )
         expected_seq, prev_hash = seq + 1, row["hash"]
-    return ChainReport(True, count, expected_seq - 1, prev_hash)
+    head = expected_seq - 1
+    beyond = [seq for seq in anchors if seq > head]
+    if beyond:
+        return ChainReport(
+            False,
+            count,
+            head,
+            prev_hash,
+            head + 1,
+            f"events from {head + 1} on are missing: event {max(beyond)} was recorded earlier",
+        )
+    return ChainReport(True, count, head, prev_hash)
 
 
 # --- Database guards ----

@@ -8,10 +8,10 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import m2m_changed, post_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 from metrolab.core import audit
-from metrolab.core.models.base import record_delete
+from metrolab.core.models.base import AuditedModel, record_delete
 
 
 def on_login(sender, request, user, **kwargs):
@@ -24,15 +24,18 @@ def on_logout(sender, request, user, **kwargs):
 
 
 def on_login_failed(sender, credentials, request=None, **kwargs):
+    """A failed password step. The name typed is kept only when it is a user's: people type
+    passwords into the user-name field, and the audit log is never erased."""
     username = str(credentials.get("username", ""))[:150]
     user = get_user_model().objects.filter(username=username).only("pk").first()
+    label = username if user else "(unknown user)"
     audit.record(
         "auth.login_failed",
         object_type="core.user" if user else "",
         object_id=str(user.pk) if user else "",
-        changes={"username": username},
+        changes={"username": label},
         actor="anonymous",
-        actor_label=username,
+        actor_label=label,
     )
 
 
@@ -72,7 +75,51 @@ _THROUGHS: dict = {}
 
 
 def _relation_name(through, instance) -> str:
-    return _THROUGHS.get((through, type(instance)), "related")
+    known = _THROUGHS.get((through, type(instance)))
+    if known:
+        return known
+    for field in instance._meta.many_to_many:
+        if field.remote_field.through is through:
+            return field.name
+    return through._meta.model_name
+
+
+def on_m2m_changed_any(sender, instance, **kwargs):
+    """Many-to-many changes of the auth relations listed in connect(), and of every
+    AuditedModel's own many-to-many fields (later apps' included)."""
+    if (sender, type(instance)) in _THROUGHS or isinstance(instance, AuditedModel):
+        on_m2m_changed(sender, instance, **kwargs)
+
+
+def on_group_pre_save(sender, instance, **kwargs):
+    instance._audit_old_name = (
+        Group.objects.filter(pk=instance.pk).values_list("name", flat=True).first()
+        if instance.pk
+        else None
+    )
+
+
+def on_group_saved(sender, instance, created, **kwargs):
+    """A role (group) created or renamed: renaming one could hand its powers to others."""
+    old = getattr(instance, "_audit_old_name", None)
+    if created or old != instance.name:
+        audit.record(
+            "role.create" if created else "role.rename",
+            operation="create" if created else "update",
+            object_type="auth.group",
+            object_id=str(instance.pk),
+            changes={"name": {"before": old, "after": instance.name}},
+        )
+
+
+def on_group_deleted(sender, instance, **kwargs):
+    audit.record(
+        "role.delete",
+        operation="delete",
+        object_type="auth.group",
+        object_id=str(instance.pk),
+        changes={"name": {"before": instance.name, "after": None}},
+    )
 
 
 def connect() -> None:
@@ -90,7 +137,10 @@ def connect() -> None:
     ]
     for through, owner, name in pairs:
         _THROUGHS[(through, owner)] = name
-        m2m_changed.connect(on_m2m_changed, sender=through, dispatch_uid=f"audit-{through}")
+    m2m_changed.connect(on_m2m_changed_any, dispatch_uid="audit-m2m")
+    pre_save.connect(on_group_pre_save, sender=Group, dispatch_uid="audit-group-pre")
+    post_save.connect(on_group_saved, sender=Group, dispatch_uid="audit-group-save")
+    post_delete.connect(on_group_deleted, sender=Group, dispatch_uid="audit-group-delete")
     user_logged_in.connect(on_login, dispatch_uid="audit-login")
     user_logged_out.connect(on_logout, dispatch_uid="audit-logout")
     user_login_failed.connect(on_login_failed, dispatch_uid="audit-login-failed")

@@ -8,6 +8,7 @@ and the lock itself are audited.
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 
 import pyotp
 from django.conf import settings
@@ -81,7 +82,9 @@ class LockoutModelBackend(ModelBackend):
         result = super().authenticate(request, username=username, password=password, **kwargs)
         if result is None and user is not None and password is not None:
             register_failure(user)
-        elif result is not None:
+        elif result is not None and not result.totp_enabled:
+            # With a second factor, the count is reset only once the code is right too, so
+            # that guessing codes after a correct password still leads to a lock-out.
             register_success(result)
         return result
 
@@ -99,9 +102,24 @@ def totp_uri(user, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.get_username(), issuer_name=TOTP_ISSUER)
 
 
-def totp_check(secret: str, code: str) -> bool:
-    """One 30-second step of clock drift is accepted either side."""
+def totp_match(secret: str, code: str, after_step: int | None = None) -> int | None:
+    """The time step (RFC 6238 §4) whose code this is, accepting one 30-second step of clock
+    drift either side; None when it matches none, or only a step at or before `after_step`
+    (a code is good once: replaying an accepted code is refused)."""
     code = (code or "").strip().replace(" ", "")
     if not secret or not code.isdigit() or len(code) != 6:
-        return False
-    return pyotp.TOTP(secret).verify(code, valid_window=1)
+        return None
+    totp = pyotp.TOTP(secret)
+    now = timezone.now()
+    current = totp.timecode(now)
+    for offset in (0, -1, 1):
+        step = current + offset
+        if after_step is not None and step <= after_step:
+            continue
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def totp_check(secret: str, code: str) -> bool:
+    return totp_match(secret, code) is not None

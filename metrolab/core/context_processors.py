@@ -22,6 +22,7 @@ class NavItem:
 # Later apps append their modules here (in the order they appear in the menu).
 MODULES: list[NavItem] = [
     NavItem("core:dashboard", _("Dashboard"), "◎"),
+    NavItem("calculator:uncertainty", _("Uncertainty calculator"), "±"),
     NavItem("core:audit_log", _("Audit log"), "☰"),
     NavItem("core:organisation", _("Organisation"), "⌂"),
     NavItem("core:api_tokens", _("API tokens"), "◆"),

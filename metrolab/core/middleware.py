@@ -1,9 +1,11 @@
 """Request context for the audit log: a request id, the client address, the signed-in user."""
 
+import ipaddress
 import re
 import uuid
 
 from django.conf import settings
+from django.http import JsonResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
@@ -12,13 +14,25 @@ from metrolab.core.context import RequestInfo, reset_request, set_request
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
+def normalise_ip(value: str | None) -> str | None:
+    """An IP address in canonical text form (IPv6 compressed, lower case), or None when it is
+    not an address. The audit log hashes this form, so it must equal what the database
+    returns."""
+    if not value:
+        return None
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
 def client_ip(request) -> str | None:
-    """REMOTE_ADDR, or the address a trusted reverse proxy reports (METROLAB_TRUSTED_PROXIES)."""
-    remote = request.META.get("REMOTE_ADDR") or None
-    trusted = getattr(settings, "METROLAB_TRUSTED_PROXIES", ())
+    """REMOTE_ADDR, or, behind a reverse proxy listed in METROLAB_TRUSTED_PROXIES, the address
+    that proxy reports in X-Forwarded-For (the right-most entry: the one it added itself)."""
+    remote = normalise_ip(request.META.get("REMOTE_ADDR"))
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if remote in trusted and forwarded:
-        return forwarded.split(",")[-1].strip() or remote
+    if remote is not None and remote in settings.METROLAB_TRUSTED_PROXIES and forwarded:
+        return normalise_ip(forwarded.split(",")[-1]) or remote
     return remote
 
 
@@ -59,4 +73,31 @@ class LanguageMiddleware:
         response = self.get_response(request)
         patch_vary_headers(response, ["Cookie"])
         response.headers.setdefault("Content-Language", language)
+        return response
+
+
+class ApiErrorShapeMiddleware:
+    """Errors under /api/ that did not come from an API operation (an unknown path, a method
+    the path does not allow, a server error) get the API's one JSON error shape too."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/")
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            from metrolab.core.api_errors import CODES, plain_error_body
+
+            status = response.status_code
+            json_response = JsonResponse(
+                plain_error_body(request, status, CODES.get(status, "error")), status=status
+            )
+            for header in ("Allow", "X-Request-ID"):
+                if header in response:
+                    json_response[header] = response[header]
+            return json_response
         return response

@@ -90,3 +90,16 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
 }
 
 STAFF_ROLES = frozenset(code for code, role in ROLES.items() if role.staff)
+# The lab's own people (not customers, regulators or machine clients).
+LAB_STAFF = (
+    ADMIN,
+    DIRECTOR,
+    QUALITY_MANAGER,
+    RECEPTIONIST,
+    METROLOGIST,
+    CHECKER,
+    APPROVER,
+    EQUIPMENT_MANAGER,
+    ITEM_KEEPER,
+    DRIVER,
+)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from metrolab.core import audit
 from metrolab.core.access import TOKEN_PREFIX, hash_token
-from metrolab.core.auth import totp_check, totp_new_secret
+from metrolab.core.auth import register_failure, register_success, totp_match, totp_new_secret
 from metrolab.core.models import ApiToken, AuditVerification, OrganisationProfile, User
 from metrolab.core.roles import ROLE_PERMISSIONS, ROLES, STAFF_ROLES
 from metrolab.core.service import ServiceError, service
@@ -119,9 +119,17 @@ def api_token_create(
     actor: Any = None,
     reason: str = "",
 ) -> tuple[ApiToken, str]:
-    """Issue a token for a machine client or integration. The raw token is returned once and
-    never stored; its roles must be roles the user holds."""
+    """Issue a token for a machine client or integration (R7.2a). The raw token is returned
+    once and never stored; its roles must be roles the user holds. Tokens are issued for
+    accounts holding the device role, or by a user for themself: an administrator cannot mint
+    a token that acts as another person."""
     name = (name or "").strip()
+    is_self = getattr(actor, "pk", None) == user.pk
+    if not is_self and not user.has_role("device"):
+        raise ServiceError(
+            _("Tokens are issued for device accounts, or by a user for themself."),
+            field="username",
+        )
     if not name:
         raise ServiceError(_("Give the token a name."), field="name")
     if not roles:
@@ -136,7 +144,12 @@ def api_token_create(
     prefix = secrets.token_hex(4)
     raw = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=prefix, key_hash=hash_token(raw), expires_at=expires_at
+        user=user,
+        name=name,
+        prefix=prefix,
+        key_hash=hash_token(raw),
+        expires_at=expires_at,
+        created_by=actor if getattr(actor, "pk", None) else None,
     )
     token.roles.set(Group.objects.filter(name__in=roles))
     return token, raw
@@ -161,27 +174,59 @@ def totp_begin(*, user: User, actor: Any = None, reason: str = "") -> str:
     return user.totp_secret
 
 
+def _accept_code(user: User, code: str) -> bool:
+    step = totp_match(user.totp_secret, code, after_step=user.totp_last_step)
+    if step is None:
+        return False
+    user.totp_last_step = step
+    return True
+
+
 @service("totp.enable")
 def totp_enable(*, user: User, code: str, actor: Any = None, reason: str = "") -> User:
+    """Turn the second factor on once a code from the new secret proves the phone has it."""
     if not user.totp_secret:
         raise ServiceError(_("Start the set-up first."))
-    if not totp_check(user.totp_secret, code):
+    if not _accept_code(user, code):
         raise ServiceError(_("The code is not valid. Check the time on your phone."), field="code")
     user.totp_enabled = True
-    user.save(update_fields=["totp_enabled"])
+    user.save(update_fields=["totp_enabled", "totp_last_step"])
     return user
 
 
 @service("totp.disable")
 def totp_disable(*, user: User, code: str, actor: Any = None, reason: str = "") -> User:
+    """Turn the second factor off; a current code is required, so a stolen session cannot."""
     if not user.totp_enabled:
         raise ServiceError(_("Two-factor authentication is not on."))
-    if not totp_check(user.totp_secret, code):
+    if not _accept_code(user, code):
         raise ServiceError(_("The code is not valid. Check the time on your phone."), field="code")
     user.totp_enabled = False
     user.totp_secret = ""
-    user.save(update_fields=["totp_enabled", "totp_secret"])
+    user.save(update_fields=["totp_enabled", "totp_secret", "totp_last_step"])
     return user
+
+
+@service("auth.second_factor", record_calls=False)
+def login_second_factor(*, user: User, code: str) -> bool:
+    """Check the code of the sign-in's second step (R7.2a). A wrong code counts towards the
+    lock-out and is audited; a right code is accepted once (no replay) and resets the count."""
+    if user.is_locked:
+        return False
+    if _accept_code(user, code):
+        user.save(update_fields=["totp_last_step"])
+        register_success(user)
+        return True
+    audit.record(
+        "auth.login_failed",
+        object_type="core.user",
+        object_id=str(user.pk),
+        changes={"username": user.username, "step": "totp"},
+        actor="anonymous",
+        actor_label=user.username,
+    )
+    register_failure(user)
+    return False
 
 
 @service("audit.verification_request")

@@ -3,6 +3,8 @@ account security and the language switch."""
 
 from __future__ import annotations
 
+import time
+
 import segno
 from django.contrib import messages
 from django.contrib.auth import BACKEND_SESSION_KEY, login
@@ -18,7 +20,7 @@ from django.views.i18n import set_language as django_set_language
 
 from metrolab.core import selectors, services
 from metrolab.core.access import allow, authenticated, public
-from metrolab.core.auth import register_failure, totp_check, totp_uri
+from metrolab.core.auth import totp_uri
 from metrolab.core.forms import (
     ApiTokenForm,
     AuditFilterForm,
@@ -33,6 +35,7 @@ from metrolab.core.service import ServiceError
 PENDING_USER = "metrolab_pending_user"
 PENDING_BACKEND = "metrolab_pending_backend"
 PENDING_NEXT = "metrolab_pending_next"
+PENDING_SINCE = "metrolab_pending_since"
 
 
 @public
@@ -55,15 +58,22 @@ class LoginView(auth_views.LoginView):
             self.request.session[PENDING_USER] = user.pk
             self.request.session[PENDING_BACKEND] = user.backend
             self.request.session[PENDING_NEXT] = self.get_success_url()
+            self.request.session[PENDING_SINCE] = time.time()
             return redirect("core:login_totp")
         return super().form_valid(form)
+
+
+PENDING_SECONDS = 300  # the code step must follow the password step within five minutes
 
 
 @public
 def login_totp(request):
     """Second step of sign-in: the 6-digit code of the user's authenticator app."""
     user_pk = request.session.get(PENDING_USER)
-    if user_pk is None:
+    started = request.session.get(PENDING_SINCE, 0)
+    if user_pk is None or time.time() - started > PENDING_SECONDS:
+        for key in (PENDING_USER, PENDING_BACKEND, PENDING_NEXT, PENDING_SINCE):
+            request.session.pop(key, None)
         return redirect("core:login")
     user = User.objects.filter(pk=user_pk, is_active=True).first()
     if user is None:
@@ -72,16 +82,16 @@ def login_totp(request):
     if request.method == "POST" and form.is_valid():
         if user.is_locked:
             form.add_error(None, _("This account is locked after repeated failed logins."))
-        elif totp_check(user.totp_secret, form.cleaned_data["code"]):
+        elif services.login_second_factor(user=user, code=form.cleaned_data["code"]):
             next_url = request.session.pop(PENDING_NEXT, "")
             backend = request.session.pop(PENDING_BACKEND)
             request.session.pop(PENDING_USER)
+            request.session.pop(PENDING_SINCE, None)
             login(request, user, backend=backend)
             if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
                 next_url = reverse("core:dashboard")
             return redirect(next_url)
         else:
-            register_failure(user)
             form.add_error("code", _("The code is not valid."))
     return render(request, "core/login_totp.html", {"form": form})
 

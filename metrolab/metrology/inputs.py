@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 DISTRIBUTIONS = ("normal", "t", "rectangular", "triangular", "arcsine", "trapezoidal")
 _DIVISOR = {"rectangular": math.sqrt(3), "triangular": math.sqrt(6), "arcsine": math.sqrt(2)}
@@ -136,7 +136,7 @@ def parse_input(name: str, spec: Mapping, path: str | None = None) -> InputQuant
                 p = _number(spec, "p", path, positive=True)
                 if not 0 < p < 1:
                     raise InputError("must lie between 0 and 1", field=f"{path}.p")
-                k = float(stats.norm.ppf((1 + p) / 2))
+                k = float(special.ndtri((1 + p) / 2))
             else:
                 raise InputError(
                     "give the coverage factor k or the probability p", field=f"{path}.k"
@@ -194,7 +194,11 @@ def readings_correlation(a: InputQuantity, b: InputQuantity) -> float:
     """r(x̄, ȳ) from simultaneous readings (JCGM 100:2008 §5.2.3, eqs. 14 and 17)."""
     if a.readings is None or b.readings is None or len(a.readings) != len(b.readings):
         raise ValueError("needs two inputs with the same number of simultaneous readings")
+    if a.u == 0 or b.u == 0:
+        return 0.0  # readings that do not vary carry no covariance
     x, y = np.array(a.readings), np.array(b.readings)
     n = len(x)
     s_xy = float(((x - x.mean()) * (y - y.mean())).sum() / (n * (n - 1)))
-    return s_xy / (a.u * b.u)
+    # Rounding can push |r| a few ulps past 1 (e.g. for identical readings), which
+    # correlation_matrix would then reject.
+    return min(1.0, max(-1.0, s_xy / (a.u * b.u)))

@@ -185,6 +185,9 @@ def _derive(node: Node, env: Mapping[str, float], index: Mapping[str, int], n: i
         case "div":
             return a / b, (da * b - a * db) / (b * b)
         case "pow":
+            if a < 0 and b != math.floor(b):
+                # Python would return a complex number here; numpy gives nan in evaluate().
+                raise ValueError("a negative number raised to a non-integer power")
             value = a**b
             if not db.any():  # constant exponent: also valid for a <= 0
                 return value, b * a ** (b - 1) * da if b != 0 else np.zeros(n)

@@ -16,7 +16,14 @@ class User(AuditedModel, AbstractUser):
     """A person or machine client of the lab. Roles are groups (R4.4); a user may hold several."""
 
     audit_exclude = frozenset(
-        {"created_at", "updated_at", "last_login", "failed_login_count", "last_failed_login_at"}
+        {
+            "created_at",
+            "updated_at",
+            "last_login",
+            "failed_login_count",
+            "last_failed_login_at",
+            "totp_last_step",
+        }
     )
     audit_secret = frozenset({"password", "totp_secret"})
 
@@ -27,6 +34,7 @@ class User(AuditedModel, AbstractUser):
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
     totp_secret = models.CharField(_("TOTP secret"), max_length=64, blank=True)
     totp_enabled = models.BooleanField(_("two-factor authentication"), default=False)
+    totp_last_step = models.BigIntegerField(_("last accepted TOTP step"), null=True, blank=True)
 
     objects = AuditedUserManager()
 
@@ -36,6 +44,15 @@ class User(AuditedModel, AbstractUser):
 
     def __str__(self):
         return self.display_name or self.username
+
+    def save(self, *args, **kwargs):
+        # A token-scoped copy (metrolab.core.access.token_scoped_user) carries narrowed flags
+        # that must never reach the database.
+        if getattr(self, "_token_scope", None) is not None:
+            fields = set(kwargs.get("update_fields") or ())
+            if not fields or fields & {"is_superuser", "is_staff", "is_active"}:
+                raise PermissionError("a token-scoped user can only save named, harmless fields")
+        super().save(*args, **kwargs)
 
     @property
     def role_codes(self) -> frozenset[str]:
@@ -70,6 +87,14 @@ class ApiToken(AuditedModel):
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     last_used_ip = models.GenericIPAddressField(_("last used from"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        User,
+        verbose_name=_("issued by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("API token")

@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from config.api import api
 from metrolab.core.access import DELEGATED_NAMESPACES, PUBLIC_API_MARK, view_access
+from metrolab.core.roles import LAB_STAFF
 
 # The only pages anyone may open without signing in.
 PUBLIC_PAGES = {
@@ -26,6 +27,7 @@ PUBLIC_PAGES = {
     "admin:logout",
     "api-1:openapi-json",
     "api-1:openapi-view",
+    "api-1:api-root",
 }
 # The only API operations anyone may call without credentials (method, path).
 PUBLIC_OPERATIONS = {("get", "/api/v1/health")}
@@ -87,7 +89,7 @@ def test_anonymous_is_sent_to_sign_in_everywhere_else(client):
         match = resolve(url)
         name = match.view_name
         if name in PUBLIC_PAGES or "api-1" in namespaces:
-            continue
+            continue  # API operations: the tests below
         response = client.get(url)
         checked += 1
         assert response.status_code in (301, 302), f"{url} ({name}) answered {response.status_code}"
@@ -97,21 +99,48 @@ def test_anonymous_is_sent_to_sign_in_everywhere_else(client):
 
 
 def _operations():
-    schema = api.get_openapi_schema()
-    for path, methods in schema["paths"].items():
-        for method, op in methods.items():
-            yield method, path, op
+    """Every operation of every router, from the routers themselves (so an operation left out
+    of the OpenAPI schema is still checked), with its full path and methods."""
+    api.urls  # noqa: B018 - binds the routers
+    for prefix, router in api._routers:
+        for path, path_view in router.path_operations.items():
+            full = "/api/v1/" + "/".join(p.strip("/") for p in (prefix, path) if p.strip("/"))
+            for op in path_view.operations:
+                for method in op.methods:
+                    yield method.lower(), full, op
 
 
 def test_every_api_operation_declares_access():
+    from metrolab.core.access import BearerTokenAuth, SessionCookieAuth
+
     undeclared = []
     for method, path, op in _operations():
-        if op.get(PUBLIC_API_MARK):
+        if (op.openapi_extra or {}).get(PUBLIC_API_MARK):
             assert (method, path) in PUBLIC_OPERATIONS, f"{method} {path} is public but unlisted"
+            assert not op.auth_callbacks
             continue
-        if not op.get("security"):
+        kinds = {type(cb) for cb in op.auth_callbacks}
+        if not kinds or not kinds <= {BearerTokenAuth, SessionCookieAuth}:
             undeclared.append(f"{method.upper()} {path}")
     assert not undeclared, f"API operations with no declared access: {undeclared}"
+
+
+def test_every_other_api_url_is_a_listed_public_page():
+    """Under /api/v1/ only operations (checked above) and the reviewed public pages exist."""
+    operation_views = {
+        p.callback
+        for _r, p, ns in all_patterns()
+        if "api-1" in ns and getattr(p.callback, "__qualname__", "").startswith("PathView")
+    }
+    for _route, pattern, namespaces in all_patterns():
+        if "api-1" in namespaces and pattern.callback not in operation_views:
+            assert f"api-1:{pattern.name}" in PUBLIC_PAGES, pattern.name
+
+
+def test_the_schema_lists_every_operation():
+    schema_ops = {(m, p) for p, ms in api.get_openapi_schema()["paths"].items() for m in ms}
+    router_ops = {(m, p) for m, p, _op in _operations()}
+    assert router_ops == schema_ops
 
 
 def _api_url(path: str) -> str:
@@ -157,6 +186,7 @@ PAGE_ACCESS = {
     "core:audit_verification": {"admin", "quality_manager"},
     "core:organisation": {"admin", "director", "quality_manager"},
     "core:api_tokens": {"admin"},
+    "calculator:uncertainty": set(LAB_STAFF),
 }
 
 

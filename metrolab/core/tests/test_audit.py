@@ -15,7 +15,13 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
 from metrolab.core import audit
-from metrolab.core.models import AuditBypassError, AuditEvent, OrganisationProfile, User
+from metrolab.core.models import (
+    AuditBypassError,
+    AuditEvent,
+    AuditVerification,
+    OrganisationProfile,
+    User,
+)
 from metrolab.core.services import organisation_update, user_roles_set
 
 pytestmark = pytest.mark.django_db
@@ -262,3 +268,89 @@ def test_audit_page_is_paginated_with_bounded_queries(cast, client, django_asser
     assert response.status_code == 200
     assert response.context["page"].number == 2
     assert len(response.context["page"].object_list) == 50
+
+
+@pytest.mark.parametrize("address", ["2001:DB8::1", "::FFFF:10.1.2.3", "10.1.2.3", "garbage"])
+def test_client_addresses_are_hashed_as_stored(address, client):
+    """Whatever address a request carries, the stored row still matches its hash (an IPv6
+    address is normalised before hashing; a non-address is recorded as none)."""
+    client.post("/login/", {"username": "nobody", "password": "x"}, REMOTE_ADDR=address)
+    event = AuditEvent.objects.filter(action="auth.login_failed").last()
+    assert event is not None
+    assert audit.verify_chain().ok
+    if address == "garbage":
+        assert event.client_ip is None
+
+
+def test_unusual_values_survive_the_database_round_trip():
+    """Every hashed field, read back from the database, hashes to the stored hash."""
+    audit.record(
+        "test.round_trip",
+        object_type="x" * 150,
+        object_id="y" * 100,
+        changes={
+            "中文": "计量",
+            "n": 2**60,
+            "f": 0.1,
+            "nested": {"list": [1, "2", None]},
+            "t": __import__("datetime").datetime(2026, 1, 2, 3, 4, 5, 678901),
+        },
+        reason="line one\nline two\ttab ✓",
+        actor_label="名字" * 100,
+    )
+    event = AuditEvent.objects.order_by("-seq").first()
+    fields = {name: getattr(event, name) for name in audit.HASHED_FIELDS}
+    assert audit.compute_hash(fields) == event.hash
+    assert audit.verify_chain().ok
+
+
+def test_role_rename_and_delete_are_recorded():
+    from django.contrib.auth.models import Group
+
+    group = Group.objects.create(name="temporary")
+    group.name = "renamed"
+    group.save()
+    group.delete()
+    actions = list(
+        AuditEvent.objects.filter(object_type="auth.group")
+        .order_by("seq")
+        .values_list("action", flat=True)
+    )
+    assert actions[-3:] == ["role.create", "role.rename", "role.delete"]
+
+
+def test_truncating_the_newest_events_is_detected_against_an_anchor():
+    """The chain alone cannot show that its newest events were cut off; a recorded head
+    (an earlier verification, or one noted by the operator) can."""
+    from metrolab.core.services import audit_verification_run
+
+    _write_many(5)
+    verification = AuditVerification.objects.create()
+    audit_verification_run(verification_id=verification.pk)
+    verification.refresh_from_db()
+    head = verification.head_seq
+    assert audit.verify_chain().ok
+    _tamper(f"DELETE FROM {AuditEvent._meta.db_table} WHERE seq >= %s", [head - 1])
+    report = audit.verify_chain()
+    assert not report.ok and report.first_bad_seq == head - 1
+    with pytest.raises(CommandError):
+        call_command("audit", "verify")
+
+
+def test_operator_can_check_against_a_head_noted_elsewhere(capsys):
+    _write_many(4)
+    last = AuditEvent.objects.order_by("-seq").first()
+    call_command("audit", "verify", "--expect-head", f"{last.seq}:{last.hash}")
+    with pytest.raises(CommandError):
+        call_command("audit", "verify", "--expect-head", f"{last.seq}:{'0' * 64}")
+    with pytest.raises(CommandError):
+        call_command("audit", "verify", "--expect-head", f"{last.seq + 5}:{last.hash}")
+
+
+def test_migration_guards_match_the_runtime_guards():
+    """The migration spells its SQL out; it must say what audit.guard_statements says."""
+    import importlib
+
+    migration = importlib.import_module("metrolab.core.migrations.0002_audit_guards")
+    assert audit.guard_statements("sqlite", "core_auditevent") == migration.SQLITE
+    assert audit.guard_statements("postgresql", "core_auditevent") == migration.POSTGRESQL

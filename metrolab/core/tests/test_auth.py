@@ -93,12 +93,22 @@ def test_session_cookie_flags(cast, client, settings):
     assert cookie["samesite"] == "Lax"
 
 
-def test_totp_enrolment_and_two_step_login(cast, client):
+def test_totp_enrolment_and_two_step_login(cast, client, monkeypatch):
+    from django.test import Client
+
+    # The server's clock is pinned so that the 30-second steps are known to the test.
+    clock = {"now": timezone.now()}
+    monkeypatch.setattr("metrolab.core.auth.timezone.now", lambda: clock["now"])
+
+    def code(seconds_later: int = 0) -> str:
+        return totp.at(clock["now"] + dt.timedelta(seconds=seconds_later))
+
     user = cast["metrologist"]
     secret = totp_begin(user=user, actor=user)
+    totp = pyotp.TOTP(secret)
     with pytest.raises(ServiceError):
         totp_enable(user=user, code="000000", actor=user)
-    totp_enable(user=user, code=pyotp.TOTP(secret).now(), actor=user)
+    totp_enable(user=user, code=code(), actor=user)
     user.refresh_from_db()
     assert user.totp_enabled
     # The password alone does not sign in: it leads to the code step.
@@ -108,18 +118,68 @@ def test_totp_enrolment_and_two_step_login(cast, client):
     assert client.get("/").status_code == 302
     bad = client.post("/login/code/", {"code": "123456"})
     assert bad.status_code == 200 and "_auth_user_id" not in client.session
-    good = client.post("/login/code/", {"code": pyotp.TOTP(secret).now()})
+    # The code used to switch it on was accepted once already: it cannot sign in.
+    replay = client.post("/login/code/", {"code": code()})
+    assert replay.status_code == 200 and "_auth_user_id" not in client.session
+    next_code = code(30)  # the next step's code (one step of drift is allowed)
+    good = client.post("/login/code/", {"code": next_code})
     assert good.status_code == 302
     assert client.session["_auth_user_id"] == str(user.pk)
-    # Turning it off needs a valid code too.
-    totp_disable(user=user, code=pyotp.TOTP(secret).now(), actor=user)
+    # Someone who saw that code cannot reuse it from another browser.
+    other = Client()
+    _post_login(other, "metrologist", CAST_PASSWORD)
+    assert other.post("/login/code/", {"code": next_code}).status_code == 200
+    assert "_auth_user_id" not in other.session
+    # A minute later, turning it off needs a valid, fresh code too.
+    clock["now"] += dt.timedelta(seconds=60)
+    user.refresh_from_db()
+    totp_disable(user=user, code=code(), actor=user)
     user.refresh_from_db()
     assert not user.totp_enabled and not user.totp_secret
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"totp.begin", "totp.enable", "totp.disable"} <= actions
+    failures = AuditEvent.objects.filter(action="auth.login_failed", changes__step="totp")
+    assert failures.count() == 3  # the wrong code, the replay at enable, the replay elsewhere
     # The secret never reaches the audit log.
     begin = AuditEvent.objects.filter(action="totp.begin").last()
     assert begin.changes["totp_secret"] == {"before": "***", "after": "***"}
+
+
+@override_settings(METROLAB_LOCKOUT_THRESHOLD=3)
+def test_guessing_codes_after_the_right_password_locks_the_account(cast, client):
+    user = cast["approver"]
+    secret = totp_begin(user=user, actor=user)
+    totp_enable(user=user, code=pyotp.TOTP(secret).now(), actor=user)
+    for _round in range(2):
+        _post_login(client, "approver", CAST_PASSWORD)
+        client.post("/login/code/", {"code": "000000"})
+        client.post("/login/code/", {"code": "111111"})
+    user.refresh_from_db()
+    assert user.is_locked
+    assert AuditEvent.objects.filter(action="auth.lockout", object_id=str(user.pk)).exists()
+
+
+def test_pending_second_step_expires(cast, client, monkeypatch):
+    import time
+
+    user = cast["checker"]
+    secret = totp_begin(user=user, actor=user)
+    totp_enable(user=user, code=pyotp.TOTP(secret).now(), actor=user)
+    _post_login(client, "checker", CAST_PASSWORD)
+    real = time.time
+    monkeypatch.setattr("metrolab.core.views.time.time", lambda: real() + 301)
+    response = client.get("/login/code/")
+    assert response.status_code == 302 and response.headers["Location"] == "/login/"
+
+
+def test_back_office_login_goes_through_the_second_factor(cast, client):
+    user = cast["admin"]
+    secret = totp_begin(user=user, actor=user)
+    totp_enable(user=user, code=pyotp.TOTP(secret).now(), actor=user)
+    response = client.post("/admin/login/", {"username": "admin", "password": CAST_PASSWORD})
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login/?next=")
+    assert "_auth_user_id" not in client.session
 
 
 def test_totp_page_shows_qr_code(cast, client):
@@ -210,3 +270,44 @@ def test_api_accepts_the_browser_session(cast):
     client = Client(enforce_csrf_checks=True)
     client.force_login(cast["receptionist"])
     assert client.get("/api/v1/me").status_code == 200
+
+
+def test_token_permissions_are_only_those_of_its_roles(cast, rf):
+    """A token scoped to the device role cannot use the permissions of the user's other roles,
+    nor a superuser's powers."""
+    from metrolab.core.access import Access, BearerTokenAuth
+    from metrolab.core.services import user_roles_set
+
+    quality = cast["quality_manager"]
+    user_roles_set(user=quality, roles=["quality_manager", "device"])
+    _token, raw = api_token_create(user=quality, name="own", roles=["device"], actor=quality)
+    guarded = BearerTokenAuth(Access(perms=frozenset({"core.view_auditevent"})))
+    from ninja.errors import AuthorizationError
+
+    request = rf.get("/api/v1/x")
+    with pytest.raises(AuthorizationError):
+        guarded(rf.get("/api/v1/x", HTTP_AUTHORIZATION=f"Bearer {raw}"))
+    assert quality.has_perm("core.view_auditevent")  # the person keeps their own powers
+    del request
+
+    boss = User.objects.create_superuser("boss", password="x-long-password")
+    _t, boss_raw = api_token_create(user=boss, name="script", roles=["device"], actor=boss)
+    request = rf.get("/api/v1/x", HTTP_AUTHORIZATION=f"Bearer {boss_raw}")
+    with pytest.raises(AuthorizationError):
+        BearerTokenAuth(Access(perms=frozenset({"core.change_user"})))(request)
+    assert request.user.is_superuser is False
+    with pytest.raises(PermissionError):
+        request.user.save()
+    boss.refresh_from_db()
+    assert boss.is_superuser
+
+
+def test_admin_cannot_issue_a_token_acting_as_another_person(cast):
+    with pytest.raises(ServiceError):
+        api_token_create(
+            user=cast["approver"], name="sign for me", roles=["approver"], actor=cast["admin"]
+        )
+    token, _raw = api_token_create(
+        user=cast["device"], name="logger", roles=["device"], actor=cast["admin"]
+    )
+    assert token.created_by == cast["admin"]

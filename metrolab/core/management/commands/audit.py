@@ -16,9 +16,22 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         verify = sub.add_parser("verify", help="recompute the hash chain")
         verify.add_argument("--json", action="store_true", help="print the result as JSON")
+        verify.add_argument(
+            "--expect-head",
+            action="append",
+            default=[],
+            metavar="SEQ:HASH",
+            help="a head noted earlier (printed by a previous verify); may be repeated",
+        )
 
     def handle(self, *args, **options):
-        report = audit.verify_chain()
+        anchors = audit.known_heads()
+        for text in options.get("expect_head") or []:
+            seq, _sep, digest = text.partition(":")
+            if not seq.isdigit() or len(digest) != 64:
+                raise CommandError(f"--expect-head wants SEQ:HASH, not {text!r}", returncode=2)
+            anchors.append((int(seq), digest))
+        report = audit.verify_chain(anchors=anchors)
         if options.get("json"):
             self.stdout.write(json.dumps(report.__dict__))
         elif report.ok:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import signal
 import subprocess
 import sys
 
@@ -9,6 +11,16 @@ import uvicorn
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+
+def _die_with_parent() -> None:
+    """In the worker child: ask Linux to SIGTERM it when the server process ends, however it
+    ends (uvicorn re-raises SIGTERM, so a `finally` in the parent may never run)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 class Command(BaseCommand):
@@ -38,7 +50,9 @@ class Command(BaseCommand):
     def run(self, options) -> None:
         worker = None
         if not options["no_worker"]:
-            worker = subprocess.Popen([sys.executable, "-m", "metrolab.cli", "worker"])
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "metrolab.cli", "worker"], preexec_fn=_die_with_parent
+            )
         host, port = options["host"], options["port"]
         self.stdout.write(self.style.SUCCESS(f"MetroLab is serving at http://{host}:{port}/"))
         try:  # uvicorn stops gracefully on SIGINT / SIGTERM and returns
@@ -49,9 +63,10 @@ class Command(BaseCommand):
                 workers=options["web_workers"],
                 log_level="info",
                 lifespan="off",
-                proxy_headers=True,
-                forwarded_allow_ips=",".join(getattr(settings, "METROLAB_TRUSTED_PROXIES", ()))
-                or None,
+                # Forwarded headers are believed only from the configured proxies (none by
+                # default); MetroLab's own middleware applies the same rule.
+                proxy_headers=bool(settings.METROLAB_TRUSTED_PROXIES),
+                forwarded_allow_ips=",".join(settings.METROLAB_TRUSTED_PROXIES) or "",
             )
         finally:
             if worker is not None:

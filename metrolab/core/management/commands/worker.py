@@ -8,6 +8,8 @@ import sys
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from metrolab.core.management.commands.serve import _die_with_parent
+
 
 class Command(BaseCommand):
     help = "Run background-task workers (several machines may each run some)."
@@ -30,7 +32,8 @@ class Command(BaseCommand):
                     "worker",
                     "--queue-name",
                     options["queue_name"],
-                ]
+                ],
+                preexec_fn=_die_with_parent,
             )
             for _ in range(n)
         ]

@@ -1,0 +1,107 @@
+"""`/api/v1/calc/...`: the metrology library over HTTP, with the same JSON as `metrolab calc`.
+
+Open to lab staff and to device clients (instruments that post raw data for automatic
+analysis, R8b); not to customers or regulators.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import Body, Router, Schema
+
+from metrolab.core.access import api_access
+from metrolab.core.roles import DEVICE, LAB_STAFF
+from metrolab.core.service import ServiceError
+from metrolab.metrology import calculator
+
+router = Router(tags=["calculator"])
+AUTH = api_access(roles=[*LAB_STAFF, DEVICE])
+
+
+class RoundIn(Schema):
+    value: str | float | int
+    places: int | None = None
+    sig: int | None = None
+    interval: str | float | int | None = None
+
+
+class RoundOut(Schema):
+    value: str
+
+
+class ReportIn(Schema):
+    value: str | float | int
+    uncertainty: str | float | int
+    digits: int = 2
+    round_up: bool = False
+
+
+class ReportOut(Schema):
+    value: str
+    uncertainty: str
+
+
+def _run(function, *args, **kwargs):
+    try:
+        return function(*args, **kwargs)
+    except calculator.CalculationError as exc:
+        raise ServiceError(exc.message, field=exc.field) from None
+
+
+@router.post("/round", response=RoundOut, auth=AUTH, summary="Round (GB/T 8170-2008)")
+def round_value(request, data: RoundIn):
+    return {
+        "value": _run(
+            calculator.calc_round,
+            str(data.value),
+            places=data.places,
+            sig=data.sig,
+            interval=None if data.interval is None else str(data.interval),
+        )
+    }
+
+
+@router.post(
+    "/report",
+    response=ReportOut,
+    auth=AUTH,
+    summary="A value with its uncertainty, as printed (JJF 1059.1-2012)",
+)
+def report(request, data: ReportIn):
+    if data.digits not in (1, 2):
+        raise ServiceError("must be 1 or 2", field="digits")
+    return _run(
+        calculator.calc_report,
+        str(data.value),
+        str(data.uncertainty),
+        digits=data.digits,
+        round_up=data.round_up,
+    )
+
+
+@router.post(
+    "/uncertainty",
+    response=dict[str, Any],
+    auth=AUTH,
+    summary="Uncertainty evaluation (GUM or Monte Carlo)",
+)
+def uncertainty(request, data: dict[str, Any] = Body(...)):  # noqa: B008
+    return _run(calculator.calc_uncertainty, data)
+
+
+@router.post(
+    "/fit", response=dict[str, Any], auth=AUTH, summary="Least-squares straight line (GUM H.3)"
+)
+def fit(request, data: dict[str, Any] = Body(...)):  # noqa: B008
+    return _run(calculator.calc_fit, data)
+
+
+@router.post(
+    "/conformity",
+    response=dict[str, Any],
+    auth=AUTH,
+    summary="Conformity decision (JJF 1094, ILAC-G8)",
+)
+def conformity(request, data: dict[str, Any] = Body(...)):  # noqa: B008
+    return _run(calculator.calc_conformity, data)

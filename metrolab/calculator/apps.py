@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CalculatorConfig(AppConfig):
+    """The metrology calculator: the library's calculations through the CLI, the API and a page
+    (R6.2a, R8b). No models: nothing is stored."""
+
+    name = "metrolab.calculator"
+    label = "calculator"
+    verbose_name = _("Calculator")
