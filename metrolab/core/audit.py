@@ -87,9 +87,12 @@ def compute_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_bytes(fields)).hexdigest()
 
 
-def _lock_chain() -> None:
+def lock_chain() -> None:
     """Serialise appends. On PostgreSQL an advisory lock held until the transaction ends; on
-    SQLite the IMMEDIATE transaction already holds the database's single write lock."""
+    SQLite the IMMEDIATE transaction already holds the database's single write lock.
+
+    Writers take it before their first row lock (services and AuditedModel writes do), so
+    that no two transactions wait for each other's row and chain locks (no deadlock)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
@@ -142,7 +145,7 @@ def record(
     if service is not None:
         service.wrote.append(action)
     with transaction.atomic():
-        _lock_chain()
+        lock_chain()
         last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
         seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
         fields = {

@@ -35,6 +35,7 @@ def register_failure(user) -> None:
     now = timezone.now()
     window = dt.timedelta(seconds=settings.METROLAB_LOCKOUT_WINDOW_SECONDS)
     with transaction.atomic():
+        audit.lock_chain()  # before the row lock: see audit.lock_chain
         user = User.objects.select_for_update().get(pk=user.pk)
         if user.last_failed_login_at is None or now - user.last_failed_login_at > window:
             user.failed_login_count = 0

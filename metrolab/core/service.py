@@ -46,6 +46,7 @@ def service(action: str, *, record_calls: bool = True) -> Callable:
             token = push_service(call)
             try:
                 with transaction.atomic():
+                    audit.lock_chain()
                     result = func(*args, **kwargs)
                     if record_calls and not call.wrote:
                         audit.record(action, operation="call", reason=call.reason)

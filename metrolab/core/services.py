@@ -39,7 +39,8 @@ def roles_sync() -> None:
 
 @service("user.roles_set")
 def user_roles_set(*, user: User, roles: list[str], actor: Any = None, reason: str = "") -> User:
-    """Give a user exactly these roles; staff access follows the roles that carry it."""
+    """Give a user exactly these roles (R4.4); back-office access follows the roles that carry
+    it. An administrator cannot remove their own administrator role (no lock-out by mistake)."""
     unknown = set(roles) - ROLES.keys()
     if unknown:
         raise ServiceError(_("Unknown role: %s") % ", ".join(sorted(unknown)), field="roles")
@@ -66,6 +67,8 @@ def user_create(
     actor: Any = None,
     reason: str = "",
 ) -> User:
+    """Create a person's or a machine client's account with its roles (R4.4); without a
+    password the account can only use API tokens."""
     if User.objects.filter(username=username).exists():
         raise ServiceError(_("A user with this name exists already."), field="username")
     user = User(username=username, display_name=display_name, email=email)
@@ -95,7 +98,8 @@ ORGANISATION_FIELDS = [
 def organisation_update(
     *, data: dict[str, Any], actor: Any = None, reason: str = ""
 ) -> OrganisationProfile:
-    """Edit the lab's profile (admins); fields not named in `data` keep their value."""
+    """Edit the lab's profile, printed on certificates (R6.3b seal texts); fields not named in
+    `data` keep their value."""
     unknown = set(data) - set(ORGANISATION_FIELDS)
     if unknown:
         raise ServiceError(_("Unknown field: %s") % ", ".join(sorted(unknown)))
@@ -157,6 +161,7 @@ def api_token_create(
 
 @service("api_token.revoke")
 def api_token_revoke(*, token: ApiToken, actor: Any = None, reason: str = "") -> ApiToken:
+    """Revoke a token at once (R7.2a); it stays listed, with who revoked it in the audit log."""
     if token.revoked_at is not None:
         raise ServiceError(_("This token is revoked already."))
     token.revoked_at = timezone.now()

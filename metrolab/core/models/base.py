@@ -3,7 +3,7 @@
 Every lab-data model in MetroLab derives from `AuditedModel`. Its saves and deletes (including
 deletes cascaded by the ORM) append a hash-chained audit event with the changed fields, before
 and after, inside the same transaction, so no app can forget to audit a write. Bulk queryset
-writes, which would bypass this, are refused. `metrolab/core/tests/test_audit_coverage.py`
+writes, which would bypass this, are refused. `metrolab/core/tests/test_platform.py`
 fails if a model is added that neither derives from `AuditedModel` nor is listed as exempt.
 """
 
@@ -58,6 +58,7 @@ class AuditedModel(TimeStampedModel):
         from metrolab.core import audit
 
         with transaction.atomic(using=kwargs.get("using")):
+            audit.lock_chain()
             adding = self._state.adding
             before = {} if adding else getattr(self, "_audit_snapshot", {})
             super().save(*args, **kwargs)
@@ -78,7 +79,10 @@ class AuditedModel(TimeStampedModel):
             self._audit_snapshot = {**getattr(self, "_audit_snapshot", {}), **after}
 
     def delete(self, *args, **kwargs):
+        from metrolab.core import audit
+
         with transaction.atomic(using=kwargs.get("using")):
+            audit.lock_chain()
             return super().delete(*args, **kwargs)
 
     @classmethod

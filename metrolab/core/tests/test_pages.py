@@ -80,3 +80,22 @@ def test_back_office_writes_are_audited_with_the_admin_as_actor(cast, client):
     event = AuditEvent.objects.filter(object_type="core.user", object_id=str(user.pk)).first()
     assert event.action == "core.user.create" and event.actor_label == "admin"
     assert event.changes["password"] == {"before": "***", "after": "***"}
+
+
+def test_an_administrator_cannot_make_anyone_superuser(cast, client):
+    client.force_login(cast["admin"])
+    target = cast["receptionist"]
+    page = client.get(f"/admin/core/user/{target.pk}/change/")
+    form = page.context["adminform"].form
+    assert "is_superuser" not in form.fields and "user_permissions" not in form.fields
+
+
+def test_roles_are_read_only_in_the_back_office(cast, client):
+    from django.contrib.auth.models import Group
+
+    client.force_login(cast["admin"])
+    group = Group.objects.get(name="receptionist")
+    assert client.get("/admin/auth/group/add/").status_code == 403
+    client.post(f"/admin/auth/group/{group.pk}/change/", {"name": "admin"})
+    group.refresh_from_db()
+    assert group.name == "receptionist"
