@@ -23,10 +23,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from metrolab.metrology.gum import evaluate_gum  # noqa: E402
-from metrolab.metrology.inputs import parse_inputs  # noqa: E402
-from metrolab.metrology.model import Model  # noqa: E402
-from metrolab.metrology.montecarlo import run_monte_carlo  # noqa: E402
+from metrolab.metrology.gum import evaluate_gum
+from metrolab.metrology.inputs import parse_inputs
+from metrolab.metrology.model import Model
+from metrolab.metrology.montecarlo import run_monte_carlo
 
 
 def best_of(function: Callable[[], object], repeat: int = 7) -> float:
@@ -75,8 +75,7 @@ def gum_20() -> tuple[list[tuple[str, float, str]], list[str]]:
     ours = evaluate_gum(model, inputs).to_dict()["outputs"]["Y"]
     t_ours = best_of(lambda: evaluate_gum(model, inputs), repeat=51)
 
-    from uncertainties import ufloat
-    from uncertainties import umath
+    from uncertainties import ufloat, umath
 
     def with_uncertainties():
         x = {n: ufloat(values[n], us[n]) for n in names}
@@ -88,7 +87,7 @@ def gum_20() -> tuple[list[tuple[str, float, str]], list[str]]:
         return y.nominal_value, y.std_dev
 
     t_unc = best_of(with_uncertainties, repeat=51)
-    y_unc, u_unc = with_uncertainties()
+    _y_unc, u_unc = with_uncertainties()
     rows = [
         ("uncertainties package (baseline)", t_unc, "1.00"),
         ("MetroLab GUM budget", t_ours, f"{t_ours / t_unc:.2f}"),
