@@ -24,6 +24,21 @@ def admin_login(request, extra_context=None):
 
 
 admin.site.login = public(admin_login)
+
+
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Shown in the back office, changed only through services (or never)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 admin.site.site_header = _("MetroLab back office")
 admin.site.site_title = _("MetroLab")
 admin.site.index_title = _("Master data")
@@ -60,21 +75,12 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class RoleAdmin(admin.ModelAdmin):
+class RoleAdmin(ViewOnlyAdmin):
     """Roles are defined in code (metrolab.core.roles) and synchronised by migrate; the back
     office shows them and their permissions but does not edit them."""
 
     list_display = ["name"]
     filter_horizontal = ["permissions"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(OrganisationProfile)
@@ -124,30 +130,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ViewOnlyAdmin):
     list_display = ["seq", "created_at", "actor_label", "action", "object_type", "object_id"]
     list_filter = ["actor_type", "operation"]
     search_fields = ["actor_label", "action", "object_type", "object_id", "request_id"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(AuditVerification)
-class AuditVerificationAdmin(admin.ModelAdmin):
+class AuditVerificationAdmin(ViewOnlyAdmin):
     list_display = ["created_at", "status", "event_count", "first_bad_seq", "requested_by"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

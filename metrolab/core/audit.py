@@ -207,42 +207,23 @@ def verify_chain(
         count += 1
         seq = row["seq"]
         if seq != expected_seq:
-            first = min(seq, expected_seq)
             return ChainReport(
                 False,
                 count,
                 expected_seq - 1,
                 prev_hash,
-                first,
+                min(seq, expected_seq),
                 f"sequence {expected_seq} expected, found {seq} (a row is missing or was inserted)",
             )
+        problem = None
         if row["prev_hash"] != prev_hash:
-            return ChainReport(
-                False,
-                count,
-                seq - 1,
-                prev_hash,
-                seq,
-                f"event {seq} does not link to event {seq - 1} (previous hash differs)",
-            )
-        if compute_hash(row) != row["hash"]:
-            return ChainReport(
-                False,
-                count,
-                seq - 1,
-                prev_hash,
-                seq,
-                f"event {seq} was altered (its content no longer matches its hash)",
-            )
-        if seq in anchors and anchors[seq] != row["hash"]:
-            return ChainReport(
-                False,
-                count,
-                seq - 1,
-                prev_hash,
-                seq,
-                f"event {seq} differs from the one recorded earlier (the chain was rewritten)",
-            )
+            problem = f"event {seq} does not link to event {seq - 1} (previous hash differs)"
+        elif compute_hash(row) != row["hash"]:
+            problem = f"event {seq} was altered (its content no longer matches its hash)"
+        elif seq in anchors and anchors[seq] != row["hash"]:
+            problem = f"event {seq} differs from the one recorded earlier (the chain was rewritten)"
+        if problem:
+            return ChainReport(False, count, seq - 1, prev_hash, seq, problem)
         expected_seq, prev_hash = seq + 1, row["hash"]
     head = expected_seq - 1
     beyond = [seq for seq in anchors if seq > head]
