@@ -4,9 +4,14 @@ from ninja import NinjaAPI
 
 from metrolab import __version__
 from metrolab.calculator.api import router as calculator_router
+from metrolab.commissions.api import router as commissions_router
 from metrolab.core import api_errors
 from metrolab.core.access import UndeclaredAccess, public
 from metrolab.core.api import router as core_router
+from metrolab.customers.api import router as customers_router
+from metrolab.items.api import router as items_router
+from metrolab.notifications.api import router as notifications_router
+from metrolab.tasks.api import router as tasks_router
 
 api = NinjaAPI(
     title="MetroLab API",
@@ -22,3 +27,8 @@ api = NinjaAPI(
 api_errors.install(api)
 api.add_router("/", core_router)
 api.add_router("/calc/", calculator_router)
+api.add_router("/customers/", customers_router)
+api.add_router("/commissions/", commissions_router)
+api.add_router("/items/", items_router)
+api.add_router("/tasks/", tasks_router)
+api.add_router("/notifications/", notifications_router)

@@ -64,6 +64,11 @@ CSRF_TRUSTED_ORIGINS = [
 INSTALLED_APPS = [
     "metrolab.core",
     "metrolab.calculator",
+    "metrolab.customers",
+    "metrolab.commissions",
+    "metrolab.items",
+    "metrolab.tasks",
+    "metrolab.notifications",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -217,6 +222,39 @@ TASKS = {
 
 # WhiteNoise hands the ASGI handler file iterators; Django warns that it adapts them (harmless).
 warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous")
+
+# --- E-mail (notifications, R6.1c) ----
+# SMTP to METROLAB_SMTP_HOST (production default: localhost:25); the demo writes mail to the
+# console log instead.
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "MetroLab <noreply@localhost>")
+if os.environ.get("METROLAB_SMTP_HOST"):
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ["METROLAB_SMTP_HOST"],
+                "port": int(os.environ.get("METROLAB_SMTP_PORT", "25")),
+                "username": os.environ.get("METROLAB_SMTP_USER", ""),
+                "password": os.environ.get("METROLAB_SMTP_PASSWORD", ""),
+                "use_tls": os.environ.get("METROLAB_SMTP_TLS", "").lower() in {"1", "true"},
+                "timeout": 10,
+            },
+        }
+    }
+elif PRODUCTION:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "localhost", "port": 25, "timeout": 10},
+        }
+    }
+else:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+# SMS and WeChat gateways (HTTP adapters; see metrolab/notifications/channels.py).
+METROLAB_SMS_GATEWAY_URL = os.environ.get("METROLAB_SMS_GATEWAY_URL", "")
+METROLAB_SMS_GATEWAY_KEY = os.environ.get("METROLAB_SMS_GATEWAY_KEY", "")
+METROLAB_WECHAT_GATEWAY_URL = os.environ.get("METROLAB_WECHAT_GATEWAY_URL", "")
+METROLAB_WECHAT_GATEWAY_KEY = os.environ.get("METROLAB_WECHAT_GATEWAY_KEY", "")
 
 # --- Logging ----
 LOGGING = {

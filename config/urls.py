@@ -11,5 +11,10 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("calculator/", include("metrolab.calculator.urls")),
+    path("customers/", include("metrolab.customers.urls")),
+    path("commissions/", include("metrolab.commissions.urls")),
+    path("items/", include("metrolab.items.urls")),
+    path("tasks/", include("metrolab.tasks.urls")),
+    path("notifications/", include("metrolab.notifications.urls")),
     path("", include("metrolab.core.urls")),
 ]

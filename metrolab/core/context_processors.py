@@ -22,6 +22,12 @@ class NavItem:
 # Later apps append their modules here (in the order they appear in the menu).
 MODULES: list[NavItem] = [
     NavItem("core:dashboard", _("Dashboard"), "◎"),
+    NavItem("tasks:mine", _("My tasks"), "✓"),
+    NavItem("items:scan", _("Scan"), "⊞"),
+    NavItem("items:list", _("Items"), "▤"),
+    NavItem("items:receive", _("Receive items"), "⇩"),
+    NavItem("items:storage", _("Storage"), "▦"),
+    NavItem("tasks:assign", _("Assign tasks"), "⇉"),
     NavItem("calculator:uncertainty", _("Uncertainty calculator"), "±"),
     NavItem("core:audit_log", _("Audit log"), "☰"),
     NavItem("core:organisation", _("Organisation"), "⌂"),

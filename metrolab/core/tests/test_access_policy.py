@@ -28,9 +28,13 @@ PUBLIC_PAGES = {
     "api-1:openapi-json",
     "api-1:openapi-view",
     "api-1:api-root",
+    "commissions:public_status",
 }
 # The only API operations anyone may call without credentials (method, path).
-PUBLIC_OPERATIONS = {("get", "/api/v1/health")}
+PUBLIC_OPERATIONS = {
+    ("get", "/api/v1/health"),
+    ("get", "/api/v1/commissions/public/{number}/status"),
+}
 
 SAMPLE = {"int": "1", "str": "x", "slug": "x", "uuid": str(uuid.UUID(int=1)), "path": "x/y"}
 
@@ -104,7 +108,8 @@ def _operations():
     api.urls  # noqa: B018 - binds the routers
     for prefix, router in api._routers:
         for path, path_view in router.path_operations.items():
-            full = "/api/v1/" + "/".join(p.strip("/") for p in (prefix, path) if p.strip("/"))
+            parts = [p.strip("/") for p in (prefix, path) if p.strip("/")]
+            full = "/api/v1/" + "/".join(parts) + ("/" if path.endswith("/") and parts else "")
             for op in path_view.operations:
                 for method in op.methods:
                     yield method.lower(), full, op
@@ -187,6 +192,8 @@ PAGE_ACCESS = {
     "core:organisation": {"admin", "director", "quality_manager"},
     "core:api_tokens": {"admin"},
     "calculator:uncertainty": set(LAB_STAFF),
+    "notifications:inbox": "*",
+    "notifications:deliveries": {"admin", "quality_manager"},
 }
 
 

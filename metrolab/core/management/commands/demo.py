@@ -12,6 +12,12 @@ class Command(ServeCommand):
     def handle(self, *args, **options):
         self.prepare(verbosity=options["verbosity"])
         created = demo_seed()
+        # The business apps' demo data (customers, commissions in every state, items).
+        from metrolab.commissions.demo import demo_seed_commissions
+        from metrolab.items.demo import demo_seed_flow
+
+        demo_seed_commissions()
+        demo_seed_flow()
         self.stdout.write(
             self.style.SUCCESS("Demo laboratory seeded.")
             if created

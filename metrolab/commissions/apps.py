@@ -1,0 +1,32 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CommissionsConfig(AppConfig):
+    """Commissions (委托单): lines, price list, appointment slots, contract review and the
+    status nodes (R6.1a-b, R6.12b)."""
+
+    name = "metrolab.commissions"
+    label = "commissions"
+    verbose_name = _("Commissions")
+
+    def ready(self):
+        from metrolab.commissions import listeners, services
+        from metrolab.core.context_processors import MODULES, NavItem
+
+        # The applicant is told of every status node and of the review decision (R6.1c).
+        if listeners.commission_status_notify not in services.status_listeners:
+            services.status_listeners.append(listeners.commission_status_notify)
+        if listeners.commission_review_notify not in services.review_listeners:
+            services.review_listeners.append(listeners.commission_review_notify)
+
+        # The menu shows each entry only to those its view admits (core.context_processors).
+        present = {item.url_name for item in MODULES}
+        for item in (
+            NavItem("commissions:list", _("Commissions"), "▤"),
+            NavItem("commissions:apply", _("Apply online"), "✚"),
+            NavItem("commissions:create", _("New commission"), "✚"),
+            NavItem("commissions:arrivals", _("Today's arrivals"), "⇲"),
+        ):
+            if item.url_name not in present:
+                MODULES.append(item)

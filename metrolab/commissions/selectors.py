@@ -1,0 +1,175 @@
+"""Reads of commissions that depend on who asks (R4.3): lab staff see every commission, a
+customer's portal user only their own organisation's, anyone else nothing. Also the
+appointment slots with their remaining capacity, the day's arrivals and the public status
+query (R6.1b, R9.1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from metrolab.commissions.choices import STATUS_ORDER, CommissionStatus
+from metrolab.commissions.models import AppointmentSlot, Commission, Discipline, StatusEvent
+from metrolab.customers.selectors import is_lab_staff, portal_customer
+
+SLOT_DAYS_AHEAD = 60
+
+
+def commission_scope(user: Any) -> QuerySet[Commission]:
+    """The commissions `user` may read."""
+    if is_lab_staff(user):
+        return Commission.objects.all()
+    own = portal_customer(user)
+    if own is None:
+        return Commission.objects.none()
+    return Commission.objects.filter(customer=own)
+
+
+def commission_list(
+    *,
+    user: Any,
+    status: str = "",
+    review: str = "",
+    customer: Any = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    search: str = "",
+) -> QuerySet[Commission]:
+    """Commissions, newest first, filtered by status, review, customer, creation date and a
+    search in the number, the customer's name and the lines' instruments / serial nos."""
+    commissions = commission_scope(user).select_related(
+        "customer", "contact", "slot", "slot__discipline"
+    )
+    if status:
+        commissions = commissions.filter(status=status)
+    if review:
+        commissions = commissions.filter(review=review)
+    if customer is not None:
+        commissions = commissions.filter(customer=customer)
+    tz = timezone.get_current_timezone()
+    if date_from:
+        start = dt.datetime.combine(date_from, dt.time.min, tzinfo=tz)
+        commissions = commissions.filter(created_at__gte=start)
+    if date_to:
+        end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+        commissions = commissions.filter(created_at__lt=end)
+    search = (search or "").strip()
+    if search:
+        matching_lines = Q(lines__instrument_name__icontains=search) | Q(
+            lines__serial_no__icontains=search
+        )
+        commissions = commissions.filter(
+            Q(number__icontains=search) | Q(customer__name__icontains=search) | matching_lines
+        ).distinct()
+    return commissions.order_by("-created_at", "-pk")
+
+
+def commission_get(*, user: Any, pk: int) -> Commission | None:
+    """One commission, or None when it does not exist or `user` may not see it (callers answer
+    404 either way, revealing nothing)."""
+    return (
+        commission_scope(user)
+        .select_related("customer", "contact", "slot", "slot__discipline", "reviewed_by")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class Node:
+    status: str
+    label: str
+    at: dt.datetime | None
+
+    @property
+    def reached(self) -> bool:
+        return self.at is not None
+
+
+def commission_timeline(commission: Commission) -> list[Node]:
+    """The status nodes of R6.1b in order, each with the time it was reached (None: not yet);
+    a cancelled commission ends with the cancellation instead of the nodes it never reached."""
+    times: dict[str, dt.datetime] = {}
+    for event in StatusEvent.objects.filter(commission=commission).order_by("at", "pk"):
+        times.setdefault(event.status, event.at)
+    nodes = [Node(s.value, str(s.label), times.get(s.value)) for s in STATUS_ORDER]
+    if commission.status == CommissionStatus.CANCELLED:
+        nodes = [n for n in nodes if n.reached]
+        cancelled = CommissionStatus.CANCELLED
+        nodes.append(Node(cancelled.value, str(cancelled.label), times.get(cancelled.value)))
+    return nodes
+
+
+def commission_public_status(number: str, code: str) -> tuple[Commission, list[Node]] | None:
+    """The self-service query (R6.1b, R9.1): the nodes reached, for the commission whose number
+    and query code both match; None otherwise (the caller answers the same either way)."""
+    number = (number or "").strip().upper()
+    code = (code or "").strip().upper()
+    commission = Commission.objects.filter(number=number).first() if number else None
+    expected = commission.query_code if commission is not None else "-" * 8
+    if not hmac.compare_digest(expected.encode(), code.encode()) or commission is None:
+        return None
+    return commission, [n for n in commission_timeline(commission) if n.reached]
+
+
+def slot_booking_counts() -> Count:
+    """Bookings of a slot: its commissions, neither cancelled nor rejected at review."""
+    return Count(
+        "commissions",
+        filter=~Q(commissions__status=CommissionStatus.CANCELLED)
+        & ~Q(commissions__review=Commission.Review.REJECTED),
+    )
+
+
+def slot_booked(slot: AppointmentSlot) -> int:
+    return (
+        slot.commissions.exclude(status=CommissionStatus.CANCELLED)
+        .exclude(review=Commission.Review.REJECTED)
+        .count()
+    )
+
+
+def slot_list_available(
+    *,
+    discipline: Discipline | None = None,
+    today: dt.date | None = None,
+    days: int = SLOT_DAYS_AHEAD,
+) -> list[AppointmentSlot]:
+    """Slots from today on with capacity left, each with `booked` and `remaining` set."""
+    today = today or timezone.localdate()
+    slots = (
+        AppointmentSlot.objects.filter(date__gte=today, date__lte=today + dt.timedelta(days=days))
+        .select_related("discipline")
+        .annotate(booked=slot_booking_counts())
+        .order_by("date", "period", "discipline__code")
+    )
+    if discipline is not None:
+        slots = slots.filter(discipline=discipline)
+    available = []
+    for slot in slots:
+        slot.remaining = max(0, slot.capacity - slot.booked)
+        if slot.remaining > 0:
+            available.append(slot)
+    return available
+
+
+def arrivals(*, day: dt.date | None = None) -> QuerySet[Commission]:
+    """The commissions booked for a day (the desk's arrivals list), by half-day and customer."""
+    day = day or timezone.localdate()
+    return (
+        Commission.objects.filter(slot__date=day)
+        .exclude(status=CommissionStatus.CANCELLED)
+        .select_related("customer", "contact", "slot", "slot__discipline")
+        .order_by("slot__period", "slot__discipline__code", "customer__code", "pk")
+    )
+
+
+def discipline_list_bookable(today: dt.date | None = None) -> list[Discipline]:
+    """Disciplines that have appointment slots with places left."""
+    ids = {slot.discipline_id for slot in slot_list_available(today=today)}
+    return list(Discipline.objects.filter(pk__in=ids).order_by("code"))

@@ -1,0 +1,24 @@
+"""The demo data of customers and commissions seeds once, beside the core demo lab."""
+
+import pytest
+
+from metrolab.commissions.models import Commission
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_commissions_seed_once():
+    from metrolab.commissions.demo import demo_seed_commissions
+    from metrolab.core.demo import demo_seed
+
+    demo_seed()
+    assert demo_seed_commissions() is True
+    assert demo_seed_commissions() is False
+    assert set(Commission.objects.values_list("review", flat=True)) == {
+        "pending",
+        "accepted",
+        "rejected",
+    }
+    assert Commission.objects.filter(status="cancelled").count() == 1
+    portal = Commission.objects.get(channel="portal")
+    assert portal.customer.portal_accounts.get().user.username == "customer"

@@ -1,0 +1,1 @@
+from metrolab.items.tests.fixtures import *  # noqa: F403
