@@ -44,6 +44,7 @@ import smtplib
 import time
 import urllib.error
 import urllib.request
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
@@ -65,15 +66,16 @@ class DeliveryError(Exception):
         self.retryable = retryable
 
 
-class Channel:
+class Channel(ABC):
     """One way of reaching a recipient (R6.1c). `inline` channels involve no network and are
     delivered inside the notifying transaction instead of by a background task."""
 
     name: ClassVar[str] = ""
     inline: ClassVar[bool] = False
 
+    @abstractmethod
     def send(self, delivery: Delivery) -> None:
-        raise NotImplementedError
+        """Send one delivery, or raise DeliveryError."""
 
 
 REGISTRY: dict[str, type[Channel]] = {}
