@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from metrolab import __version__
 from metrolab.calculator.api import router as calculator_router
+from metrolab.commissions.api import public_router
 from metrolab.commissions.api import router as commissions_router
 from metrolab.core import api_errors
 from metrolab.core.access import UndeclaredAccess, public
@@ -29,6 +30,7 @@ api.add_router("/", core_router)
 api.add_router("/calc/", calculator_router)
 api.add_router("/customers/", customers_router)
 api.add_router("/commissions/", commissions_router)
+api.add_router("/public/", public_router)
 api.add_router("/items/", items_router)
 api.add_router("/tasks/", tasks_router)
 api.add_router("/notifications/", notifications_router)

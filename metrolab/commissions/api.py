@@ -261,8 +261,12 @@ def _slot(slot_id: int | None) -> AppointmentSlot | None:
 # --- operations -----------------------------------------------------------------------------
 
 
-@router.get(
-    "/public/{number}/status",
+# Mounted at /api/v1/public/ (config/api.py): the self-service query of R9.1, no sign-in.
+public_router = Router(tags=["public"])
+
+
+@public_router.get(
+    "/commissions/{number}/status",
     response=PublicStatusOut,
     summary="Public status query: the nodes a commission reached (number + query code)",
     **public_api(),

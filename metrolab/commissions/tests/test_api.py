@@ -230,7 +230,7 @@ def test_a_token_acts_with_its_roles(cast, client, mine):
 
 
 def status(client, number, code, **headers):
-    return client.get(f"{BASE}/public/{number}/status", {"code": code}, **headers)
+    return client.get(f"/api/v1/public/commissions/{number}/status", {"code": code}, **headers)
 
 
 def test_public_status_shows_only_the_nodes(client, mine):
@@ -247,7 +247,7 @@ def test_public_status_shows_only_the_nodes(client, mine):
 def test_wrong_code_and_wrong_number_look_the_same(client, mine):
     wrong_code = status(client, mine.number, "AAAAAAAA")
     wrong_number = status(client, "WT1999-000001", mine.query_code)
-    no_code = client.get(f"{BASE}/public/{mine.number}/status")
+    no_code = client.get(f"/api/v1/public/commissions/{mine.number}/status")
     for response in (wrong_code, wrong_number, no_code):
         assert response.status_code == 404
         assert response.json()["error"] == wrong_code.json()["error"]

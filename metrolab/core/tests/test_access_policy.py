@@ -33,7 +33,7 @@ PUBLIC_PAGES = {
 # The only API operations anyone may call without credentials (method, path).
 PUBLIC_OPERATIONS = {
     ("get", "/api/v1/health"),
-    ("get", "/api/v1/commissions/public/{number}/status"),
+    ("get", "/api/v1/public/commissions/{number}/status"),
 }
 
 SAMPLE = {"int": "1", "str": "x", "slug": "x", "uuid": str(uuid.UUID(int=1)), "path": "x/y"}

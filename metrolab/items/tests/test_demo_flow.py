@@ -25,3 +25,35 @@ def test_demo_seed_covers_every_state():
     assert {"awaiting_return", "returned", "in_testing"} <= states
     assert ItemMedia.objects.exists()
     assert audit.verify_chain().ok
+
+
+def test_certificate_hook_drives_the_last_two_nodes(monkeypatch):
+    """The certificates issue plugs into `certificate_checks`; with every certificate issued a
+    commission whose items are still in the lab reaches 出具报告 (certificate issued), one
+    whose items were all returned reaches 完成 (completed), each node recorded once."""
+    from metrolab.commissions import status
+    from metrolab.commissions.demo import demo_seed_commissions
+    from metrolab.commissions.models import Commission, StatusEvent
+    from metrolab.commissions.services import commission_refresh_status
+    from metrolab.items.demo import demo_seed_flow
+    from metrolab.items.models import Item
+
+    demo_seed()
+    demo_seed_commissions()
+    demo_seed_flow()
+    monkeypatch.setattr(status, "certificate_checks", [lambda commission: True])
+    in_lab = Commission.objects.filter(items__state=Item.State.IN_TESTING).distinct().first()
+    returned = (
+        Commission.objects.filter(items__state=Item.State.RETURNED)
+        .distinct()
+        .exclude(items__state__in=[Item.State.IN_TESTING, Item.State.AWAITING_RETURN])
+        .first()
+    )
+    assert commission_refresh_status(in_lab) == ["certificate_issued"]
+    assert commission_refresh_status(returned) == ["certificate_issued", "completed"]
+    assert commission_refresh_status(returned) == []  # nothing twice
+    in_lab.refresh_from_db()
+    returned.refresh_from_db()
+    assert (in_lab.status, returned.status) == ("certificate_issued", "completed")
+    assert StatusEvent.objects.filter(commission=returned, status="completed").count() == 1
+    assert audit.verify_chain().ok
