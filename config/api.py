@@ -10,8 +10,12 @@ from metrolab.core import api_errors
 from metrolab.core.access import UndeclaredAccess, public
 from metrolab.core.api import router as core_router
 from metrolab.customers.api import router as customers_router
+from metrolab.equipment.api import router as equipment_router
 from metrolab.items.api import router as items_router
+from metrolab.methods.api import router as methods_router
 from metrolab.notifications.api import router as notifications_router
+from metrolab.qualifications.api import router as qualifications_router
+from metrolab.risk.api import router as risk_router
 from metrolab.tasks.api import router as tasks_router
 
 api = NinjaAPI(
@@ -34,3 +38,7 @@ api.add_router("/public/", public_router)
 api.add_router("/items/", items_router)
 api.add_router("/tasks/", tasks_router)
 api.add_router("/notifications/", notifications_router)
+api.add_router("/methods/", methods_router)
+api.add_router("/equipment/", equipment_router)
+api.add_router("/qualifications/", qualifications_router)
+api.add_router("/risk/", risk_router)

@@ -16,5 +16,9 @@ urlpatterns = [
     path("items/", include("metrolab.items.urls")),
     path("tasks/", include("metrolab.tasks.urls")),
     path("notifications/", include("metrolab.notifications.urls")),
+    path("methods/", include("metrolab.methods.urls")),
+    path("equipment/", include("metrolab.equipment.urls")),
+    path("qualifications/", include("metrolab.qualifications.urls")),
+    path("risk/", include("metrolab.risk.urls")),
     path("", include("metrolab.core.urls")),
 ]

@@ -12,7 +12,7 @@ class CommissionsConfig(AppConfig):
 
     def ready(self):
         from metrolab.commissions import listeners, services
-        from metrolab.core.context_processors import MODULES, NavItem
+        from metrolab.core.context_processors import NavItem, register_modules
 
         # The applicant is told of every status node and of the review decision (R6.1c).
         if listeners.commission_status_notify not in services.status_listeners:
@@ -21,12 +21,9 @@ class CommissionsConfig(AppConfig):
             services.review_listeners.append(listeners.commission_review_notify)
 
         # The menu shows each entry only to those its view admits (core.context_processors).
-        present = {item.url_name for item in MODULES}
-        for item in (
+        register_modules(
             NavItem("commissions:list", _("Commissions"), "▤"),
             NavItem("commissions:apply", _("Apply online"), "✚"),
             NavItem("commissions:create", _("New commission"), "✚"),
             NavItem("commissions:arrivals", _("Today's arrivals"), "⇲"),
-        ):
-            if item.url_name not in present:
-                MODULES.append(item)
+        )

@@ -194,8 +194,30 @@ def commission_detail(request, pk: int):
             "review_form": ReviewForm() if can_review else None,
             "can_cancel": _can_cancel(user, commission, items),
             "cancel_form": CancelForm(),
+            **_deviation_context(user, commission),
         },
     )
+
+
+def _deviation_context(user, commission: Commission) -> dict:
+    """The commission's deviations from methods (R6.7c) and, for those who may request one,
+    the lines a deviation may be requested for (never a verification line)."""
+    from metrolab.methods.models import Deviation
+    from metrolab.methods.roles import DEVIATION_REQUESTERS
+
+    deviations = Deviation.objects.filter(line__commission=commission).select_related(
+        "line", "method"
+    )
+    requestable = []
+    open_commission = (
+        commission.review != Commission.Review.REJECTED
+        and commission.status != CommissionStatus.CANCELLED
+    )
+    if open_commission and _holds(user, DEVIATION_REQUESTERS):
+        requestable = [
+            line for line in commission.lines.all() if line.service != Service.VERIFICATION
+        ]
+    return {"deviations": list(deviations), "deviation_lines": requestable}
 
 
 @require_POST

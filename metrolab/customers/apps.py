@@ -10,14 +10,11 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self):
-        from metrolab.core.context_processors import MODULES, NavItem
+        from metrolab.core.context_processors import NavItem, register_modules
 
         # The menu shows each entry only to those its view admits (core.context_processors).
-        present = {item.url_name for item in MODULES}
-        for item in (
+        register_modules(
             NavItem("customers:list", _("Customers"), "☷"),
             NavItem("customers:mine", _("My organisation"), "☷"),
             NavItem("customers:due", _("Due for recalibration"), "◷"),
-        ):
-            if item.url_name not in present:
-                MODULES.append(item)
+        )

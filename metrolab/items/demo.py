@@ -5,6 +5,8 @@ return). Called by the demo seed of the lab (metrolab.core.demo)."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -18,6 +20,9 @@ from metrolab.items.services import (
     item_receive,
     item_return,
 )
+
+if TYPE_CHECKING:
+    from metrolab.tasks.models import Task
 
 DEMO_PLACES = [
     ("样品间 101", "A-01", "S101-A01"),
@@ -62,10 +67,18 @@ def demo_carry_commission(
     keeper: User,
     manager: User,
     metrologist: User,
+    task_setup: Callable[[Task], dict[str, Any]] | None = None,
 ) -> list[Item]:
     """Receive every item of an accepted commission (a photo with the first) and carry it
-    to `stage` (one of STAGES) through the services, so the demo shows real histories."""
+    to `stage` (one of STAGES) through the services, so the demo shows real histories. Each
+    task is assigned with the keyword arguments `task_setup(task)` gives (authorised item,
+    method, standard, equipment, range) so that the assignment passes the eligibility
+    checks; by default the demo authorised item of its line, with that item's method,
+    measurement standard and equipment (metrolab.qualifications.demo.demo_task_setup)."""
+    from metrolab.qualifications.demo import demo_task_setup
     from metrolab.tasks.services import task_assign, task_start
+
+    task_setup = task_setup or demo_task_setup
 
     if stage not in STAGES:
         raise ValueError(f"unknown demo stage {stage!r}")
@@ -89,7 +102,13 @@ def demo_carry_commission(
     if upto >= STAGES.index("tasks_assigned"):
         for item in items:
             for task in item.tasks.all():
-                task_assign(task=task, assignee=metrologist, actor=manager, reason="demo")
+                task_assign(
+                    task=task,
+                    assignee=metrologist,
+                    actor=manager,
+                    reason="demo",
+                    **task_setup(task),
+                )
     if upto >= STAGES.index("testing"):
         for item in items:
             for task in item.tasks.all():
@@ -107,9 +126,11 @@ def demo_carry_commission(
 def demo_seed_flow() -> bool:
     """Commissions at every later node (items received → awaiting return / returned), carried
     there through the real services so items have numbers, labels, photos, custody histories
-    and tasks. Runs once, after the commissions demo."""
+    and tasks assigned under the lab's authorised items. Runs once, after the commissions
+    demo; seeds the methods, equipment and qualification libraries first if they are not."""
     from metrolab.commissions.services import commission_create, commission_review
     from metrolab.customers.models import Customer
+    from metrolab.qualifications.demo import demo_seed_libraries
 
     if Item.objects.exists():
         return False
@@ -120,6 +141,7 @@ def demo_seed_flow() -> bool:
     customers = list(Customer.objects.order_by("code")[:2])
     if not customers or None in users.values():
         return False
+    demo_seed_libraries()
     lines = [
         [
             {

@@ -97,22 +97,23 @@ def max_bytes(kind: str) -> int:
     return int(getattr(settings, "METROLAB_MAX_PHOTO_BYTES", DEFAULT_MAX_PHOTO_BYTES))
 
 
-def store_root() -> Path:
-    return Path(settings.MEDIA_ROOT) / "items"
+def store_root(area: str = "items") -> Path:
+    """The store of one area of MEDIA_ROOT ("items" for photos, "documents" for documents)."""
+    return Path(settings.MEDIA_ROOT) / area
 
 
-def path_for(sha256: str) -> Path:
-    """Where the content with this SHA-256 lives: items/ab/cd/abcd..."""
+def path_for(sha256: str, area: str = "items") -> Path:
+    """Where the content with this SHA-256 lives: <area>/ab/cd/abcd..."""
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         raise ValueError("not a SHA-256 hex digest")
-    return store_root() / sha256[:2] / sha256[2:4] / sha256
+    return store_root(area) / sha256[:2] / sha256[2:4] / sha256
 
 
-def store_chunks(chunks: Iterable[bytes], *, limit: int) -> StoredFile:
+def store_chunks(chunks: Iterable[bytes], *, limit: int, area: str = "items") -> StoredFile:
     """Write the stream to a temporary file beside the store while hashing it, then give it
     its content address. Existing content is never rewritten: if the address exists, the
     temporary file is simply dropped. Raises TooLarge (nothing kept) past `limit` bytes."""
-    tmp_dir = store_root() / "tmp"
+    tmp_dir = store_root(area) / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
@@ -129,7 +130,7 @@ def store_chunks(chunks: Iterable[bytes], *, limit: int) -> StoredFile:
             out.flush()
             os.fsync(out.fileno())
         sha256 = digest.hexdigest()
-        final = path_for(sha256)
+        final = path_for(sha256, area)
         final.parent.mkdir(parents=True, exist_ok=True)
         created = _place(tmp, final)
         return StoredFile(sha256=sha256, size=size, path=final, created=created)

@@ -10,13 +10,10 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self):
-        from metrolab.core.context_processors import MODULES, NavItem
+        from metrolab.core.context_processors import NavItem, register_modules
 
         # The menu shows each entry only to those its view admits (core.context_processors).
-        present = {item.url_name for item in MODULES}
-        for item in (
+        register_modules(
             NavItem("notifications:inbox", _("Notifications"), "✉"),
             NavItem("notifications:deliveries", _("Delivery log"), "⇄"),
-        ):
-            if item.url_name not in present:
-                MODULES.append(item)
+        )

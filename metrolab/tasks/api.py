@@ -1,8 +1,10 @@
-"""`/api/v1/tasks/...`: my tasks, assignment (lab managers) with workload, start."""
+"""`/api/v1/tasks/...`: my tasks, assignment (lab managers) with workload and eligibility
+(R6.4e, R6.7d), start."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
@@ -12,6 +14,10 @@ from metrolab.core.access import api_access
 from metrolab.core.models import User
 from metrolab.core.roles import LAB_STAFF
 from metrolab.core.service import ServiceError
+from metrolab.equipment.models import Equipment, MeasurementStandard
+from metrolab.methods.models import Method
+from metrolab.qualifications.eligibility import CAPACITIES, PERFORM, task_eligibility_problems
+from metrolab.qualifications.models import AuthorisedItem
 from metrolab.tasks import selectors, services
 from metrolab.tasks.models import Task
 from metrolab.tasks.services import TASK_MANAGERS
@@ -29,10 +35,37 @@ class TaskOut(Schema):
     assignee: str | None
     assigned_at: dt.datetime | None
     due_date: dt.date | None
+    scope: str | None  # authorised item code
+    method: str | None  # e.g. "JJG 52-2013"
+    standard: str | None
+    equipment: list[str]  # asset numbers
+    range_low: Decimal | None
+    range_high: Decimal | None
 
 
 class AssignIn(Schema):
+    """Who takes the task and, optionally, what it is done under (ids). Given an authorised
+    item, the method, standard and equipment not given default to its current method, its
+    standard and that standard's usable equipment."""
+
     assignee: str  # user name
+    scope: int | None = None  # authorised item id
+    method: int | None = None
+    standard: int | None = None
+    equipment: list[int] | None = None
+    range_low: Decimal | None = None
+    range_high: Decimal | None = None
+
+
+class ProblemOut(Schema):
+    code: str
+    message: str
+    deviable: bool
+
+
+class EligibilityOut(Schema):
+    eligible: bool
+    problems: list[ProblemOut]
 
 
 class WorkloadOut(Schema):
@@ -53,6 +86,12 @@ def _task_out(task: Task) -> dict:
         "assignee": task.assignee.username if task.assignee else None,
         "assigned_at": task.assigned_at,
         "due_date": task.due_date,
+        "scope": task.scope.code if task.scope else None,
+        "method": str(task.method) if task.method else None,
+        "standard": task.standard.name if task.standard else None,
+        "equipment": sorted(e.asset_no for e in task.equipment.all()),
+        "range_low": task.range_low,
+        "range_high": task.range_high,
     }
 
 
@@ -67,7 +106,8 @@ def _task(pk: int) -> Task:
     "/mine", response=list[TaskOut], auth=api_access(roles=LAB_STAFF), summary="My open tasks"
 )
 def my_tasks(request, status: str = ""):
-    return [_task_out(t) for t in selectors.task_list_mine(user=request.auth, status=status)]
+    tasks = selectors.task_list_mine(user=request.auth, status=status).prefetch_related("equipment")
+    return [_task_out(t) for t in tasks]
 
 
 @router.get(
@@ -96,7 +136,8 @@ def workload(request):
 )
 def to_assign(request, q: str = "", limit: int = 100, offset: int = 0):
     limit = max(1, min(limit, 500))
-    tasks = selectors.task_list_to_assign(q=q)[max(offset, 0) : max(offset, 0) + limit]
+    tasks = selectors.task_list_to_assign(q=q).prefetch_related("equipment")
+    tasks = tasks[max(offset, 0) : max(offset, 0) + limit]
     return [_task_out(t) for t in tasks]
 
 
@@ -111,8 +152,73 @@ def assign(request, task_id: int, data: AssignIn):
     assignee = User.objects.filter(username=data.assignee).first()
     if assignee is None:
         raise ServiceError(_("No such user."), field="assignee")
-    task = services.task_assign(task=task, assignee=assignee, actor=request.auth)
+    task = services.task_assign(
+        task=task,
+        assignee=assignee,
+        actor=request.auth,
+        scope=_get(AuthorisedItem, data.scope, "scope", _("No such authorised item.")),
+        method=_get(Method, data.method, "method", _("No such method.")),
+        standard=_get(
+            MeasurementStandard, data.standard, "standard", _("No such measurement standard.")
+        ),
+        equipment=_equipment(data.equipment),
+        range_low=data.range_low,
+        range_high=data.range_high,
+    )
     return _task_out(selectors.task_get(task.pk))
+
+
+def _get(model, pk: int | None, field: str, missing: str):
+    if pk is None:
+        return None
+    found = model.objects.filter(pk=pk).first()
+    if found is None:
+        raise ServiceError(missing, field=field)
+    return found
+
+
+def _equipment(pks: list[int] | None) -> list[Equipment] | None:
+    if pks is None:
+        return None
+    found = {e.pk: e for e in Equipment.objects.filter(pk__in=pks)}
+    missing = [pk for pk in pks if pk not in found]
+    if missing:
+        raise ServiceError(
+            _("No such equipment: %(ids)s.") % {"ids": ", ".join(map(str, missing))},
+            field="equipment",
+        )
+    return [found[pk] for pk in dict.fromkeys(pks)]
+
+
+@router.get(
+    "/{task_id}/eligibility",
+    response=EligibilityOut,
+    auth=api_access(roles=TASK_MANAGERS),
+    summary="May this person perform / check / approve the task as it is set up?",
+)
+def eligibility(
+    request, task_id: int, person: int, capacity: str = PERFORM, on: dt.date | None = None
+):
+    """Every reason the person may not work on the task in that capacity (on the day `on`,
+    default today), from the one eligibility service (R6.7d); for `perform`, also the
+    assignment's own rules (an active account with the metrologist role)."""
+    task = _task(task_id)
+    if capacity not in CAPACITIES:
+        raise ServiceError(_("The capacity is one of: perform, check, approve."), field="capacity")
+    user = User.objects.filter(pk=person).first()
+    if user is None:
+        raise ServiceError(_("No such user."), field="person")
+    problems = []
+    if capacity == PERFORM:
+        problems = [
+            {"code": code, "message": message, "deviable": False}
+            for code, message in services.assignee_role_problems(user)
+        ]
+    problems += [
+        {"code": p.code, "message": p.message, "deviable": p.deviable}
+        for p in task_eligibility_problems(task, user, capacity=capacity, on=on)
+    ]
+    return {"eligible": not problems, "problems": problems}
 
 
 @router.post(

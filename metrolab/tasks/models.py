@@ -45,6 +45,41 @@ class Task(AuditedModel):
     )
     assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
     due_date = models.DateField(_("due"), null=True, blank=True)
+    # What the work is done under and with (R6.7d, R6.8): chosen at assignment, checked by the
+    # eligibility service (metrolab.qualifications.eligibility).
+    scope = models.ForeignKey(
+        "qualifications.AuthorisedItem",
+        verbose_name=_("authorised item"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tasks",
+    )
+    method = models.ForeignKey(
+        "methods.Method",
+        verbose_name=_("method"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tasks",
+    )
+    standard = models.ForeignKey(
+        "equipment.MeasurementStandard",
+        verbose_name=_("measurement standard"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tasks",
+    )
+    equipment = models.ManyToManyField(
+        "equipment.Equipment", verbose_name=_("equipment"), blank=True, related_name="tasks"
+    )
+    range_low = models.DecimalField(
+        _("instrument range from"), max_digits=20, decimal_places=9, null=True, blank=True
+    )
+    range_high = models.DecimalField(
+        _("instrument range to"), max_digits=20, decimal_places=9, null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("task")

@@ -1,17 +1,28 @@
-"""Reads of tasks: my tasks, tasks waiting for assignment, and each person's workload."""
+"""Reads of tasks: my tasks, tasks waiting for assignment, each person's workload, and what
+the assignment page offers (authorised items, methods, standards, equipment) with each
+person's eligibility verdict."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
 from metrolab.core.models import User
 from metrolab.core.roles import METROLOGIST
+from metrolab.equipment.models import Equipment, MeasurementStandard
+from metrolab.methods.models import Method
+from metrolab.qualifications.eligibility import PERFORM, Problem, people_eligibility
+from metrolab.qualifications.models import AuthorisedItem
 from metrolab.tasks.models import Task
-from metrolab.tasks.services import OPEN_STATUSES
+from metrolab.tasks.services import OPEN_STATUSES, assignee_role_problems
 
 
 def _with_item(tasks: QuerySet[Task]) -> QuerySet[Task]:
-    return tasks.select_related("item__commission__customer", "item__location", "assignee")
+    return tasks.select_related(
+        "item__commission__customer", "item__location", "assignee", "scope", "method", "standard"
+    )
 
 
 def task_list_mine(*, user, status: str = "") -> QuerySet[Task]:
@@ -44,7 +55,7 @@ def task_list_to_assign(*, q: str = "", only_unassigned: bool = True) -> QuerySe
 
 
 def task_get(pk: int) -> Task | None:
-    return _with_item(Task.objects.filter(pk=pk)).first()
+    return _with_item(Task.objects.filter(pk=pk).select_related("item__line")).first()
 
 
 def workload() -> QuerySet[User]:
@@ -67,3 +78,92 @@ def assignable_people() -> QuerySet[User]:
     return User.objects.filter(is_active=True, groups__name=METROLOGIST).order_by(
         "display_name", "username"
     )
+
+
+# --- what the assignment of one task offers ------------------------------------------------
+
+
+def scopes_for(task: Task) -> QuerySet[AuthorisedItem]:
+    """The authorised items of the task's service (valid or not: the verdict says)."""
+    return (
+        AuthorisedItem.objects.filter(service=task.service)
+        .select_related("category")
+        .order_by("code")
+    )
+
+
+def methods_for(task: Task) -> QuerySet[Method]:
+    """Methods for the task's service: those of its authorised items, those naming the
+    service, and the one the task has now."""
+    return (
+        Method.objects.filter(
+            Q(authorised_items__service=task.service)
+            | Q(services__icontains=task.service)
+            | Q(pk=task.method_id or 0)
+        )
+        .select_related("superseded_by")
+        .distinct()
+        .order_by("kind", "code", "-year")
+    )
+
+
+def standards_for(task: Task) -> QuerySet[MeasurementStandard]:
+    """Measurement standards in use, and the one the task has now."""
+    return MeasurementStandard.objects.filter(Q(active=True) | Q(pk=task.standard_id or 0))
+
+
+def equipment_for(task: Task) -> QuerySet[Equipment]:
+    """Equipment not scrapped, and whatever the task has now."""
+    return (
+        Equipment.objects.filter(~Q(status=Equipment.Status.SCRAPPED) | Q(tasks=task))
+        .distinct()
+        .order_by("asset_no")
+    )
+
+
+@dataclass
+class Verdict:
+    """Whether one person may take a task as proposed, and every reason not."""
+
+    person: Any
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def eligible(self) -> bool:
+        return not self.problems
+
+
+def task_setup(task: Task) -> dict[str, Any]:
+    """The set-up stored on a task, as the assignment service takes it."""
+    return {
+        "scope": task.scope,
+        "method": task.method,
+        "standard": task.standard,
+        "equipment": list(task.equipment.all()),
+        "range_low": task.range_low,
+        "range_high": task.range_high,
+    }
+
+
+def assignment_verdicts(task: Task, setup: dict[str, Any], people=None) -> list[Verdict]:
+    """For each assignable person (lightest workload first), whether they may take `task`
+    with `setup` (scope, method, standard, equipment, range) and every reason not: the role
+    problems of the assignment service, then the eligibility service's (R6.7d)."""
+    # The workload lists active metrologists only: their roles need no second look.
+    check_roles = people is not None
+    people = list(workload() if people is None else people)
+    found = people_eligibility(
+        people,
+        capacity=PERFORM,
+        service=task.service,
+        line=task.item.line,
+        **setup,
+    )
+    verdicts = []
+    for person in people:
+        problems = [
+            Problem(code=code, message=message, deviable=False)
+            for code, message in (assignee_role_problems(person) if check_roles else [])
+        ]
+        verdicts.append(Verdict(person=person, problems=problems + found[person.pk]))
+    return verdicts

@@ -1,15 +1,20 @@
 """Writes of tasks (R6.1b, R6.4e): created at receipt, assigned by a lab manager to an
-eligible person, started by that person. Every function is a service (audited, one
+eligible person with the authorised item, method, measurement standard and equipment the work
+is done under, started by that person. Every function is a service (audited, one
 transaction); refusals raise ServiceError and leave nothing written.
 
-The eligibility of an assignee is decided in one place, `task_assignment_problems`; the
-methods / equipment / quality issue adds its checks (authorisation for the method, training,
-equipment status) by appending to `assignment_checks`.
+The eligibility of an assignee is decided in one place, `task_assignment_problems`: an active
+account with the metrologist role, then every check registered in `assignment_checks` — the
+qualifications app registers the one eligibility service there
+(`metrolab.qualifications.eligibility`, R6.7d). The same checks run again when the task
+starts, since conditions may have changed since it was assigned.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -18,9 +23,12 @@ from django.utils.translation import gettext as _
 from metrolab.commissions.services import commission_refresh_status
 from metrolab.core.roles import ADMIN, DIRECTOR, METROLOGIST
 from metrolab.core.service import ServiceError, service
+from metrolab.equipment.models import Equipment, UsageRecord
+from metrolab.equipment.services import equipment_usage_record
 from metrolab.items.custody import FINAL
 from metrolab.items.models import Item
 from metrolab.items.services import item_mark_in_testing
+from metrolab.qualifications.ranges import stated_range
 from metrolab.tasks.models import Task
 
 # Roles that assign tasks (lab managers).
@@ -34,17 +42,31 @@ AssignmentCheck = Callable[[Task, Any], list[str]]
 assignment_checks: list[AssignmentCheck] = []
 
 
+def assignee_role_problems(person: Any) -> list[tuple[str, str]]:
+    """(code, message) for an account that may not take tasks at all: inactive, or without
+    the metrologist role."""
+    if person is None:
+        return [("no_person", _("Choose a person."))]
+    name = str(person)
+    if not person.is_active:
+        return [("account_inactive", _("%(name)s's account is not active.") % {"name": name})]
+    if not person.has_role(METROLOGIST):
+        return [
+            (
+                "role_missing",
+                _("%(name)s does not hold the metrologist role.") % {"name": name},
+            )
+        ]
+    return []
+
+
 def task_assignment_problems(task: Task, assignee: Any) -> list[str]:
-    """Why `assignee` may not take `task` (empty list: they may). For now: an active account
-    holding the metrologist role; then every check registered in `assignment_checks`."""
+    """Why `assignee` may not take `task` as it is set up (empty list: they may): an active
+    account holding the metrologist role; then every check registered in
+    `assignment_checks`."""
+    problems = [message for _code, message in assignee_role_problems(assignee)]
     if assignee is None:
-        return [_("Choose a person.")]
-    name = str(assignee)
-    problems = []
-    if not assignee.is_active:
-        problems.append(_("%(name)s's account is not active.") % {"name": name})
-    elif not assignee.has_role(METROLOGIST):
-        problems.append(_("%(name)s does not hold the metrologist role.") % {"name": name})
+        return problems
     for check in assignment_checks:
         problems.extend(check(task, assignee))
     return problems
@@ -52,6 +74,32 @@ def task_assignment_problems(task: Task, assignee: Any) -> list[str]:
 
 def is_task_manager(user: Any) -> bool:
     return bool(user) and (user.is_superuser or user.has_role(*TASK_MANAGERS))
+
+
+def setup_defaults(scope: Any, *, on: dt.date | None = None, task: Any = None) -> dict[str, Any]:
+    """What a task done under authorised item `scope` uses unless told otherwise: the scope's
+    first method current on the day, the scope's measurement standard, that standard's
+    usable equipment (in service / limited use) and, given the task, the instrument range read
+    from its item's model / range in the scope's unit (None when it cannot be read)."""
+    day = on or timezone.localdate()
+    method = next((m for m in scope.methods.all() if m.is_current_on(day)), None)
+    standard = scope.standard
+    equipment = (
+        list(standard.equipment.filter(status__in=Equipment.USABLE).order_by("asset_no"))
+        if standard is not None
+        else []
+    )
+    defaults = {"method": method, "standard": standard, "equipment": equipment}
+    if task is not None:
+        low, high = stated_range(task.item.model_range, scope.unit)
+        defaults.update(range_low=low, range_high=high)
+    return defaults
+
+
+def _refusal(message: str, problems: list[str], *, code: str, field: str | None) -> ServiceError:
+    error = ServiceError(message, code=code, field=field)
+    error.problems = problems  # each reason, for pages that list them
+    return error
 
 
 @service("task.create_for_item")
@@ -64,16 +112,56 @@ def tasks_create_for_item(*, item: Item, actor: Any = None) -> list[Task]:
     return [task]
 
 
+def _store_setup(task: Task, *, scope, method, standard, equipment, range_low, range_high):
+    """Put the given set-up on the task (inside the assignment's transaction: a refusal that
+    follows rolls it back)."""
+    changed = []
+    for name, value in (("scope", scope), ("method", method), ("standard", standard)):
+        if value is not None and getattr(task, f"{name}_id") != value.pk:
+            setattr(task, name, value)
+            changed.append(name)
+    for name, value in (("range_low", range_low), ("range_high", range_high)):
+        if value is not None and getattr(task, name) != value:
+            setattr(task, name, value)
+            changed.append(name)
+    if changed:
+        task.save(update_fields=changed)
+    if equipment is not None:
+        wanted = {e.pk for e in equipment}
+        if wanted != set(task.equipment.values_list("pk", flat=True)):
+            task.equipment.set(list(equipment))
+
+
 @service("task.assign")
-def task_assign(*, task: Task, assignee: Any, actor: Any, reason: str = "") -> Task:
-    """Assign a task to a person (R6.4e), or hand it to someone else before it starts. Only a
-    lab manager assigns; the assignee must pass `task_assignment_problems`. The commission
-    advances to "tasks assigned" once all its tasks are (R6.1b)."""
+def task_assign(
+    *,
+    task: Task,
+    assignee: Any,
+    actor: Any,
+    reason: str = "",
+    scope: Any = None,
+    method: Any = None,
+    standard: Any = None,
+    equipment: Iterable[Any] | None = None,
+    range_low: Decimal | None = None,
+    range_high: Decimal | None = None,
+) -> Task:
+    """Assign a task to a person (R6.4e), or hand it to someone else before it starts, with
+    what the work is done under: authorised item (`scope`), method, measurement standard,
+    equipment and the instrument's range (in the scope's unit). Arguments given are stored on
+    the task; given a scope, the method, standard and equipment not given default to
+    `setup_defaults(scope)`. Only a lab manager assigns; the assignee must pass
+    `task_assignment_problems` (every reason is given; nothing is written on refusal). The
+    commission advances to "tasks assigned" once all its tasks are (R6.1b)."""
     if not is_task_manager(actor):
         raise ServiceError(
             _("Only a technical manager or an administrator assigns tasks."), code="forbidden"
         )
-    task = Task.objects.select_for_update().select_related("item__commission").get(pk=task.pk)
+    task = (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("item__commission", "item__line", "scope", "method", "standard")
+        .get(pk=task.pk)
+    )
     if task.status not in (Task.Status.UNASSIGNED, Task.Status.ASSIGNED):
         raise ServiceError(
             _("This task is %(status)s; it can no longer be assigned.")
@@ -86,9 +174,36 @@ def task_assign(*, task: Task, assignee: Any, actor: Any, reason: str = "") -> T
             % {"number": task.item.number},
             code="invalid_transition",
         )
+    equipment = list(equipment) if equipment is not None else None
+    if scope is not None:
+        defaults = setup_defaults(scope, task=task)
+        method = method if method is not None else defaults["method"]
+        standard = standard if standard is not None else defaults["standard"]
+        equipment = equipment if equipment is not None else defaults["equipment"]
+        unstated = range_low is None and range_high is None
+        if unstated and task.range_low is None and task.range_high is None:
+            range_low, range_high = defaults["range_low"], defaults["range_high"]
+    low = range_low if range_low is not None else task.range_low
+    high = range_high if range_high is not None else task.range_high
+    if low is not None and high is not None and low > high:
+        raise ServiceError(
+            _("The lower end of the instrument range is above its upper end."),
+            code="invalid",
+            field="range_low",
+        )
+    _store_setup(
+        task,
+        scope=scope,
+        method=method,
+        standard=standard,
+        equipment=equipment,
+        range_low=range_low,
+        range_high=range_high,
+    )
     problems = task_assignment_problems(task, assignee)
     if problems:
-        raise ServiceError(" ".join(problems), code="not_eligible", field="assignee")
+        # Raising rolls back the set-up stored above: a refusal writes nothing.
+        raise _refusal(" ".join(problems), problems, code="not_eligible", field="assignee")
     if task.assignee_id == assignee.pk and task.status == Task.Status.ASSIGNED:
         return task
     task.assignee = assignee
@@ -102,10 +217,16 @@ def task_assign(*, task: Task, assignee: Any, actor: Any, reason: str = "") -> T
 
 @service("task.start")
 def task_start(*, task: Task, actor: Any, reason: str = "") -> Task:
-    """The assignee starts work on a task (R6.1b "testing & data check"): the item goes into
-    testing in their hands (a custody event) and the commission advances once all its tasks
-    have started."""
-    task = Task.objects.select_for_update().select_related("item__commission").get(pk=task.pk)
+    """The assignee starts work on a task (R6.1b "testing & data check"). Eligibility is
+    checked again (R6.7d: a calibration may have fallen due, an authorisation expired since
+    the assignment), then the item goes into testing in their hands (a custody event), each
+    equipment of the task gets an automatic usage record (R6.5), and the commission advances
+    once all its tasks have started."""
+    task = (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("item__commission", "item__line", "scope", "method", "standard")
+        .get(pk=task.pk)
+    )
     if getattr(actor, "pk", None) is None or task.assignee_id != actor.pk:
         raise ServiceError(
             _("Only the person the task is assigned to starts it."), code="forbidden"
@@ -116,10 +237,29 @@ def task_start(*, task: Task, actor: Any, reason: str = "") -> Task:
             % {"status": task.get_status_display()},
             code="invalid_transition",
         )
+    problems = task_assignment_problems(task, task.assignee)
+    if problems:
+        raise _refusal(
+            " ".join([_("This task cannot be started now:"), *problems]),
+            problems,
+            code="not_eligible",
+            field=None,
+        )
     item = task.item
     if item.state != Item.State.IN_TESTING:
         item_mark_in_testing(item=item, actor=actor, note=str(task.get_service_display()))
     task.status = Task.Status.IN_PROGRESS
     task.save(update_fields=["status"])
+    now = timezone.now()
+    for equipment in task.equipment.order_by("asset_no"):
+        equipment_usage_record(
+            equipment=equipment,
+            user=actor,
+            task=task,
+            started_at=now,
+            source=UsageRecord.Source.AUTOMATIC,
+            note=str(task),
+            actor=actor,
+        )
     commission_refresh_status(item.commission, actor=actor)
     return task

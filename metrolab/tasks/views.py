@@ -9,13 +9,13 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from metrolab.core.access import allow
 from metrolab.core.roles import LAB_STAFF
 from metrolab.core.service import ServiceError
 from metrolab.tasks import selectors, services
-from metrolab.tasks.forms import AssignForm
+from metrolab.tasks.forms import TaskSetupForm
 from metrolab.tasks.services import TASK_MANAGERS
 
 PAGE_SIZE = 50
@@ -62,28 +62,107 @@ def _back(request, default: str):
     return redirect(default)
 
 
+def _proposal(task, data: dict) -> dict:
+    """The set-up the assignment service would use for this form's data: what is given, the
+    authorised item's defaults for what is not, otherwise what the task has now."""
+    current = selectors.task_setup(task)
+    given = {
+        "scope": data.get("scope"),
+        "method": data.get("method"),
+        "standard": data.get("standard"),
+        "equipment": list(data.get("equipment") or []) or None,
+        "range_low": data.get("range_low"),
+        "range_high": data.get("range_high"),
+    }
+    if given["scope"] is not None:
+        for name, value in services.setup_defaults(given["scope"], task=task).items():
+            if given[name] is None:
+                given[name] = value
+    return {name: current[name] if value is None else value for name, value in given.items()}
+
+
+def _initial(task, setup: dict, assignee_id=None) -> dict:
+    return {
+        "scope": setup["scope"],
+        "method": setup["method"],
+        "standard": setup["standard"],
+        "equipment": setup["equipment"],
+        "range_low": setup["range_low"],
+        "range_high": setup["range_high"],
+        "assignee": assignee_id or task.assignee_id,
+    }
+
+
 @allow(roles=TASK_MANAGERS)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def assign(request, pk: int):
+    """Assign one task (R6.4e, R6.7d): choose the authorised item, method, standard,
+    equipment and the instrument's range, see who may take it (✓ / ✗ with every reason),
+    check, then assign. A refusal lists every reason in the page's error area."""
     task = selectors.task_get(pk)
     if task is None:
         raise Http404("no such task")
-    form = AssignForm(request.POST)
-    if not form.is_valid():
-        for error in form.errors.get("assignee", []):
-            messages.error(request, error)
-        return _back(request, "tasks:assign")
-    try:
-        services.task_assign(task=task, assignee=form.cleaned_data["assignee"], actor=request.user)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
+    refused, refused_person = [], None
+    if request.method == "POST":
+        form = TaskSetupForm(request.POST, task=task)
+        checking = request.POST.get("action") == "check"
+        if form.is_valid():
+            data = form.cleaned_data
+            setup = _proposal(task, data)
+            if checking:
+                form = TaskSetupForm(
+                    initial=_initial(task, setup, getattr(data["assignee"], "pk", None)),
+                    task=task,
+                )
+            elif data["assignee"] is None:
+                form.add_error("assignee", _("Choose a person."))
+            else:
+                try:
+                    services.task_assign(
+                        task=task,
+                        assignee=data["assignee"],
+                        actor=request.user,
+                        scope=data["scope"],
+                        method=data["method"],
+                        standard=data["standard"],
+                        equipment=list(data["equipment"]) or None,
+                        range_low=data["range_low"],
+                        range_high=data["range_high"],
+                    )
+                except ServiceError as exc:
+                    refused = getattr(exc, "problems", None) or [exc.message]
+                    refused_person = data["assignee"] if exc.code == "not_eligible" else None
+                    # Show the set-up that was tried, defaults filled in.
+                    form = TaskSetupForm(
+                        initial=_initial(task, setup, data["assignee"].pk), task=task
+                    )
+                else:
+                    messages.success(
+                        request,
+                        _("Task %(task)s assigned to %(name)s.")
+                        % {"task": task, "name": data["assignee"]},
+                    )
+                    return _back(request, "tasks:assign")
+        else:
+            setup = selectors.task_setup(task)
     else:
-        messages.success(
-            request,
-            _("Task %(task)s assigned to %(name)s.")
-            % {"task": task, "name": form.cleaned_data["assignee"]},
-        )
-    return _back(request, "tasks:assign")
+        setup = selectors.task_setup(task)
+        form = TaskSetupForm(initial=_initial(task, setup), task=task)
+    verdicts = selectors.assignment_verdicts(task, setup)
+    form.annotate_people(verdicts)
+    return render(
+        request,
+        "tasks/assign_task.html",
+        {
+            "task": task,
+            "form": form,
+            "setup": setup,
+            "verdicts": verdicts,
+            "refused": refused,
+            "refused_person": refused_person,
+            "next": request.POST.get("next") or request.GET.get("next", ""),
+        },
+    )
 
 
 @allow(roles=LAB_STAFF)

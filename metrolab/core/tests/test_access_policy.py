@@ -194,6 +194,19 @@ PAGE_ACCESS = {
     "calculator:uncertainty": set(LAB_STAFF),
     "notifications:inbox": "*",
     "notifications:deliveries": {"admin", "quality_manager"},
+    # Issue 5: the libraries are read by the whole lab, edited by their managers.
+    "methods:list": set(LAB_STAFF),
+    "methods:mine": set(LAB_STAFF),
+    "methods:categories": set(LAB_STAFF),
+    "methods:create": {"admin", "quality_manager"},
+    "methods:deviations": {*LAB_STAFF, "customer", "customer_a", "customer_b"},
+    "equipment:list": set(LAB_STAFF),
+    "equipment:standards": set(LAB_STAFF),
+    "equipment:calendar": set(LAB_STAFF),
+    "qualifications:items": set(LAB_STAFF),
+    "qualifications:people": set(LAB_STAFF),
+    "risk:radar": {"admin", "director", "quality_manager", "equipment_manager"},
+    "risk:trace": {"admin", "director", "quality_manager", "equipment_manager"},
 }
 
 

@@ -9,6 +9,7 @@ from metrolab.core.services import user_create
 from metrolab.items.demo import STAGES, demo_carry_commission
 from metrolab.items.models import ItemNumberRule, StorageLocation
 from metrolab.items.selectors import item_state_from_events
+from metrolab.tasks.tests.fixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
         ("returned", "testing", "returned"),
     ],
 )
-def test_demo_stages(cast, make_commission, stage, status, state):
+def test_demo_stages(cast, make_commission, qualified_setup, stage, status, state):
     commission = make_commission(lines=[("Gauge", 2, "calibration")])
     items = demo_carry_commission(
         commission,
@@ -31,6 +32,8 @@ def test_demo_stages(cast, make_commission, stage, status, state):
         keeper=cast["item_keeper"],
         manager=cast["director"],
         metrologist=cast["metrologist"],
+        # Assigned under a qualified set-up (the demo's own libraries are not seeded here).
+        task_setup=lambda task: qualified_setup.setup(task.service),
     )
     commission.refresh_from_db()
     assert commission.status == status

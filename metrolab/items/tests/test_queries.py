@@ -7,13 +7,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from metrolab.items.services import item_media_add, item_move
 from metrolab.items.tests.fixtures import jpeg_bytes
-from metrolab.tasks.services import task_assign
+from metrolab.tasks.tests.fixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def many(make_commission, receive, cast, shelves):
+def many(make_commission, receive, cast, shelves, qualified_assign):
     commission = make_commission(lines=[("Gauge", 12, "calibration")])
     items = [receive(commission) for _ in range(12)]
     for i, item in enumerate(items):
@@ -23,7 +23,7 @@ def many(make_commission, receive, cast, shelves):
             upload=SimpleUploadedFile("a.jpg", jpeg_bytes((i, 0, 0))),
             actor=cast["admin"],
         )
-        task_assign(task=item.tasks.get(), assignee=cast["metrologist"], actor=cast["director"])
+        qualified_assign(item.tasks.get())
     return items
 
 

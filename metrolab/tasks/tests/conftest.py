@@ -1,1 +1,2 @@
 from metrolab.items.tests.fixtures import *  # noqa: F403
+from metrolab.tasks.tests.fixtures import *  # noqa: F403

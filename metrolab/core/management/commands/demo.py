@@ -12,11 +12,15 @@ class Command(ServeCommand):
     def handle(self, *args, **options):
         self.prepare(verbosity=options["verbosity"])
         created = demo_seed()
-        # The business apps' demo data (customers, commissions in every state, items).
+        # The business apps' demo data: customers and commissions (with the disciplines), the
+        # methods, equipment and qualification libraries, then items and tasks assigned under
+        # the authorised items.
         from metrolab.commissions.demo import demo_seed_commissions
         from metrolab.items.demo import demo_seed_flow
+        from metrolab.qualifications.demo import demo_seed_libraries
 
         demo_seed_commissions()
+        demo_seed_libraries()
         demo_seed_flow()
         self.stdout.write(
             self.style.SUCCESS("Demo laboratory seeded.")

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MethodsConfig(AppConfig):
+    """The methods library (技术依据库): regulations, specifications and deviations (R6.7)."""
+
+    name = "metrolab.methods"
+    label = "methods"
+    verbose_name = _("Methods")
+
+    def ready(self):
+        from metrolab.core.context_processors import NavItem, register_modules
+
+        register_modules(
+            NavItem("methods:list", _("Methods"), "§"),
+            NavItem("methods:mine", _("My methods"), "✎"),
+            NavItem("methods:deviations", _("Deviations"), "≠"),
+        )

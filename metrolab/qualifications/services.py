@@ -1,0 +1,470 @@
+"""Writes of the qualification libraries (R6.8a-c): authorised items (the lab's scope), staff
+profiles, personnel certificates, training records, and the authorisations that say who may
+perform, check and approve each item.
+
+Every function here is a service (metrolab.core.service): one transaction, audited with the
+actor and reason, and a refusal (ServiceError naming the field at fault) leaves nothing
+written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Model
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+
+from metrolab.core.documents import document_store
+from metrolab.core.roles import LAB_STAFF, ROLES
+from metrolab.core.service import ServiceError, service
+from metrolab.qualifications.models import (
+    Authorisation,
+    AuthorisedItem,
+    PersonnelCertificate,
+    StaffProfile,
+    TrainingRecord,
+)
+from metrolab.qualifications.roles import CAPACITY_ROLES
+
+ITEM_FIELDS = (
+    "code",
+    "name",
+    "service",
+    "measurand",
+    "category",
+    "range_low",
+    "range_high",
+    "unit",
+    "range_text",
+    "cmc",
+    "standard",
+    "authorisation_ref",
+    "valid_from",
+    "valid_until",
+)
+PROFILE_FIELDS = ("employee_no", "department", "title", "education", "joined", "phone", "notes")
+CERTIFICATE_FIELDS = ("kind", "number", "issued_by", "issue_date", "expiry_date")
+TRAINING_FIELDS = ("date", "topic", "provider", "hours", "result")
+
+
+# --- shared checks ----
+
+
+def _assign(instance: Model, data: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    """Copy `data` onto the instance (strings stripped); unknown fields are refused."""
+    unknown = set(data) - set(allowed)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise ServiceError(_("Unknown field: %s") % ", ".join(sorted(unknown)), field=name)
+    for name, value in data.items():
+        if isinstance(value, str):
+            value = value.strip()
+        setattr(instance, name, value)
+
+
+def _validate(instance: Model, exclude: tuple[str, ...] = ()) -> None:
+    """The model's own validation (required fields, lengths, choices, uniqueness), reported
+    as a refusal naming the first field at fault."""
+    try:
+        instance.full_clean(exclude=list(exclude) or None)
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        text = " ".join(str(m) for m in messages)
+        if field == "__all__":
+            raise ServiceError(text) from None
+        label = capfirst(str(instance._meta.get_field(field).verbose_name))
+        raise ServiceError(f"{label}: {text}", field=field) from None
+
+
+def _dates_ordered(start: dt.date | None, end: dt.date | None, *, field: str) -> None:
+    if start is not None and end is not None and end < start:
+        raise ServiceError(
+            _("The end date (%(end)s) is before the start date (%(start)s).")
+            % {"end": end.isoformat(), "start": start.isoformat()},
+            field=field,
+        )
+
+
+def _number(value: Decimal) -> str:
+    """A decimal as people write it: 0.600000000 → 0.6."""
+    text = format(value.normalize(), "f")
+    return text
+
+
+def is_lab_staff_member(person: Any) -> bool:
+    """Whether `person` holds one of the lab's own roles (active or not)."""
+    return person is not None and bool(set(person.role_codes) & set(LAB_STAFF))
+
+
+def _require_staff_member(person: Any, field: str = "person") -> None:
+    if not is_lab_staff_member(person):
+        raise ServiceError(
+            _("%(name)s is not a member of the lab staff.") % {"name": person or "?"},
+            field=field,
+        )
+
+
+# --- authorised items (scope) ----
+
+
+def _check_item(item: AuthorisedItem, methods: list) -> None:
+    """The rules of an authorised item beyond the model's: a coherent range with its unit, at
+    least one method, validity dates in order."""
+    _validate(item)
+    low, high = item.range_low, item.range_high
+    if (low is not None or high is not None) and not item.unit:
+        raise ServiceError(_("Give the unit of the range."), field="unit")
+    if low is not None and high is not None and low >= high:
+        raise ServiceError(
+            _("The range must go from a lower to a higher value (%(low)s is not below %(high)s).")
+            % {"low": _number(low), "high": _number(high)},
+            field="range_high",
+        )
+    if not methods:
+        raise ServiceError(_("Name at least one method this item is done with."), field="methods")
+    _dates_ordered(item.valid_from, item.valid_until, field="valid_until")
+
+
+@service("authorised_item.create")
+def authorised_item_create(
+    *, data: dict[str, Any], actor: Any = None, reason: str = ""
+) -> AuthorisedItem:
+    """Add an item to the lab's authorised scope (R6.8a): service, measurand, instrument
+    category, range, best uncertainty (CMC), methods, measurement standard and validity.
+    `data["methods"]` is an iterable of Method."""
+    data = dict(data)
+    methods = list(data.pop("methods", None) or [])
+    item = AuthorisedItem()
+    _assign(item, data, ITEM_FIELDS)
+    _check_item(item, methods)
+    item.save()
+    item.methods.set(methods)
+    return item
+
+
+@service("authorised_item.update")
+def authorised_item_update(
+    *, item: AuthorisedItem, data: dict[str, Any], actor: Any = None, reason: str = ""
+) -> AuthorisedItem:
+    """Change an authorised item (R6.8a); fields not named keep their value, and so do its
+    methods unless `data["methods"]` is given."""
+    data = dict(data)
+    item = AuthorisedItem.objects.select_for_update().get(pk=item.pk)
+    new_methods = data.pop("methods", None)
+    methods = list(new_methods) if new_methods is not None else list(item.methods.all())
+    _assign(item, data, ITEM_FIELDS)
+    _check_item(item, methods)
+    item.save()
+    if new_methods is not None and {m.pk for m in methods} != set(
+        item.methods.values_list("pk", flat=True)
+    ):
+        item.methods.set(methods)
+    return item
+
+
+# --- staff profiles ----
+
+
+@service("staff_profile.create")
+def staff_profile_create(
+    *, user: Any, data: dict[str, Any], actor: Any = None, reason: str = ""
+) -> StaffProfile:
+    """Open the profile (人员档案) of a lab staff member (R6.8c)."""
+    _require_staff_member(user, field="user")
+    if StaffProfile.objects.filter(user=user).exists():
+        raise ServiceError(
+            _("%(name)s has a profile already.") % {"name": user}, code="conflict", field="user"
+        )
+    profile = StaffProfile(user=user)
+    _assign(profile, data, PROFILE_FIELDS)
+    _validate(profile, exclude=("user",))
+    profile.save()
+    return profile
+
+
+@service("staff_profile.update")
+def staff_profile_update(
+    *, profile: StaffProfile, data: dict[str, Any], actor: Any = None, reason: str = ""
+) -> StaffProfile:
+    """Change a staff member's profile; fields not named keep their value."""
+    profile = StaffProfile.objects.select_for_update().get(pk=profile.pk)
+    _assign(profile, data, PROFILE_FIELDS)
+    _validate(profile, exclude=("user",))
+    profile.save()
+    return profile
+
+
+def staff_profile_save(
+    *, user: Any, data: dict[str, Any], actor: Any = None, reason: str = ""
+) -> StaffProfile:
+    """Create the person's profile, or update it when they have one (for the profile form)."""
+    profile = StaffProfile.objects.filter(user=user).first()
+    if profile is None:
+        return staff_profile_create(user=user, data=data, actor=actor, reason=reason)
+    return staff_profile_update(profile=profile, data=data, actor=actor, reason=reason)
+
+
+# --- personnel certificates ----
+
+
+def _check_certificate(certificate: PersonnelCertificate) -> None:
+    _validate(certificate, exclude=("person", "file_sha256", "file_name", "file_type"))
+    _dates_ordered(certificate.issue_date, certificate.expiry_date, field="expiry_date")
+    duplicate = PersonnelCertificate.objects.filter(
+        kind=certificate.kind, number__iexact=certificate.number
+    ).exclude(pk=certificate.pk)
+    if duplicate.exists():
+        raise ServiceError(
+            _("A %(kind)s certificate no. %(number)s is recorded already.")
+            % {"kind": certificate.get_kind_display(), "number": certificate.number},
+            code="conflict",
+            field="number",
+        )
+
+
+@service("personnel_certificate.add")
+def certificate_add(
+    *,
+    person: Any,
+    data: dict[str, Any],
+    items: Iterable[AuthorisedItem] = (),
+    upload: Any = None,
+    actor: Any = None,
+    reason: str = "",
+) -> PersonnelCertificate:
+    """Record a person's certificate (注册计量师证, 检定员证, 校准人员能力证明, ...): kind,
+    number, issuer, issue and expiry dates, the authorised items it covers, and optionally
+    the scanned certificate (PDF / JPEG / PNG, kept by its SHA-256) (R6.8c)."""
+    _require_staff_member(person)
+    certificate = PersonnelCertificate(person=person)
+    _assign(certificate, data, CERTIFICATE_FIELDS)
+    _check_certificate(certificate)
+    if upload is not None:
+        certificate.attach(document_store(upload))
+    certificate.save()
+    certificate.items.set(list(items))
+    return certificate
+
+
+@service("personnel_certificate.update")
+def certificate_update(
+    *,
+    certificate: PersonnelCertificate,
+    data: dict[str, Any],
+    items: Iterable[AuthorisedItem] | None = None,
+    upload: Any = None,
+    actor: Any = None,
+    reason: str = "",
+) -> PersonnelCertificate:
+    """Correct or renew a certificate's details, items or file; what is not given stays. A
+    new expiry date also moves the end of the authorisations granted on its basis."""
+    certificate = PersonnelCertificate.objects.select_for_update().get(pk=certificate.pk)
+    _assign(certificate, data, CERTIFICATE_FIELDS)
+    _check_certificate(certificate)
+    if upload is not None:
+        certificate.attach(document_store(upload))
+    certificate.save()
+    if items is not None:
+        items = list(items)
+        if {i.pk for i in items} != set(certificate.items.values_list("pk", flat=True)):
+            certificate.items.set(items)
+    return certificate
+
+
+# --- training ----
+
+
+@service("training_record.add")
+def training_record_add(
+    *,
+    person: Any,
+    data: dict[str, Any],
+    items: Iterable[AuthorisedItem] = (),
+    actor: Any = None,
+    reason: str = "",
+) -> TrainingRecord:
+    """Record a training a lab staff member attended (培训记录), with the items it relates
+    to (R6.8c)."""
+    _require_staff_member(person)
+    data = dict(data)
+    if data.get("hours") is None:
+        data["hours"] = Decimal(0)
+    record = TrainingRecord(person=person)
+    _assign(record, data, TRAINING_FIELDS)
+    _validate(record, exclude=("person",))
+    if record.hours < 0:
+        raise ServiceError(_("The hours of a training cannot be negative."), field="hours")
+    record.save()
+    record.items.set(list(items))
+    return record
+
+
+# --- authorisations ----
+
+
+def _role_labels(codes: tuple[str, ...]) -> str:
+    return " / ".join(str(ROLES[c].label) for c in codes)
+
+
+def capacity_label(capacity: str) -> str:
+    return str(Authorisation.Capacity(capacity).label)
+
+
+def authorisation_problem(
+    *,
+    person: Any,
+    item: AuthorisedItem,
+    capacity: str,
+    valid_from: dt.date | None,
+    valid_until: dt.date | None = None,
+    certificate: PersonnelCertificate | None = None,
+    exclude_pk: int | None = None,
+) -> ServiceError | None:
+    """Why this authorisation may not be granted (None: it may)."""
+    if capacity not in Authorisation.Capacity.values:
+        return ServiceError(_("Choose perform, check or approve."), field="capacity")
+    if person is None:
+        return ServiceError(_("Choose a person."), field="person")
+    if not person.is_active or not is_lab_staff_member(person):
+        return ServiceError(
+            _("%(name)s is not an active member of the lab staff and cannot be authorised.")
+            % {"name": person},
+            code="not_staff",
+            field="person",
+        )
+    fit = CAPACITY_ROLES[capacity]
+    if not set(person.role_codes) & set(fit):
+        return ServiceError(
+            _(
+                "%(name)s cannot be authorised to %(capacity)s: that needs the role "
+                "%(roles)s, which they do not hold."
+            )
+            % {"name": person, "capacity": capacity_label(capacity), "roles": _role_labels(fit)},
+            code="role_unfit",
+            field="person",
+        )
+    if item is None:
+        return ServiceError(_("Choose the authorised item."), field="item")
+    if valid_from is None:
+        return ServiceError(_("Give the day the authorisation starts."), field="valid_from")
+    if valid_until is not None and valid_until < valid_from:
+        return ServiceError(
+            _("The end date (%(end)s) is before the start date (%(start)s).")
+            % {"end": valid_until.isoformat(), "start": valid_from.isoformat()},
+            field="valid_until",
+        )
+    if item.valid_until is not None and item.valid_until < valid_from:
+        return ServiceError(
+            _("Authorised item %(code)s is valid only until %(date)s, before this starts.")
+            % {"code": item.code, "date": item.valid_until.isoformat()},
+            code="item_expired",
+            field="valid_from",
+        )
+    if certificate is not None:
+        if certificate.person_id != person.pk:
+            return ServiceError(
+                _("Certificate %(number)s belongs to %(owner)s, not to %(name)s.")
+                % {"number": certificate.number, "owner": certificate.person, "name": person},
+                code="certificate_of_another",
+                field="certificate",
+            )
+        if certificate.expiry_date is not None and certificate.expiry_date < valid_from:
+            return ServiceError(
+                _("Certificate %(number)s expired on %(date)s, before this authorisation starts.")
+                % {"number": certificate.number, "date": certificate.expiry_date.isoformat()},
+                code="certificate_expired",
+                field="certificate",
+            )
+    overlapping = Authorisation.objects.select_related("certificate").filter(
+        person=person, item=item, capacity=capacity, revoked=False
+    )
+    if exclude_pk is not None:
+        overlapping = overlapping.exclude(pk=exclude_pk)
+    if valid_until is not None:
+        overlapping = overlapping.filter(valid_from__lte=valid_until)
+    for other in overlapping:
+        end = other.valid_until_effective()
+        if end is None or end >= valid_from:
+            return ServiceError(
+                _(
+                    "%(name)s is already authorised to %(capacity)s %(code)s from %(start)s "
+                    "until %(end)s; revoke that authorisation or start this one after it ends."
+                )
+                % {
+                    "name": person,
+                    "capacity": capacity_label(capacity),
+                    "code": item.code,
+                    "start": other.valid_from.isoformat(),
+                    "end": end.isoformat() if end else "—",
+                },
+                code="conflict",
+                field="valid_from",
+            )
+    return None
+
+
+@service("authorisation.grant")
+def authorisation_grant(
+    *,
+    person: Any,
+    item: AuthorisedItem,
+    capacity: str,
+    valid_from: dt.date | None,
+    valid_until: dt.date | None = None,
+    certificate: PersonnelCertificate | None = None,
+    actor: Any = None,
+    reason: str = "",
+) -> Authorisation:
+    """Authorise a person to perform, check or approve an authorised item (人员授权, R6.8c).
+
+    The person must be an active lab staff member holding a role fit for the capacity
+    (perform: metrologist; check: checker; approve: approver or technical manager). A
+    certificate named as its basis must be the same person's and still valid when the
+    authorisation starts; the authorisation then also ends when the certificate expires.
+    A second authorisation of the same person, item and capacity overlapping one in force is
+    refused."""
+    problem = authorisation_problem(
+        person=person,
+        item=item,
+        capacity=capacity,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        certificate=certificate,
+    )
+    if problem is not None:
+        raise problem
+    return Authorisation.objects.create(
+        person=person,
+        item=item,
+        capacity=capacity,
+        certificate=certificate,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        granted_by=actor if getattr(actor, "pk", None) else None,
+    )
+
+
+@service("authorisation.revoke")
+def authorisation_revoke(
+    *, authorisation: Authorisation, reason: str, actor: Any = None
+) -> Authorisation:
+    """Withdraw an authorisation (e.g. after a failed proficiency test or a change of post),
+    saying why; it stops counting at once and stays on record."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_("Say why the authorisation is revoked."), field="reason")
+    authorisation = Authorisation.objects.select_for_update().get(pk=authorisation.pk)
+    if authorisation.revoked:
+        raise ServiceError(_("This authorisation was revoked already."), code="conflict")
+    authorisation.revoked = True
+    authorisation.revoked_at = timezone.now()
+    authorisation.revoked_by = actor if getattr(actor, "pk", None) else None
+    authorisation.revoke_reason = reason[:300]
+    authorisation.save(update_fields=["revoked", "revoked_at", "revoked_by", "revoke_reason"])
+    return authorisation
