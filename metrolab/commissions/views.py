@@ -46,6 +46,7 @@ from metrolab.commissions.roles import (
 from metrolab.commissions.throttle import status_query_allowed
 from metrolab.core.access import allow, public
 from metrolab.core.middleware import client_ip
+from metrolab.core.refusals import refusal_on_form as _refusal
 from metrolab.core.roles import CUSTOMER
 from metrolab.core.service import ServiceError
 from metrolab.customers.roles import CUSTOMER_EDITORS
@@ -115,11 +116,6 @@ def _quote_shown(quote: quoting.Quote | None) -> dict | None:
     if quote is None:
         return None
     return {"rows": _quoted_rows(quote), "total": quote.total, "complete": quote.complete}
-
-
-def _refusal(form, exc: ServiceError) -> None:
-    """Show a service's refusal on the form: on its field when the form has it."""
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 @allow(roles=COMMISSION_READERS)

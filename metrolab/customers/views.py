@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from metrolab.commissions.selectors import commission_list
 from metrolab.core.access import allow
+from metrolab.core.refusals import refusal_on_form
 from metrolab.core.roles import CUSTOMER
 from metrolab.core.service import ServiceError
 from metrolab.customers import selectors, services
@@ -54,7 +55,7 @@ def _save(form, write, **kwargs):
     try:
         return write(data=form.cleaned_data, **kwargs)
     except ServiceError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        refusal_on_form(form, exc)
         return None
 
 
@@ -224,7 +225,7 @@ def portal_account_create(request, pk: int):
                 actor=request.user,
             )
         except ServiceError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            refusal_on_form(form, exc)
         else:
             messages.success(request, _("The portal account was opened."))
             return redirect("customers:detail", pk=contact.customer_id)

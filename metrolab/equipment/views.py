@@ -23,6 +23,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from metrolab.core.access import allow
 from metrolab.core.documents import document_response
+from metrolab.core.refusals import form_error_messages as _form_errors
+from metrolab.core.refusals import refusal_message as _refused
+from metrolab.core.refusals import refusal_on_form as _on_form
 from metrolab.core.service import ServiceError
 from metrolab.equipment import charts, selectors, services
 from metrolab.equipment.forms import (
@@ -72,22 +75,6 @@ MAX_POINT_ROWS = 60
 
 def _can(user, roles) -> bool:
     return user.is_superuser or user.has_role(*roles)
-
-
-def _refused(request, exc: ServiceError) -> None:
-    messages.error(request, exc.message)
-
-
-def _form_errors(request, form) -> None:
-    for name, errors in form.errors.items():
-        label = form.fields[name].label if name in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}: {error}" if label else error)
-
-
-def _on_form(form, exc: ServiceError) -> None:
-    """Show a service's refusal on the form: on its field when the form has it."""
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 def _back(request, default: str):

@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from metrolab.core.access import allow
+from metrolab.core.refusals import form_error_messages as _form_errors
+from metrolab.core.refusals import refusal_message as _refused
 from metrolab.core.roles import LAB_STAFF
 from metrolab.core.service import ServiceError
 from metrolab.items import files, selectors, services
@@ -113,17 +115,6 @@ def item_card(request, number: str):
 
 
 # --- writes from the card ----
-
-
-def _refused(request, exc: ServiceError) -> None:
-    messages.error(request, exc.message)
-
-
-def _form_errors(request, form) -> None:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}: {error}" if label else error)
 
 
 @allow(roles=CUSTODIANS)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from metrolab.commissions.choices import Service
 from metrolab.core.access import allow
 from metrolab.core.documents import document_response
+from metrolab.core.refusals import refusal_on_form as _refusal
 from metrolab.core.roles import DIRECTOR
 from metrolab.core.service import ServiceError
 from metrolab.customers.selectors import is_lab_staff, portal_customer
@@ -49,11 +50,6 @@ PAGE_SIZE = 50
 
 def _holds(user, roles) -> bool:
     return user.is_superuser or user.has_role(*roles)
-
-
-def _refusal(form, exc: ServiceError) -> None:
-    """Show a service's refusal on the form: on its field when the form has it."""
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 def _query(request) -> str:

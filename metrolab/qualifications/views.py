@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from metrolab.core.access import allow, authenticated
 from metrolab.core.documents import document_response
+from metrolab.core.refusals import refusal_on_form as _refusal
 from metrolab.core.roles import LAB_STAFF
 from metrolab.core.service import ServiceError
 from metrolab.qualifications import selectors, services
@@ -51,11 +52,6 @@ def _day(request) -> dt.date:
         return dt.date.fromisoformat(raw) if raw else timezone.localdate()
     except ValueError:
         return timezone.localdate()
-
-
-def _refusal(form, exc: ServiceError) -> None:
-    """Show a service's refusal on the form: on its field when the form has it."""
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 def _form_page(request, form, *, title: str, cancel_url: str, status: int = 200, **extra):

@@ -1,0 +1,26 @@
+"""How pages show a refusal: a service's ServiceError on the form (on its field when the form
+has it), or as a message above the page; and a bound form's errors as messages (for forms
+posted from a card that redirects back)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+
+from metrolab.core.service import ServiceError
+
+
+def refusal_on_form(form, exc: ServiceError) -> None:
+    """Show a service's refusal on the form: on its field when the form has it."""
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+def refusal_message(request, exc: ServiceError) -> None:
+    messages.error(request, exc.message)
+
+
+def form_error_messages(request, form) -> None:
+    """Each error of a bound form as a message, prefixed with its field's label."""
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else error)
