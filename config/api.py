@@ -10,6 +10,7 @@ from metrolab.core import api_errors
 from metrolab.core.access import UndeclaredAccess, public
 from metrolab.core.api import router as core_router
 from metrolab.customers.api import router as customers_router
+from metrolab.environment.api import router as environment_router
 from metrolab.equipment.api import router as equipment_router
 from metrolab.items.api import router as items_router
 from metrolab.methods.api import router as methods_router
@@ -42,3 +43,4 @@ api.add_router("/methods/", methods_router)
 api.add_router("/equipment/", equipment_router)
 api.add_router("/qualifications/", qualifications_router)
 api.add_router("/risk/", risk_router)
+api.add_router("/environment/", environment_router)

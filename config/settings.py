@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "metrolab.equipment",
     "metrolab.qualifications",
     "metrolab.risk",
+    "metrolab.environment",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -5,12 +5,18 @@
 import os
 import sys
 
+# Commands also known by a hyphenated name (Django names commands after their files).
+ALIASES = {"mqtt-ingest": "mqtt_ingest", "modbus-poll": "modbus_poll"}
+
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["metrolab", *(sys.argv[1:] if argv is None else argv)])
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in ALIASES:
+        args[0] = ALIASES[args[0]]
+    execute_from_command_line(["metrolab", *args])
 
 
 if __name__ == "__main__":

@@ -126,6 +126,17 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "qualifications.view_authorisation",
         "risk.view_impactreview",
         "risk.view_riskalertsent",
+        # Environment master data (rooms, requirements, sensors) is edited in the back office.
+        "environment.view_room",
+        "environment.add_room",
+        "environment.change_room",
+        "environment.view_requirement",
+        "environment.add_requirement",
+        "environment.change_requirement",
+        "environment.view_sensor",
+        "environment.add_sensor",
+        "environment.change_sensor",
+        "environment.view_ingestcounter",
     },
     DIRECTOR: {"core.view_organisationprofile"},
     QUALITY_MANAGER: {

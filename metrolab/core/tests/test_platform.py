@@ -23,6 +23,9 @@ AUDIT_EXEMPT = {
     "contenttypes.contenttype": "framework bookkeeping",
     "sessions.session": "login sessions; logins and logouts are audited",
     "django_tasks_database.dbtaskresult": "queue bookkeeping of background tasks",
+    "environment.reading": "a measurement stream (thousands a second), written once, never edited",
+    "environment.aggregate": "statistics computed from the readings",
+    "environment.ingestcounter": "counters of the ingester (accepted / rejected per device)",
 }
 
 

@@ -1,0 +1,64 @@
+"""Back office for the environment's master data (R6.11): rooms, their requirements and the
+sensors are edited here by the administrator; every save is audited (AuditedModel). Readings
+and aggregates are a measurement stream and are not shown; ingestion counters are read-only."""
+
+from django.contrib import admin
+
+from metrolab.core.admin import ViewOnlyAdmin
+from metrolab.environment.models import IngestCounter, Requirement, Room, Sensor
+
+
+class RequirementInline(admin.TabularInline):
+    model = Requirement
+    extra = 0
+    fields = ["quantity", "low", "high", "unit", "method", "note"]
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "discipline", "active"]
+    list_filter = ["active", "kind"]
+    search_fields = ["code", "name"]
+    inlines = [RequirementInline]
+
+    def has_delete_permission(self, request, obj=None):
+        # Rooms named in conditions of records stay (retire them with "active" instead).
+        return False
+
+
+@admin.register(Requirement)
+class RequirementAdmin(admin.ModelAdmin):
+    list_display = ["room", "quantity", "low", "high", "unit", "method"]
+    list_filter = ["quantity", "room"]
+    search_fields = ["room__code", "room__name", "note"]
+
+
+@admin.register(Sensor)
+class SensorAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "name",
+        "room",
+        "quantity",
+        "unit",
+        "protocol",
+        "device",
+        "correction",
+        "uncertainty",
+        "calibration_due",
+        "active",
+        "last_time",
+    ]
+    list_filter = ["active", "protocol", "quantity", "room"]
+    search_fields = ["code", "name", "address"]
+    readonly_fields = ["last_time", "last_value"]
+
+    def has_delete_permission(self, request, obj=None):
+        # A sensor with readings is protected anyway; retire it with "active".
+        return False
+
+
+@admin.register(IngestCounter)
+class IngestCounterAdmin(ViewOnlyAdmin):
+    list_display = ["device", "channel", "accepted", "rejected", "last_seen", "last_rejection"]
+    list_filter = ["channel"]

@@ -1,0 +1,118 @@
+"""`/api/v1/environment/...`: readings from devices (R6.11b), rooms and their live status,
+sensor history for plots. Thin: ingestion is `ingest.ingest_readings`, reads are selectors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
+
+from metrolab.core.access import api_access
+from metrolab.environment import selectors
+from metrolab.environment.ingest import ingest_readings
+from metrolab.environment.models import Room, Sensor
+from metrolab.environment.roles import HISTORY_READERS, READING_WRITERS, STATUS_READERS
+
+router = Router(tags=["environment"])
+
+MAX_BATCH = 10_000
+
+
+class ReadingsIn(Schema):
+    # Items are checked one by one by the ingester (a bad item is rejected, not the batch).
+    readings: list[Any]
+
+
+class RejectionOut(Schema):
+    index: int
+    sensor: str
+    code: str
+    message: str
+
+
+class IngestOut(Schema):
+    stored: int
+    rejected: list[RejectionOut]
+
+
+class RoomOut(Schema):
+    id: int
+    code: str
+    name: str
+    kind: str
+    kind_label: str
+    sensors: int
+
+
+class SeriesQuery(Schema):
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    resolution: str | None = None
+
+
+@router.post(
+    "/readings",
+    response=IngestOut,
+    auth=api_access(roles=READING_WRITERS),
+    summary="Report a batch of readings",
+)
+def post_readings(request, payload: ReadingsIn):
+    """`{"readings": [{"sensor": code, "time": ISO 8601 with offset | epoch s, "value": n}]}`,
+    at most 10 000 per request. Answers 200 with what was stored and, per rejected item, its
+    index and a code (unknown_sensor, not_allowed, inactive_sensor, bad_value, bad_time,
+    future_time, duplicate, bad_item)."""
+    if len(payload.readings) > MAX_BATCH:
+        raise HttpError(413, _("At most %(max)d readings per request.") % {"max": MAX_BATCH})
+    result = ingest_readings(payload.readings, device=request.user, channel="http")
+    return {"stored": result.stored, "rejected": [r.as_dict() for r in result.rejected]}
+
+
+@router.get("/rooms", response=list[RoomOut], auth=api_access(roles=STATUS_READERS))
+def list_rooms(request):
+    """The active rooms and areas whose environment is monitored."""
+    rooms = Room.objects.filter(active=True).order_by("code")
+    counts = {}
+    for room_id in Sensor.objects.filter(active=True).values_list("room_id", flat=True):
+        counts[room_id] = counts.get(room_id, 0) + 1
+    return [
+        {
+            "id": room.pk,
+            "code": room.code,
+            "name": room.name,
+            "kind": room.kind,
+            "kind_label": str(room.get_kind_display()),
+            "sensors": counts.get(room.pk, 0),
+        }
+        for room in rooms
+    ]
+
+
+@router.get("/rooms/{room_id}/status", auth=api_access(roles=STATUS_READERS))
+def room_status(request, room_id: int):
+    """Current corrected value of each sensor (with its age and whether it is stale), the
+    room's requirements with a verdict each (within / outside / no_data), and open alarms."""
+    room = get_object_or_404(Room, pk=room_id)
+    body = selectors.room_status(room).as_dict()
+    body["alarms"] = []  # alarms arrive with the next slice of issue 6
+    return body
+
+
+@router.get("/sensors/{code}/series", auth=api_access(roles=HISTORY_READERS))
+def sensor_series(request, code: str, query: Query[SeriesQuery]):
+    """A sensor's corrected values for a plot, raw or as minute / hour buckets (mean, min,
+    max), chosen for the span unless `resolution` says; default: the last 24 hours."""
+    sensor = get_object_or_404(Sensor, code=code)
+    end = query.end or timezone.now()
+    start = query.start or end - dt.timedelta(hours=24)
+    if start.tzinfo is None or end.tzinfo is None:
+        raise HttpError(422, _("Give start and end with a UTC offset."))
+    if end < start:
+        raise HttpError(422, _("The period ends before it starts."))
+    if query.resolution not in (None, selectors.RAW, selectors.MINUTE, selectors.HOUR):
+        raise HttpError(422, _("The resolution is raw, minute or hour."))
+    return selectors.series(sensor, start, end, query.resolution).as_dict()

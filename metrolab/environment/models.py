@@ -1,0 +1,274 @@
+"""Environment monitoring (R6.11, R5.1, R5.2, R7.1b, R6.9c): rooms and areas with their
+environmental requirements, the sensors in them, and the stream of readings with minute and
+hour aggregates.
+
+Rooms, requirements and sensors are audited like every other master data. Readings and their
+aggregates are a high-volume measurement stream (thousands a second): they are plain rows,
+written in batches by the ingester (`ingest.py`), never edited; what is audited about them is
+the configuration that produced them and the per-device ingestion counters.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from metrolab.core.models import AuditedModel
+
+
+class Quantity(models.TextChoices):
+    """The environmental quantities a lab watches, with their usual units."""
+
+    TEMPERATURE = "temperature", _("temperature")
+    HUMIDITY = "humidity", _("relative humidity")
+    PRESSURE = "pressure", _("atmospheric pressure")
+    ILLUMINATION = "illumination", _("illumination")
+    NOISE = "noise", _("noise")
+    VIBRATION = "vibration", _("vibration")
+    AIR_SPEED = "air_speed", _("air speed")
+    VOLTAGE = "voltage", _("supply voltage")
+    FREQUENCY = "frequency", _("supply frequency")
+    GAS = "gas", _("gas concentration")
+
+
+DEFAULT_UNITS = {
+    Quantity.TEMPERATURE: "℃",
+    Quantity.HUMIDITY: "%RH",
+    Quantity.PRESSURE: "kPa",
+    Quantity.ILLUMINATION: "lx",
+    Quantity.NOISE: "dB(A)",
+    Quantity.VIBRATION: "mm/s",
+    Quantity.AIR_SPEED: "m/s",
+    Quantity.VOLTAGE: "V",
+    Quantity.FREQUENCY: "Hz",
+    Quantity.GAS: "ppm",
+}
+
+
+class Room(AuditedModel):
+    """A room or area whose environment is monitored: a laboratory, the machine room, the
+    mobile lab, a storage room."""
+
+    class Kind(models.TextChoices):
+        LAB = "lab", _("laboratory")
+        MACHINE_ROOM = "machine_room", _("machine room")
+        MOBILE_LAB = "mobile_lab", _("mobile laboratory")
+        STORAGE = "storage", _("storage")
+        OTHER = "other", _("other")
+
+    code = models.CharField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind, default=Kind.LAB)
+    discipline = models.ForeignKey(
+        "commissions.Discipline",
+        verbose_name=_("discipline"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    description = models.TextField(_("description"), blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("room")
+        verbose_name_plural = _("rooms")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class Requirement(AuditedModel):
+    """An environmental requirement of a room (e.g. 20 ± 5 ℃), or a stricter one a method
+    adds for the work done under it (e.g. 20 ± 2 ℃ for a temperature calibration). Limits
+    are inclusive; an open end is no limit on that side."""
+
+    room = models.ForeignKey(
+        Room, verbose_name=_("room"), on_delete=models.CASCADE, related_name="requirements"
+    )
+    quantity = models.CharField(_("quantity"), max_length=16, choices=Quantity)
+    low = models.DecimalField(_("from"), max_digits=12, decimal_places=4, null=True, blank=True)
+    high = models.DecimalField(_("to"), max_digits=12, decimal_places=4, null=True, blank=True)
+    unit = models.CharField(_("unit"), max_length=16)
+    method = models.ForeignKey(
+        "methods.Method",
+        verbose_name=_("for method"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="environment_requirements",
+        help_text=_("Empty: the room's own requirement."),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("environmental requirement")
+        verbose_name_plural = _("environmental requirements")
+        ordering = ["room", "quantity", "method"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(low__isnull=True)
+                | models.Q(high__isnull=True)
+                | models.Q(low__lte=models.F("high")),
+                name="requirement_limits_ordered",
+            )
+        ]
+
+    def __str__(self):
+        low = "…" if self.low is None else f"{self.low.normalize():f}"
+        high = "…" if self.high is None else f"{self.high.normalize():f}"
+        return f"{self.room.code} {self.get_quantity_display()} {low}–{high} {self.unit}"
+
+
+class Sensor(AuditedModel):
+    """A sensor in a room: what it measures, how it reports (protocol and address), its own
+    calibration (a correction added to every raw value, and the expanded uncertainty of the
+    corrected value) and how often it is expected to report (silence longer than that is an
+    "offline" alarm, R6.9c)."""
+
+    class Protocol(models.TextChoices):
+        MQTT = "mqtt", _("MQTT")
+        MODBUS = "modbus", _("Modbus TCP")
+        HTTP = "http", _("HTTP API")
+        SIMULATED = "simulated", _("simulated")
+
+    code = models.CharField(
+        _("code"),
+        max_length=40,
+        unique=True,
+        help_text=_("Letters, digits, '-' and '_': used in MQTT topics and API payloads."),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    room = models.ForeignKey(
+        Room, verbose_name=_("room"), on_delete=models.PROTECT, related_name="sensors"
+    )
+    quantity = models.CharField(_("quantity"), max_length=16, choices=Quantity)
+    unit = models.CharField(_("unit"), max_length=16)
+    protocol = models.CharField(
+        _("protocol"), max_length=10, choices=Protocol, default=Protocol.MQTT
+    )
+    address = models.CharField(
+        _("address"),
+        max_length=200,
+        blank=True,
+        help_text=_("Modbus: host:port; HTTP / MQTT: empty (the code is the address)."),
+    )
+    register_map = models.JSONField(
+        _("Modbus register map"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'e.g. {"unit": 1, "register": 0, "type": "int16", "scale": 0.1, "function": "input"}'
+        ),
+    )
+    device = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("device account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sensors",
+        help_text=_("The device (token) allowed to report for this sensor; empty: any device."),
+    )
+    correction = models.DecimalField(_("correction"), max_digits=12, decimal_places=4, default=0)
+    uncertainty = models.DecimalField(
+        _("expanded uncertainty U (k=2)"), max_digits=12, decimal_places=4, default=0
+    )
+    calibration_due = models.DateField(_("calibration due"), null=True, blank=True)
+    period_seconds = models.PositiveIntegerField(_("expected reporting period (s)"), default=60)
+    active = models.BooleanField(_("active"), default=True)
+    # The latest reading, kept on the sensor for live pages (written by the ingester).
+    last_time = models.DateTimeField(_("last reading at"), null=True, blank=True)
+    last_value = models.FloatField(_("last raw value"), null=True, blank=True)
+
+    audit_exclude = AuditedModel.audit_exclude | {"last_time", "last_value"}
+
+    class Meta:
+        verbose_name = _("sensor")
+        verbose_name_plural = _("sensors")
+        ordering = ["room", "code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    def corrected(self, raw: float) -> float:
+        """The raw value with the sensor's calibration correction applied."""
+        return raw + float(self.correction)
+
+
+class Reading(models.Model):
+    """One raw value of a sensor at a time (not audited: a measurement stream; see the module
+    docstring). The calibration correction is applied when readings are read, so a corrected
+    sensor calibration never rewrites history."""
+
+    sensor = models.ForeignKey(Sensor, on_delete=models.PROTECT, related_name="readings")
+    time = models.DateTimeField()
+    value = models.FloatField()
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["sensor", "time"], name="reading_sensor_time_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["sensor", "time"], name="reading_sensor_time_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.sensor_id} {self.time:%Y-%m-%d %H:%M:%S} {self.value}"
+
+
+class Aggregate(models.Model):
+    """Minute or hour statistics of a sensor's raw readings (count, min, max, sum), kept when
+    raw readings are thinned out by the retention policy."""
+
+    class Period(models.TextChoices):
+        MINUTE = "m", _("minute")
+        HOUR = "h", _("hour")
+
+    sensor = models.ForeignKey(Sensor, on_delete=models.PROTECT, related_name="aggregates")
+    period = models.CharField(max_length=1, choices=Period)
+    start = models.DateTimeField()
+    count = models.PositiveIntegerField()
+    minimum = models.FloatField()
+    maximum = models.FloatField()
+    total = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["sensor", "period", "start"], name="aggregate_lookup_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["sensor", "period", "start"], name="aggregate_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.sensor_id} {self.period} {self.start:%Y-%m-%d %H:%M}"
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.count if self.count else float("nan")
+
+
+class IngestCounter(models.Model):
+    """Readings accepted and rejected per device and channel (bad payloads are counted, never
+    stored), with the last rejection's reason: the ingestion health a device manager sees."""
+
+    device = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    channel = models.CharField(max_length=10)  # http / mqtt / modbus / simulated
+    accepted = models.PositiveBigIntegerField(default=0)
+    rejected = models.PositiveBigIntegerField(default=0)
+    last_rejection = models.CharField(max_length=300, blank=True)
+    last_seen = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["device", "channel"], name="ingest_counter_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.device_id} {self.channel}: {self.accepted} / {self.rejected}"

@@ -1,0 +1,405 @@
+"""Reads of the environment (R6.11, R6.2b): corrected readings, plot series, a room's live
+status, and the conditions that held during an activity (`conditions_at`, stored with every
+record by the records app).
+
+Values are always the sensor's raw values with its calibration correction applied (the
+correction is applied on read, so re-calibrating a sensor never rewrites history). The
+correction is added in decimal arithmetic so that a corrected value lands exactly on a limit
+when it should (21.9 + 0.1 is 22, not 22.000000000000004): limits are inclusive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from metrolab.environment.models import Aggregate, Reading, Requirement, Room, Sensor
+
+WITHIN, OUTSIDE, NO_DATA = "within", "outside", "no_data"
+RAW, MINUTE, HOUR = "raw", "minute", "hour"
+SERIES_MAX_POINTS = 1500
+
+
+def raw_days() -> int:
+    return int(getattr(settings, "METROLAB_ENV_RAW_DAYS", 31))
+
+
+def minute_days() -> int:
+    return int(getattr(settings, "METROLAB_ENV_MINUTE_DAYS", 400))
+
+
+def corrected(raw: float, correction: Decimal) -> float:
+    """The raw value plus the sensor's correction, added exactly in decimal."""
+    if not correction:
+        return raw
+    return float(Decimal(repr(raw)) + correction)
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _num(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+# --- readings and plot series -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Point:
+    """A plotted value: a corrected reading (count 1) or a bucket's corrected mean / min / max."""
+
+    time: dt.datetime
+    value: float
+    minimum: float
+    maximum: float
+    count: int = 1
+
+    def as_dict(self) -> dict:
+        return {
+            "time": _iso(self.time),
+            "value": self.value,
+            "min": self.minimum,
+            "max": self.maximum,
+            "count": self.count,
+        }
+
+
+@dataclass
+class Series:
+    sensor: Sensor
+    start: dt.datetime
+    end: dt.datetime
+    resolution: str  # raw / minute / hour
+    points: list[Point]
+
+    def as_dict(self) -> dict:
+        return {
+            "sensor": self.sensor.code,
+            "quantity": self.sensor.quantity,
+            "unit": self.sensor.unit,
+            "start": _iso(self.start),
+            "end": _iso(self.end),
+            "resolution": self.resolution,
+            "points": [p.as_dict() for p in self.points],
+        }
+
+
+def sensor_readings(sensor: Sensor, start: dt.datetime, end: dt.datetime) -> list[Point]:
+    """The sensor's raw readings with start ≤ time ≤ end, corrected, oldest first."""
+    rows = (
+        Reading.objects.filter(sensor=sensor, time__gte=start, time__lte=end)
+        .order_by("time")
+        .values_list("time", "value")
+    )
+    correction = sensor.correction
+    points = []
+    for time, raw in rows:
+        value = corrected(raw, correction)
+        points.append(Point(time, value, value, value))
+    return points
+
+
+def _aggregate_points(sensor: Sensor, period: str, start, end) -> list[Point]:
+    rows = (
+        Aggregate.objects.filter(sensor=sensor, period=period, start__gte=start, start__lte=end)
+        .order_by("start")
+        .values_list("start", "count", "minimum", "maximum", "total")
+    )
+    c = sensor.correction
+    return [
+        Point(at, corrected(total / count, c), corrected(low, c), corrected(high, c), count)
+        for at, count, low, high, total in rows
+        if count
+    ]
+
+
+def choose_resolution(sensor: Sensor, start, end, now=None) -> str:
+    """Raw readings when they are few enough to plot and still kept, else minute buckets,
+    else hour buckets (what the retention policy keeps longest)."""
+    now = now or timezone.now()
+    span = max((end - start).total_seconds(), 0)
+    if span / max(sensor.period_seconds, 1) <= SERIES_MAX_POINTS and start >= now - dt.timedelta(
+        days=raw_days()
+    ):
+        return RAW
+    if span / 60 <= SERIES_MAX_POINTS and start >= now - dt.timedelta(days=minute_days()):
+        return MINUTE
+    return HOUR
+
+
+def series(sensor: Sensor, start, end, resolution: str | None = None, now=None) -> Series:
+    """A plot series of the sensor between start and end, at `resolution` or chosen for it."""
+    resolution = resolution or choose_resolution(sensor, start, end, now=now)
+    if resolution == RAW:
+        points = sensor_readings(sensor, start, end)
+    elif resolution == MINUTE:
+        points = _aggregate_points(sensor, Aggregate.Period.MINUTE, start, end)
+    elif resolution == HOUR:
+        points = _aggregate_points(sensor, Aggregate.Period.HOUR, start, end)
+    else:
+        raise ValueError(f"unknown resolution {resolution!r}")
+    return Series(sensor, start, end, resolution, points)
+
+
+# --- requirements ---------------------------------------------------------------------------
+
+
+def _within(value: float, low: Decimal | None, high: Decimal | None) -> bool:
+    return (low is None or value >= float(low)) and (high is None or value <= float(high))
+
+
+def requirement_dict(req: Requirement) -> dict:
+    return {
+        "id": req.pk,
+        "quantity": req.quantity,
+        "low": _num(req.low),
+        "high": _num(req.high),
+        "unit": req.unit,
+        "method": str(req.method) if req.method_id else None,
+        "source": "method" if req.method_id else "room",
+        "note": req.note,
+    }
+
+
+def room_requirements(room: Room, method=None) -> list[Requirement]:
+    """The room's own requirements, plus `method`'s for this room when given."""
+    scope = Q(method__isnull=True)
+    if method is not None:
+        scope |= Q(method=method)
+    return list(
+        Requirement.objects.filter(scope, room=room).select_related("method").order_by("pk")
+    )
+
+
+# --- live status ----------------------------------------------------------------------------
+
+
+@dataclass
+class SensorStatus:
+    sensor: Sensor
+    value: float | None
+    time: dt.datetime | None
+    age_seconds: float | None
+    stale: bool
+
+    def as_dict(self) -> dict:
+        s = self.sensor
+        return {
+            "code": s.code,
+            "name": s.name,
+            "quantity": s.quantity,
+            "unit": s.unit,
+            "value": self.value,
+            "time": _iso(self.time),
+            "age_seconds": self.age_seconds,
+            "stale": self.stale,
+            "period_seconds": s.period_seconds,
+            "uncertainty": float(s.uncertainty),
+        }
+
+
+@dataclass
+class RoomStatus:
+    room: Room
+    at: dt.datetime
+    sensors: list[SensorStatus]
+    requirements: list[tuple[Requirement, str]]  # (requirement, within / outside / no_data)
+
+    def as_dict(self) -> dict:
+        return {
+            "room": {"id": self.room.pk, "code": self.room.code, "name": self.room.name},
+            "at": _iso(self.at),
+            "sensors": [s.as_dict() for s in self.sensors],
+            "requirements": [
+                {**requirement_dict(req), "verdict": verdict} for req, verdict in self.requirements
+            ],
+        }
+
+
+def room_status(room: Room, now: dt.datetime | None = None) -> RoomStatus:
+    """The latest corrected value of each active sensor of the room with its age (stale when
+    older than twice the sensor's reporting period), and the room's requirements, each judged
+    on the sensors' fresh values: within, outside, or no data."""
+    now = now or timezone.now()
+    statuses = []
+    for sensor in Sensor.objects.filter(room=room, active=True).order_by("code"):
+        if sensor.last_time is None or sensor.last_value is None:
+            statuses.append(SensorStatus(sensor, None, None, None, True))
+            continue
+        age = (now - sensor.last_time).total_seconds()
+        statuses.append(
+            SensorStatus(
+                sensor,
+                corrected(sensor.last_value, sensor.correction),
+                sensor.last_time,
+                age,
+                age > 2 * sensor.period_seconds,
+            )
+        )
+    verdicts = []
+    for req in room_requirements(room):
+        values = [
+            s.value
+            for s in statuses
+            if s.sensor.quantity == req.quantity and not s.stale and s.value is not None
+        ]
+        if not values:
+            verdict = NO_DATA
+        elif all(_within(v, req.low, req.high) for v in values):
+            verdict = WITHIN
+        else:
+            verdict = OUTSIDE
+        verdicts.append((req, verdict))
+    return RoomStatus(room, now, statuses, verdicts)
+
+
+# --- conditions during an activity (R6.2b) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConditionReading:
+    time: dt.datetime
+    value: float  # corrected
+    sensor: str
+    uncertainty: float  # U (k=2) of the corrected value
+
+    def as_dict(self) -> dict:
+        return {
+            "time": _iso(self.time),
+            "value": self.value,
+            "sensor": self.sensor,
+            "U": self.uncertainty,
+        }
+
+
+@dataclass
+class RequirementCheck:
+    requirement: Requirement
+    held: bool
+    reason: str  # "" when held; "no data" or "outside"
+    outside: int = 0  # readings outside the limits
+
+    def as_dict(self) -> dict:
+        return {
+            **requirement_dict(self.requirement),
+            "held": self.held,
+            "reason": self.reason,
+            "outside": self.outside,
+        }
+
+
+@dataclass
+class QuantityConditions:
+    quantity: str
+    unit: str
+    readings: list[ConditionReading] = field(default_factory=list)
+    checks: list[RequirementCheck] = field(default_factory=list)
+    low: Decimal | None = None  # the applied limits: the stricter of all requirements per side
+    high: Decimal | None = None
+
+    @property
+    def minimum(self) -> float | None:
+        return min((r.value for r in self.readings), default=None)
+
+    @property
+    def maximum(self) -> float | None:
+        return max((r.value for r in self.readings), default=None)
+
+    @property
+    def mean(self) -> float | None:
+        return (
+            math.fsum(r.value for r in self.readings) / len(self.readings)
+            if self.readings
+            else None
+        )
+
+    @property
+    def held(self) -> bool:
+        return all(check.held for check in self.checks)
+
+    def as_dict(self) -> dict:
+        return {
+            "quantity": self.quantity,
+            "unit": self.unit,
+            "count": len(self.readings),
+            "min": self.minimum,
+            "max": self.maximum,
+            "mean": self.mean,
+            "low": _num(self.low),
+            "high": _num(self.high),
+            "held": self.held,
+            "requirements": [c.as_dict() for c in self.checks],
+            "readings": [r.as_dict() for r in self.readings],
+        }
+
+
+@dataclass
+class Conditions:
+    """The environment of a room during [start, end]: what was measured, and whether each
+    requirement that applied held."""
+
+    room: Room
+    start: dt.datetime
+    end: dt.datetime
+    method: object | None
+    quantities: dict[str, QuantityConditions]
+
+    @property
+    def held(self) -> bool:
+        return all(q.held for q in self.quantities.values())
+
+    def as_dict(self) -> dict:
+        return {
+            "room": {"id": self.room.pk, "code": self.room.code, "name": self.room.name},
+            "start": _iso(self.start),
+            "end": _iso(self.end),
+            "method": str(self.method) if self.method is not None else None,
+            "held": self.held,
+            "quantities": {name: q.as_dict() for name, q in self.quantities.items()},
+        }
+
+
+def conditions_at(room: Room, start: dt.datetime, end: dt.datetime, method=None) -> Conditions:
+    """The corrected readings of the room's sensors with start ≤ time ≤ end, per quantity, and
+    for each requirement that applies (the room's; plus the method's when `method` is given)
+    whether it held: every reading within its limits (inclusive). A requirement with no reading
+    in the period did not hold ("no data"). When a method adds a stricter range, both are
+    checked, and the quantity's applied limits are the stricter of the two on each side."""
+    if end < start:
+        raise ValueError("the period ends before it starts")
+    sensors = {s.pk: s for s in Sensor.objects.filter(room=room)}
+    quantities: dict[str, QuantityConditions] = {}
+    for sensor in sorted(sensors.values(), key=lambda s: s.code):
+        quantities.setdefault(sensor.quantity, QuantityConditions(sensor.quantity, sensor.unit))
+    rows = (
+        Reading.objects.filter(sensor_id__in=list(sensors), time__gte=start, time__lte=end)
+        .order_by("time", "sensor_id")
+        .values_list("sensor_id", "time", "value")
+    )
+    for sensor_id, time, raw in rows:
+        sensor = sensors[sensor_id]
+        quantities[sensor.quantity].readings.append(
+            ConditionReading(
+                time, corrected(raw, sensor.correction), sensor.code, float(sensor.uncertainty)
+            )
+        )
+    for req in room_requirements(room, method):
+        q = quantities.setdefault(req.quantity, QuantityConditions(req.quantity, req.unit))
+        if req.low is not None and (q.low is None or req.low > q.low):
+            q.low = req.low
+        if req.high is not None and (q.high is None or req.high < q.high):
+            q.high = req.high
+        if not q.readings:
+            q.checks.append(RequirementCheck(req, False, "no data"))
+            continue
+        outside = sum(1 for r in q.readings if not _within(r.value, req.low, req.high))
+        q.checks.append(RequirementCheck(req, not outside, "outside" if outside else "", outside))
+    return Conditions(room, start, end, method, dict(sorted(quantities.items())))
