@@ -24,3 +24,19 @@ def form_error_messages(request, form) -> None:
         label = form.fields[name].label if name in form.fields else ""
         for error in errors:
             messages.error(request, f"{label}: {error}" if label else error)
+
+
+def card_write(request, form, write, *, success) -> None:
+    """A form posted from a card that redirects back: when the form is valid, call
+    `write(cleaned_data)` (a service); show the form's errors, the service's refusal, or the
+    success message (`success(result)` when callable) as messages. Nothing is written on a
+    refusal (the service's transaction)."""
+    if not form.is_valid():
+        form_error_messages(request, form)
+        return
+    try:
+        result = write(form.cleaned_data)
+    except ServiceError as exc:
+        refusal_message(request, exc)
+        return
+    messages.success(request, success(result) if callable(success) else success)

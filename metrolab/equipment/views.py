@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from metrolab.core.access import allow
 from metrolab.core.documents import document_response
+from metrolab.core.refusals import card_write
 from metrolab.core.refusals import form_error_messages as _form_errors
 from metrolab.core.refusals import refusal_message as _refused
 from metrolab.core.refusals import refusal_on_form as _on_form
@@ -243,26 +244,17 @@ def equipment_detail(request, pk: int):
 @require_POST
 def equipment_status(request, pk: int):
     equipment = selectors.equipment_get(pk)
-    form = StatusForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-    else:
-        try:
-            services.equipment_set_status(
-                equipment=equipment,
-                status=form.cleaned_data["status"],
-                reason=form.cleaned_data["reason"],
-                actor=request.user,
-            )
-        except ServiceError as exc:
-            _refused(request, exc)
-        else:
-            equipment.refresh_from_db()
-            messages.success(
-                request,
-                _("%(equipment)s: %(status)s.")
-                % {"equipment": equipment, "status": equipment.get_status_display()},
-            )
+    card_write(
+        request,
+        StatusForm(request.POST),
+        lambda data: services.equipment_set_status(
+            equipment=equipment, status=data["status"], reason=data["reason"], actor=request.user
+        ),
+        success=lambda changed: (
+            _("%(equipment)s: %(status)s.")
+            % {"equipment": changed, "status": changed.get_status_display()}
+        ),
+    )
     return redirect("equipment:detail", pk=equipment.pk)
 
 
@@ -270,21 +262,14 @@ def equipment_status(request, pk: int):
 @require_POST
 def equipment_locate(request, pk: int):
     equipment = selectors.equipment_get(pk)
-    form = LocationForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-    else:
-        try:
-            services.equipment_locate(
-                equipment=equipment, location=form.cleaned_data["location"], actor=request.user
-            )
-        except ServiceError as exc:
-            _refused(request, exc)
-        else:
-            messages.success(
-                request,
-                _("Location recorded: %(where)s.") % {"where": form.cleaned_data["location"]},
-            )
+    card_write(
+        request,
+        LocationForm(request.POST),
+        lambda data: services.equipment_locate(
+            equipment=equipment, location=data["location"], actor=request.user
+        ),
+        success=lambda located: _("Location recorded: %(where)s.") % {"where": located.location},
+    )
     return redirect("equipment:detail", pk=equipment.pk)
 
 
@@ -373,25 +358,18 @@ def calibration_confirm(request, pk: int):
     calibration = EquipmentCalibration.objects.select_related("equipment").filter(pk=pk).first()
     if calibration is None:
         raise Http404("no such calibration")
-    form = ConfirmForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-    else:
-        try:
-            services.equipment_calibration_confirm(
-                calibration=calibration,
-                note=form.cleaned_data["note"],
-                return_to_service=form.cleaned_data["return_to_service"],
-                actor=request.user,
-            )
-        except ServiceError as exc:
-            _refused(request, exc)
-        else:
-            messages.success(
-                request,
-                _("Calibration %(no)s confirmed: it now counts.")
-                % {"no": calibration.certificate_no},
-            )
+    card_write(
+        request,
+        ConfirmForm(request.POST),
+        lambda data: services.equipment_calibration_confirm(
+            calibration=calibration,
+            note=data["note"],
+            return_to_service=data["return_to_service"],
+            actor=request.user,
+        ),
+        success=_("Calibration %(no)s confirmed: it now counts.")
+        % {"no": calibration.certificate_no},
+    )
     return redirect(reverse("equipment:detail", args=[calibration.equipment_id]) + "#calibrations")
 
 
@@ -514,25 +492,20 @@ def result_add(request, pk: int):
 @require_POST
 def maintenance_add(request, pk: int):
     equipment = selectors.equipment_get(pk)
-    form = MaintenanceForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-    else:
-        data = form.cleaned_data
-        try:
-            services.equipment_maintenance_add(
-                equipment=equipment,
-                kind=data["kind"],
-                date=data["date"],
-                description=data["description"],
-                outcome=data["outcome"],
-                take_out_of_service=data["take_out_of_service"],
-                actor=request.user,
-            )
-        except ServiceError as exc:
-            _refused(request, exc)
-        else:
-            messages.success(request, _("Entry added to the maintenance log."))
+    card_write(
+        request,
+        MaintenanceForm(request.POST),
+        lambda data: services.equipment_maintenance_add(
+            equipment=equipment,
+            kind=data["kind"],
+            date=data["date"],
+            description=data["description"],
+            outcome=data["outcome"],
+            take_out_of_service=data["take_out_of_service"],
+            actor=request.user,
+        ),
+        success=_("Entry added to the maintenance log."),
+    )
     return redirect(reverse("equipment:detail", args=[equipment.pk]) + "#maintenance")
 
 
