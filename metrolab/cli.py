@@ -6,7 +6,13 @@ import os
 import sys
 
 # Commands also known by a hyphenated name (Django names commands after their files).
-ALIASES = {"mqtt-ingest": "mqtt_ingest", "modbus-poll": "modbus_poll"}
+ALIASES = {
+    "mqtt-ingest": "mqtt_ingest",
+    "modbus-poll": "modbus_poll",
+    "environment-watch": "environment_watch",
+    "environment-simulate": "environment_simulate",
+    "environment-retention": "environment_retention",
+}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -126,7 +126,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "qualifications.view_authorisation",
         "risk.view_impactreview",
         "risk.view_riskalertsent",
-        # Environment master data (rooms, requirements, sensors) is edited in the back office.
+        # Environment master data (rooms, requirements, sensors, actuators, rules) is edited in the
+        # back office; alarms and commands are only read there.
         "environment.view_room",
         "environment.add_room",
         "environment.change_room",
@@ -137,6 +138,14 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "environment.add_sensor",
         "environment.change_sensor",
         "environment.view_ingestcounter",
+        "environment.view_actuator",
+        "environment.add_actuator",
+        "environment.change_actuator",
+        "environment.view_controlrule",
+        "environment.add_controlrule",
+        "environment.change_controlrule",
+        "environment.view_alarm",
+        "environment.view_command",
     },
     DIRECTOR: {"core.view_organisationprofile"},
     QUALITY_MANAGER: {

@@ -5,13 +5,32 @@ and aggregates are a measurement stream and are not shown; ingestion counters ar
 from django.contrib import admin
 
 from metrolab.core.admin import ViewOnlyAdmin
-from metrolab.environment.models import IngestCounter, Requirement, Room, Sensor
+from metrolab.environment.models import (
+    Actuator,
+    Alarm,
+    Command,
+    ControlRule,
+    IngestCounter,
+    Requirement,
+    Room,
+    Sensor,
+)
 
 
 class RequirementInline(admin.TabularInline):
     model = Requirement
     extra = 0
-    fields = ["quantity", "low", "high", "unit", "method", "note"]
+    fields = [
+        "quantity",
+        "low",
+        "high",
+        "unit",
+        "method",
+        "alarm",
+        "hysteresis",
+        "alarm_delay_seconds",
+        "note",
+    ]
 
 
 @admin.register(Room)
@@ -28,7 +47,17 @@ class RoomAdmin(admin.ModelAdmin):
 
 @admin.register(Requirement)
 class RequirementAdmin(admin.ModelAdmin):
-    list_display = ["room", "quantity", "low", "high", "unit", "method"]
+    list_display = [
+        "room",
+        "quantity",
+        "low",
+        "high",
+        "unit",
+        "method",
+        "alarm",
+        "hysteresis",
+        "alarm_delay_seconds",
+    ]
     list_filter = ["quantity", "room"]
     search_fields = ["room__code", "room__name", "note"]
 
@@ -62,3 +91,33 @@ class SensorAdmin(admin.ModelAdmin):
 class IngestCounterAdmin(ViewOnlyAdmin):
     list_display = ["device", "channel", "accepted", "rejected", "last_seen", "last_rejection"]
     list_filter = ["channel"]
+
+
+@admin.register(Actuator)
+class ActuatorAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "room", "kind", "protocol", "on", "setpoint", "active"]
+    list_filter = ["active", "kind", "protocol", "room"]
+    search_fields = ["code", "name", "address"]
+    # The state changes only through commands (audited with their reason).
+    readonly_fields = ["on", "setpoint"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ControlRule)
+class ControlRuleAdmin(admin.ModelAdmin):
+    list_display = ["room", "quantity", "actuator", "mode", "low", "high", "hysteresis", "active"]
+    list_filter = ["active", "mode", "quantity", "room"]
+
+
+@admin.register(Alarm)
+class AlarmAdmin(ViewOnlyAdmin):
+    list_display = ["raised_at", "room", "sensor", "kind", "status", "value", "cleared_at"]
+    list_filter = ["status", "kind", "room"]
+
+
+@admin.register(Command)
+class CommandAdmin(ViewOnlyAdmin):
+    list_display = ["issued_at", "actuator", "action", "value", "source", "status", "reason"]
+    list_filter = ["status", "source", "action"]

@@ -69,6 +69,24 @@ class Room(AuditedModel):
         related_name="+",
     )
     description = models.TextField(_("description"), blank=True)
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("responsible person"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Told of the room's alarms, with the equipment managers."),
+    )
+    simulation = models.JSONField(
+        _("simulation parameters"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Parameters of the simulated room model (demo and tests), e.g. "
+            '{"outside": 28, "temperature": 21, "humidity": 50}.'
+        ),
+    )
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -102,6 +120,12 @@ class Requirement(AuditedModel):
         help_text=_("Empty: the room's own requirement."),
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
+    # Alarms (R6.11d): raised when a sensor's corrected value stays outside [low, high] for
+    # `alarm_delay_seconds`; cleared when it is back inside by `hysteresis` (within
+    # [low + hysteresis, high - hysteresis]).
+    alarm = models.BooleanField(_("raise alarms"), default=True)
+    hysteresis = models.DecimalField(_("hysteresis"), max_digits=12, decimal_places=4, default=0)
+    alarm_delay_seconds = models.PositiveIntegerField(_("alarm delay (s)"), default=0)
 
     class Meta:
         verbose_name = _("environmental requirement")
@@ -272,3 +296,246 @@ class IngestCounter(models.Model):
 
     def __str__(self):
         return f"{self.device_id} {self.channel}: {self.accepted} / {self.rejected}"
+
+
+class AlarmState(models.Model):
+    """Where the alarm engine stands for one (requirement, sensor) pair: since when the value
+    has been outside (the delay runs from there). Bookkeeping of the engine, rewritten with
+    every reading; the alarms themselves are audited."""
+
+    requirement = models.ForeignKey(Requirement, on_delete=models.CASCADE, related_name="+")
+    sensor = models.ForeignKey(Sensor, on_delete=models.CASCADE, related_name="+")
+    outside_since = models.DateTimeField(null=True, blank=True)
+    side = models.CharField(max_length=4, blank=True)  # "high" / "low" while outside
+    last_time = models.DateTimeField(null=True, blank=True)
+    last_value = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["requirement", "sensor"], name="alarm_state_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.requirement_id}/{self.sensor_id} {self.side or 'within'}"
+
+
+class Alarm(AuditedModel):
+    """An environmental alarm (R6.11d, R6.9c): a value above or below a requirement's limits
+    for longer than its delay, or a sensor silent for longer than its reporting period.
+    Lifecycle: raised → acknowledged (by whom, with a comment) → cleared (the condition
+    returned to normal). An alarm may clear before anyone acknowledged it; it stays to be
+    acknowledged."""
+
+    class Kind(models.TextChoices):
+        HIGH = "high", _("above the upper limit")
+        LOW = "low", _("below the lower limit")
+        OFFLINE = "offline", _("sensor offline")
+
+    class Status(models.TextChoices):
+        RAISED = "raised", _("raised")
+        ACKNOWLEDGED = "acknowledged", _("acknowledged")
+        CLEARED = "cleared", _("cleared")
+
+    room = models.ForeignKey(
+        Room, verbose_name=_("room"), on_delete=models.PROTECT, related_name="alarms"
+    )
+    sensor = models.ForeignKey(
+        Sensor, verbose_name=_("sensor"), on_delete=models.PROTECT, related_name="alarms"
+    )
+    requirement = models.ForeignKey(
+        Requirement,
+        verbose_name=_("requirement"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="alarms",
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind)
+    status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.RAISED)
+    message = models.CharField(_("message"), max_length=300)
+    value = models.FloatField(_("value"), null=True, blank=True)  # corrected, when raised
+    limit = models.DecimalField(_("limit"), max_digits=12, decimal_places=4, null=True, blank=True)
+    raised_at = models.DateTimeField(_("raised at"))
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acknowledged by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
+    cleared_value = models.FloatField(_("value when cleared"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("alarm")
+        verbose_name_plural = _("alarms")
+        ordering = ["-raised_at", "-pk"]
+        indexes = [models.Index(fields=["room", "cleared_at"], name="alarm_room_open_idx")]
+
+    def __str__(self):
+        return f"{self.sensor.code} {self.get_kind_display()} {self.raised_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def open(self) -> bool:
+        """Still active (not cleared)."""
+        return self.cleared_at is None
+
+
+class Actuator(AuditedModel):
+    """Something that changes a room's environment (R6.11e): an air conditioner's set-point,
+    a dehumidifier or humidifier, lights, ventilation. Commands reach it over MQTT (a command
+    topic), a Modbus write, or the simulated room. `on` and `setpoint` are the last state
+    commanded (every change is a Command, audited with its reason)."""
+
+    class Kind(models.TextChoices):
+        HVAC = "hvac", _("air conditioner (set-point)")
+        DEHUMIDIFIER = "dehumidifier", _("dehumidifier")
+        HUMIDIFIER = "humidifier", _("humidifier")
+        LIGHTS = "lights", _("lights")
+        VENTILATION = "ventilation", _("ventilation")
+
+    class Protocol(models.TextChoices):
+        MQTT = "mqtt", _("MQTT")
+        MODBUS = "modbus", _("Modbus TCP")
+        SIMULATED = "simulated", _("simulated")
+
+    code = models.CharField(
+        _("code"),
+        max_length=40,
+        unique=True,
+        help_text=_("Letters, digits, '-' and '_': used in MQTT command topics."),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    room = models.ForeignKey(
+        Room, verbose_name=_("room"), on_delete=models.PROTECT, related_name="actuators"
+    )
+    kind = models.CharField(_("kind"), max_length=14, choices=Kind)
+    protocol = models.CharField(
+        _("protocol"), max_length=10, choices=Protocol, default=Protocol.MQTT
+    )
+    address = models.CharField(
+        _("address"), max_length=200, blank=True, help_text=_("Modbus: host:port.")
+    )
+    register_map = models.JSONField(
+        _("Modbus register map"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'e.g. {"unit": 1, "coil": 0} for on / off, {"unit": 1, "register": 10, '
+            '"type": "int16", "scale": 0.1} for a set-point'
+        ),
+    )
+    setpoint_min = models.DecimalField(
+        _("lowest set-point"), max_digits=12, decimal_places=4, null=True, blank=True
+    )
+    setpoint_max = models.DecimalField(
+        _("highest set-point"), max_digits=12, decimal_places=4, null=True, blank=True
+    )
+    unit = models.CharField(_("set-point unit"), max_length=16, blank=True)
+    on = models.BooleanField(_("on"), default=False)
+    setpoint = models.DecimalField(
+        _("set-point"), max_digits=12, decimal_places=4, null=True, blank=True
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("actuator")
+        verbose_name_plural = _("actuators")
+        ordering = ["room", "code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class ControlRule(AuditedModel):
+    """Automatic regulation (R6.11e). `switch`: turn the actuator on when the quantity's
+    value goes above `high` (or below `low`), off when it is back inside by `hysteresis`.
+    `setpoint`: when the value leaves [low, high], command the actuator on at `setpoint`.
+    The value is the mean of the room's fresh sensors of that quantity (corrected)."""
+
+    class Mode(models.TextChoices):
+        SWITCH = "switch", _("on / off with hysteresis")
+        SETPOINT = "setpoint", _("set-point")
+
+    room = models.ForeignKey(
+        Room, verbose_name=_("room"), on_delete=models.CASCADE, related_name="control_rules"
+    )
+    quantity = models.CharField(_("quantity"), max_length=16, choices=Quantity)
+    actuator = models.ForeignKey(
+        Actuator, verbose_name=_("actuator"), on_delete=models.PROTECT, related_name="rules"
+    )
+    mode = models.CharField(_("mode"), max_length=10, choices=Mode)
+    low = models.DecimalField(_("from"), max_digits=12, decimal_places=4, null=True, blank=True)
+    high = models.DecimalField(_("to"), max_digits=12, decimal_places=4, null=True, blank=True)
+    hysteresis = models.DecimalField(_("hysteresis"), max_digits=12, decimal_places=4, default=0)
+    setpoint = models.DecimalField(
+        _("set-point"), max_digits=12, decimal_places=4, null=True, blank=True
+    )
+    active = models.BooleanField(_("active"), default=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("control rule")
+        verbose_name_plural = _("control rules")
+        ordering = ["room", "quantity", "pk"]
+
+    def __str__(self):
+        return f"{self.room.code} {self.get_quantity_display()} → {self.actuator.code}"
+
+
+class Command(AuditedModel):
+    """One command sent to an actuator, with its reason: the rule that acted, or the person
+    and what they wrote (R6.11e). Audited like every write; `status` follows the delivery."""
+
+    class Action(models.TextChoices):
+        ON = "on", _("switch on")
+        OFF = "off", _("switch off")
+        SET = "set", _("set the set-point")
+
+    class Source(models.TextChoices):
+        RULE = "rule", _("automatic rule")
+        MANUAL = "manual", _("manual")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    actuator = models.ForeignKey(
+        Actuator, verbose_name=_("actuator"), on_delete=models.PROTECT, related_name="commands"
+    )
+    action = models.CharField(_("action"), max_length=4, choices=Action)
+    value = models.DecimalField(_("value"), max_digits=12, decimal_places=4, null=True, blank=True)
+    source = models.CharField(_("source"), max_length=6, choices=Source)
+    rule = models.ForeignKey(
+        ControlRule,
+        verbose_name=_("rule"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="commands",
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("issued by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reason = models.CharField(_("reason"), max_length=300)
+    issued_at = models.DateTimeField(_("issued at"))
+    status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.PENDING)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("command")
+        verbose_name_plural = _("commands")
+        ordering = ["-issued_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.actuator.code} {self.action} {self.issued_at:%Y-%m-%d %H:%M:%S}"
