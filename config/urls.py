@@ -20,5 +20,6 @@ urlpatterns = [
     path("equipment/", include("metrolab.equipment.urls")),
     path("qualifications/", include("metrolab.qualifications.urls")),
     path("risk/", include("metrolab.risk.urls")),
+    path("environment/", include("metrolab.environment.urls")),
     path("", include("metrolab.core.urls")),
 ]

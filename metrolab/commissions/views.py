@@ -46,6 +46,7 @@ from metrolab.commissions.roles import (
 from metrolab.commissions.throttle import status_query_allowed
 from metrolab.core.access import allow, public
 from metrolab.core.middleware import client_ip
+from metrolab.core.pages import holds
 from metrolab.core.refusals import refusal_on_form as _refusal
 from metrolab.core.roles import CUSTOMER
 from metrolab.core.service import ServiceError
@@ -59,10 +60,6 @@ from metrolab.customers.selectors import (
 )
 
 PAGE_SIZE = 25
-
-
-def _holds(user, roles) -> bool:
-    return user.is_superuser or user.has_role(*roles)
 
 
 def _commission_or_404(request, pk: int) -> Commission:
@@ -151,7 +148,7 @@ def commission_list(request):
             "query": query.urlencode(),
             "customer": customer,
             "is_staff": is_lab_staff(user),
-            "can_create": _holds(user, COMMISSION_CREATORS),
+            "can_create": holds(user, COMMISSION_CREATORS),
             "can_apply": user.has_role(*APPLICANTS) and not is_lab_staff(user),
         },
     )
@@ -160,7 +157,7 @@ def commission_list(request):
 def _can_cancel(user, commission: Commission, items: list) -> bool:
     if commission.status != CommissionStatus.APPLIED or items:
         return False
-    return _holds(user, COMMISSION_CANCELLERS) or (
+    return holds(user, COMMISSION_CANCELLERS) or (
         user.has_role(CUSTOMER) and not is_lab_staff(user)
     )
 
@@ -173,7 +170,7 @@ def commission_detail(request, pk: int):
     user = request.user
     items = list(commission.items.select_related("location").order_by("number"))
     can_review = (
-        _holds(user, COMMISSION_REVIEWERS)
+        holds(user, COMMISSION_REVIEWERS)
         and commission.review == Commission.Review.PENDING
         and commission.status != CommissionStatus.CANCELLED
     )
@@ -209,7 +206,7 @@ def _deviation_context(user, commission: Commission) -> dict:
         commission.review != Commission.Review.REJECTED
         and commission.status != CommissionStatus.CANCELLED
     )
-    if open_commission and _holds(user, DEVIATION_REQUESTERS):
+    if open_commission and holds(user, DEVIATION_REQUESTERS):
         requestable = [
             line for line in commission.lines.all() if line.service != Service.VERIFICATION
         ]
@@ -291,9 +288,9 @@ def _quote_or_create(request, form, lines, *, customer, channel, slot):
 
 def _channels(user) -> list[str]:
     channels = []
-    if _holds(user, COMMISSION_DESK):
+    if holds(user, COMMISSION_DESK):
         channels.append(Commission.Channel.DESK.value)
-    if _holds(user, COMMISSION_ONSITE):
+    if holds(user, COMMISSION_ONSITE):
         channels.append(Commission.Channel.ONSITE.value)
     return channels
 
@@ -315,7 +312,7 @@ def commission_create(request):
                 "page": page,
                 "search": search,
                 "query": urlencode({"q": search}) if search else "",
-                "can_add_customer": _holds(user, CUSTOMER_EDITORS),
+                "can_add_customer": holds(user, CUSTOMER_EDITORS),
             },
         )
     customer = customer_get(user=user, pk=int(customer_pk))

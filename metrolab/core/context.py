@@ -53,9 +53,12 @@ def reset_request(token: contextvars.Token) -> None:
 
 
 def update_request(**changes: Any) -> None:
-    """Refine the current request info (e.g. once authentication has identified the user)."""
-    info = _request.get() or RequestInfo()
-    _request.set(RequestInfo(**{**info.__dict__, **changes}))
+    """Refine the current request info (e.g. once authentication has identified the user).
+    Outside a request (no info set by the middleware) there is nothing to refine: creating
+    one here would outlive the call and lend its user to later, unrelated audit events."""
+    info = _request.get()
+    if info is not None:
+        _request.set(RequestInfo(**{**info.__dict__, **changes}))
 
 
 def current_service() -> ServiceCall | None:

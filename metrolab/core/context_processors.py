@@ -39,6 +39,7 @@ APP_GROUPS = {
     "equipment": "resources",
     "qualifications": "resources",
     "risk": "quality",
+    "environment": "resources",
     "calculator": "tools",
     "notifications": "tools",
 }

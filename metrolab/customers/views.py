@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from metrolab.commissions.selectors import commission_list
 from metrolab.core.access import allow
+from metrolab.core.pages import query_without_page
 from metrolab.core.refusals import refusal_on_form
 from metrolab.core.roles import CUSTOMER
 from metrolab.core.service import ServiceError
@@ -35,12 +36,6 @@ PAGE_SIZE = 25
 
 def _can_edit(user) -> bool:
     return user.is_superuser or user.has_role(*CUSTOMER_EDITORS)
-
-
-def _query_without_page(request) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 def _due_dates() -> dict:
@@ -72,7 +67,7 @@ def customer_list(request):
         {
             "form": form,
             "page": page,
-            "query": _query_without_page(request),
+            "query": query_without_page(request),
             "can_edit": _can_edit(request.user),
         },
     )
@@ -257,7 +252,7 @@ def _instruments_page(request, *, due_only: bool):
         {
             "form": form,
             "page": page,
-            "query": _query_without_page(request),
+            "query": query_without_page(request),
             "due_only": due_only,
             "customer": customer,
             "own": None if is_staff else selectors.portal_customer(user),

@@ -14,6 +14,10 @@ from ninja.errors import HttpError
 
 from metrolab.core.access import api_access
 from metrolab.environment import selectors
+from metrolab.environment.alarms import alarm_dict, room_alarms
+from metrolab.environment.api_alarms import router as alarms_router
+from metrolab.environment.api_control import router as control_router
+from metrolab.environment.control import room_actuators
 from metrolab.environment.ingest import ingest_readings
 from metrolab.environment.models import Room, Sensor
 from metrolab.environment.roles import HISTORY_READERS, READING_WRITERS, STATUS_READERS
@@ -95,10 +99,12 @@ def list_rooms(request):
 @router.get("/rooms/{room_id}/status", auth=api_access(roles=STATUS_READERS))
 def room_status(request, room_id: int):
     """Current corrected value of each sensor (with its age and whether it is stale), the
-    room's requirements with a verdict each (within / outside / no_data), and open alarms."""
+    room's requirements with a verdict each (within / outside / no_data), its open alarms (and
+    those cleared but not yet acknowledged), and its actuators with their last command."""
     room = get_object_or_404(Room, pk=room_id)
     body = selectors.room_status(room).as_dict()
-    body["alarms"] = []  # alarms arrive with the next slice of issue 6
+    body["alarms"] = [alarm_dict(alarm) for alarm in room_alarms(room)]
+    body["actuators"] = room_actuators(room)
     return body
 
 
@@ -116,3 +122,8 @@ def sensor_series(request, code: str, query: Query[SeriesQuery]):
     if query.resolution not in (None, selectors.RAW, selectors.MINUTE, selectors.HOUR):
         raise HttpError(422, _("The resolution is raw, minute or hour."))
     return selectors.series(sensor, start, end, query.resolution).as_dict()
+
+
+# Alarms (`/alarms...`) and regulation (`/actuators...`, `/commands`) have their own modules.
+router.add_router("", alarms_router)
+router.add_router("", control_router)

@@ -8,3 +8,19 @@ class EnvironmentConfig(AppConfig):
     name = "metrolab.environment"
     label = "environment"
     verbose_name = _("Environment")
+
+    def ready(self):
+        from metrolab.core.context_processors import NavItem, register_modules
+        from metrolab.environment import alarms, control
+        from metrolab.environment.ingest import ingest_listeners
+
+        # Every stored batch, whichever channel brought it, is judged by the alarms first,
+        # then by the automatic control rules.
+        for listener in (alarms.on_readings, control.on_readings):
+            if listener not in ingest_listeners:
+                ingest_listeners.append(listener)
+
+        register_modules(
+            NavItem("environment:rooms", _("Environment"), "☀"),
+            NavItem("environment:alarms", _("Environmental alarms"), "⚠"),
+        )

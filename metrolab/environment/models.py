@@ -300,8 +300,9 @@ class IngestCounter(models.Model):
 
 class AlarmState(models.Model):
     """Where the alarm engine stands for one (requirement, sensor) pair: since when the value
-    has been outside (the delay runs from there). Bookkeeping of the engine, rewritten with
-    every reading; the alarms themselves are audited."""
+    has been outside (the delay runs from there). Bookkeeping of the engine, written when an
+    excursion starts or ends and with each reading while outside; the alarms themselves are
+    audited."""
 
     requirement = models.ForeignKey(Requirement, on_delete=models.CASCADE, related_name="+")
     sensor = models.ForeignKey(Sensor, on_delete=models.CASCADE, related_name="+")

@@ -100,6 +100,22 @@ class BrokerConfig:
             reconnect_max=int(getattr(settings, "METROLAB_MQTT_RECONNECT_MAX", 30)),
         )
 
+    def new_client(self, client_id: str | None = None, *, clean_session: bool) -> mqtt.Client:
+        """A paho client signed in and secured as configured, reconnecting with back-off (the
+        ingester, the simulator and the command publisher all make theirs here)."""
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=client_id or self.client_id,
+            clean_session=clean_session,
+            protocol=mqtt.MQTTv311,
+        )
+        if self.username:
+            client.username_pw_set(self.username, self.password or None)
+        if self.tls:
+            client.tls_set(ca_certs=self.ca_file or None, cert_reqs=ssl.CERT_REQUIRED)
+        client.reconnect_delay_set(min_delay=1, max_delay=max(1, self.reconnect_max))
+        return client
+
 
 class Unreadable:
     """An item standing for a payload that could not be read: `ingest_readings` rejects it
@@ -201,18 +217,7 @@ class MqttIngester:
     # --- paho's network thread: no database here -------------------------------------------
 
     def _make_client(self) -> mqtt.Client:
-        cfg = self.config
-        client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2,
-            client_id=cfg.client_id,
-            clean_session=False,
-            protocol=mqtt.MQTTv311,
-        )
-        if cfg.username:
-            client.username_pw_set(cfg.username, cfg.password or None)
-        if cfg.tls:
-            client.tls_set(ca_certs=cfg.ca_file or None, cert_reqs=ssl.CERT_REQUIRED)
-        client.reconnect_delay_set(min_delay=1, max_delay=max(1, cfg.reconnect_max))
+        client = self.config.new_client(clean_session=False)  # a persistent session (QoS 1)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message

@@ -33,6 +33,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from metrolab.core.documents import document_store
+from metrolab.core.pages import holds
 from metrolab.core.roles import EQUIPMENT_MANAGER, LAB_STAFF
 from metrolab.core.service import ServiceError, service
 from metrolab.equipment import charts, control_chart
@@ -78,14 +79,10 @@ def _person(actor: Any):
     return actor if getattr(actor, "is_authenticated", False) and actor.pk else None
 
 
-def _holds(user, roles: Iterable[str]) -> bool:
-    return user.is_superuser or user.has_role(*roles)
-
-
 def _check_roles(actor: Any, roles: Iterable[str]) -> None:
     """Refuse a person without one of `roles`; the system (no person) is trusted."""
     user = _person(actor)
-    if user is not None and not _holds(user, roles):
+    if user is not None and not holds(user, roles):
         raise ServiceError(_("You are not allowed to do this."), code="forbidden")
 
 
@@ -826,7 +823,7 @@ def equipment_usage_record(
     person = _person(actor)
     if source == UsageRecord.Source.MANUAL:
         _check_roles(actor, USAGE_RECORDERS)
-        if person is not None and person.pk != user.pk and not _holds(person, EQUIPMENT_EDITORS):
+        if person is not None and person.pk != user.pk and not holds(person, EQUIPMENT_EDITORS):
             raise ServiceError(
                 _("You may enter only your own use of equipment."), code="forbidden", field="user"
             )
@@ -871,7 +868,7 @@ def equipment_usage_close(
     or the equipment manager."""
     usage = UsageRecord.objects.select_for_update().get(pk=usage.pk)
     person = _person(actor)
-    if person is not None and person.pk != usage.user_id and not _holds(person, EQUIPMENT_EDITORS):
+    if person is not None and person.pk != usage.user_id and not holds(person, EQUIPMENT_EDITORS):
         raise ServiceError(_("Only its user closes this usage entry."), code="forbidden")
     if usage.ended_at is not None:
         raise ServiceError(_("This usage entry is closed already."), code="conflict")
@@ -928,7 +925,7 @@ def equipment_booking_create(
     both take the same hour. Equipment that is not usable cannot be booked."""
     person = _require_person(actor, BOOKERS)
     user = user or person
-    if user.pk != person.pk and not _holds(person, EQUIPMENT_EDITORS):
+    if user.pk != person.pk and not holds(person, EQUIPMENT_EDITORS):
         raise ServiceError(_("You may book only for yourself."), code="forbidden", field="user")
     equipment = _locked(equipment)
     if equipment.status not in Equipment.USABLE:
@@ -974,7 +971,7 @@ def equipment_booking_cancel(*, booking: Booking, actor: Any, reason: str = "") 
     """Cancel a booking that has not ended: one's own, or any for the equipment manager."""
     person = _require_person(actor, BOOKERS)
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
-    if booking.user_id != person.pk and not _holds(person, EQUIPMENT_EDITORS):
+    if booking.user_id != person.pk and not holds(person, EQUIPMENT_EDITORS):
         raise ServiceError(_("You may cancel only your own bookings."), code="forbidden")
     if booking.cancelled:
         raise ServiceError(_("This booking is cancelled already."), code="conflict")

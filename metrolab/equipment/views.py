@@ -16,13 +16,14 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from metrolab.core.access import allow
 from metrolab.core.documents import document_response
+from metrolab.core.pages import back_to, holds, query_without_page
 from metrolab.core.refusals import card_write
 from metrolab.core.refusals import form_error_messages as _form_errors
 from metrolab.core.refusals import refusal_message as _refused
@@ -74,25 +75,6 @@ POINT_ROWS = 8  # empty point rows offered on the calibration form
 MAX_POINT_ROWS = 60
 
 
-def _can(user, roles) -> bool:
-    return user.is_superuser or user.has_role(*roles)
-
-
-def _back(request, default: str):
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, {request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(default)
-
-
-def _query(request) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
 # --- the register ---------------------------------------------------------------------------
 
 
@@ -114,8 +96,8 @@ def equipment_list(request):
         {
             "form": form,
             "page": page,
-            "query": _query(request),
-            "can_edit": _can(request.user, EQUIPMENT_EDITORS),
+            "query": query_without_page(request),
+            "can_edit": holds(request.user, EQUIPMENT_EDITORS),
         },
     )
 
@@ -202,9 +184,9 @@ def equipment_detail(request, pk: int):
     chart, maintenance, usage, bookings, location and the standards it composes."""
     equipment = selectors.equipment_get(pk)
     user = request.user
-    can_edit = _can(user, EQUIPMENT_EDITORS)
+    can_edit = holds(user, EQUIPMENT_EDITORS)
     scrapped = equipment.status == "scrapped"
-    maintenance_kinds = None if _can(user, MAINTAINERS) else [MaintenanceRecord.Kind.FAULT]
+    maintenance_kinds = None if holds(user, MAINTAINERS) else [MaintenanceRecord.Kind.FAULT]
     calibrations = list(selectors.calibrations_of(equipment))
     context = {
         "equipment": equipment,
@@ -212,7 +194,7 @@ def equipment_detail(request, pk: int):
         "check_failed": selectors.latest_check_failed(equipment),
         "status_history": selectors.status_history(equipment),
         "calibrations": calibrations,
-        "plans": _plans_shown(equipment, _can(user, CHECK_RECORDERS)),
+        "plans": _plans_shown(equipment, holds(user, CHECK_RECORDERS)),
         "maintenance": list(selectors.maintenance_of(equipment)[:50]),
         "usage": list(selectors.usage_history(equipment=equipment)[:LOG_ROWS]),
         "open_usage": selectors.open_usage(equipment),
@@ -223,16 +205,16 @@ def equipment_detail(request, pk: int):
         "scrapped": scrapped,
         "status_form": StatusForm() if can_edit and not scrapped else None,
         "confirm_form": ConfirmForm() if can_edit and not scrapped else None,
-        "location_form": LocationForm() if _can(user, LOCATORS) else None,
+        "location_form": LocationForm() if holds(user, LOCATORS) else None,
         "maintenance_form": MaintenanceForm(kinds=maintenance_kinds)
-        if _can(user, FAULT_REPORTERS) and not scrapped
+        if holds(user, FAULT_REPORTERS) and not scrapped
         else None,
         "usage_form": UsageForm(initial={"started_at": timezone.localtime().replace(second=0)})
-        if _can(user, USAGE_RECORDERS) and not scrapped
+        if holds(user, USAGE_RECORDERS) and not scrapped
         else None,
         "close_form": UsageCloseForm(),
         "booking_form": BookingForm(equipment=equipment)
-        if _can(user, BOOKERS) and equipment.status in ("in_service", "limited")
+        if holds(user, BOOKERS) and equipment.status in ("in_service", "limited")
         else None,
         "me": user,
         "today_date": timezone.localdate(),
@@ -575,7 +557,7 @@ def usage_log(request, pk: int):
     return render(
         request,
         "equipment/usage.html",
-        {"equipment": equipment, "form": form, "page": page, "query": _query(request)},
+        {"equipment": equipment, "form": form, "page": page, "query": query_without_page(request)},
     )
 
 
@@ -604,7 +586,7 @@ def calendar(request):
         chosen = selectors.equipment_get(int(equipment_id))
     week = selectors.booking_week(monday, equipment=chosen)
     form = None
-    if _can(request.user, BOOKERS):
+    if holds(request.user, BOOKERS):
         initial = {}
         day = request.GET.get("day", "")
         try:
@@ -642,7 +624,7 @@ def booking_add(request):
     default = reverse("equipment:calendar")
     if not form.is_valid():
         _form_errors(request, form)
-        return _back(request, default)
+        return back_to(request, default)
     data = form.cleaned_data
     try:
         booking = services.equipment_booking_create(
@@ -661,7 +643,7 @@ def booking_add(request):
             _("%(equipment)s booked from %(start)s.")
             % {"equipment": booking.equipment, "start": start.strftime("%Y-%m-%d %H:%M")},
         )
-    return _back(request, default)
+    return back_to(request, default)
 
 
 @allow(roles=BOOKERS)
@@ -676,7 +658,7 @@ def booking_cancel(request, pk: int):
         _refused(request, exc)
     else:
         messages.success(request, _("Booking cancelled."))
-    return _back(request, reverse("equipment:detail", args=[booking.equipment_id]))
+    return back_to(request, reverse("equipment:detail", args=[booking.equipment_id]))
 
 
 # --- measurement standards ------------------------------------------------------------------
@@ -701,8 +683,8 @@ def standard_list(request):
         {
             "form": form,
             "page": page,
-            "query": _query(request),
-            "can_edit": _can(request.user, EQUIPMENT_EDITORS),
+            "query": query_without_page(request),
+            "can_edit": holds(request.user, EQUIPMENT_EDITORS),
         },
     )
 
@@ -728,7 +710,7 @@ def standard_detail(request, pk: int):
             "equipment": equipment,
             "methods": standard.methods.order_by("code", "-year"),
             "authorised_items": standard.authorised_items.order_by("code"),
-            "can_edit": _can(request.user, EQUIPMENT_EDITORS),
+            "can_edit": holds(request.user, EQUIPMENT_EDITORS),
         },
     )
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from metrolab.core.access import allow
+from metrolab.core.pages import holds
 from metrolab.core.refusals import form_error_messages as _form_errors
 from metrolab.core.refusals import refusal_message as _refused
 from metrolab.core.roles import LAB_STAFF
@@ -35,10 +36,6 @@ from metrolab.items.roles import CUSTODIANS, ITEM_READERS, PHOTOGRAPHERS, RECEIV
 
 PAGE_SIZE = 50
 FORMS_PER_LINE = 10  # receipt forms shown at once for one line (the rest after these)
-
-
-def _can(user, roles) -> bool:
-    return user.is_superuser or user.has_role(*roles)
 
 
 def item_card_url(request, number: str) -> str:
@@ -71,7 +68,7 @@ def item_list(request):
             "form": form,
             "page": page,
             "query": query.urlencode(),
-            "can_receive": _can(request.user, RECEIVERS),
+            "can_receive": holds(request.user, RECEIVERS),
         },
     )
 
@@ -106,9 +103,9 @@ def item_card(request, number: str):
         "tags": item.tags.select_related("bound_by").order_by("created_at") if lab else [],
         "tasks": item.tasks.select_related("assignee").order_by("pk"),
         "lab": lab,
-        "custody_form": CustodyForm() if _can(user, CUSTODIANS) else None,
-        "tag_form": TagForm() if _can(user, RECEIVERS) else None,
-        "media_form": MediaForm() if _can(user, PHOTOGRAPHERS) else None,
+        "custody_form": CustodyForm() if holds(user, CUSTODIANS) else None,
+        "tag_form": TagForm() if holds(user, RECEIVERS) else None,
+        "media_form": MediaForm() if holds(user, PHOTOGRAPHERS) else None,
         "final": item.state in (Item.State.RETURNED, Item.State.DISPOSED),
     }
     return render(request, "items/card.html", context)

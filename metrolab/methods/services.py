@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from metrolab.commissions.choices import CommissionStatus, Service
 from metrolab.commissions.models import Commission, CommissionLine
 from metrolab.core.documents import document_store
+from metrolab.core.pages import holds
 from metrolab.core.roles import DIRECTOR
 from metrolab.core.service import ServiceError, service
 from metrolab.customers.selectors import portal_customer
@@ -65,15 +66,11 @@ def _user(actor: Any):
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
-def _holds(user, roles) -> bool:
-    return user.is_superuser or user.has_role(*roles)
-
-
 def _check_editor(actor: Any) -> None:
     """The library is kept by the quality manager and administrators. A call without a user
     (the system, the demo) is trusted."""
     user = _user(actor)
-    if user is not None and not _holds(user, METHOD_EDITORS):
+    if user is not None and not holds(user, METHOD_EDITORS):
         raise ServiceError(
             _("Only the quality manager or an administrator may edit the methods library."),
             code="forbidden",
@@ -460,7 +457,7 @@ def deviation_request(
     or an administrator. Verification (检定) admits no deviation: such a request is refused
     (code "verification_no_deviation"). The technical managers are told."""
     user = _user(actor)
-    if user is None or not _holds(user, DEVIATION_REQUESTERS):
+    if user is None or not holds(user, DEVIATION_REQUESTERS):
         raise ServiceError(
             _(
                 "Only a metrologist, the technical manager or an administrator may request a "
@@ -627,7 +624,7 @@ def deviation_acceptance_upload(
     paper (a PDF scan or a photo), kept by its SHA-256 (R6.7c). Done by the desk, the
     technical manager or an administrator; `accepted_by` is who recorded it."""
     user = _user(actor)
-    if user is None or not _holds(user, DEVIATION_ACCEPTANCE_RECORDERS):
+    if user is None or not holds(user, DEVIATION_ACCEPTANCE_RECORDERS):
         raise ServiceError(
             _(
                 "Only the desk, the technical manager or an administrator may record a signed "

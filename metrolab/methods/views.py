@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from metrolab.commissions.choices import Service
 from metrolab.core.access import allow
 from metrolab.core.documents import document_response
+from metrolab.core.pages import holds, query_without_page
 from metrolab.core.refusals import refusal_on_form as _refusal
 from metrolab.core.roles import DIRECTOR
 from metrolab.core.service import ServiceError
@@ -46,16 +47,6 @@ from metrolab.methods.roles import (
 )
 
 PAGE_SIZE = 50
-
-
-def _holds(user, roles) -> bool:
-    return user.is_superuser or user.has_role(*roles)
-
-
-def _query(request) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 def _method_or_404(pk: int) -> Method:
@@ -89,8 +80,8 @@ def method_list(request):
         {
             "form": form,
             "page": page,
-            "query": _query(request),
-            "can_edit": _holds(request.user, METHOD_EDITORS),
+            "query": query_without_page(request),
+            "can_edit": holds(request.user, METHOD_EDITORS),
         },
     )
 
@@ -117,7 +108,7 @@ def method_detail(request, pk: int):
             "items": method.authorised_items.select_related("category").order_by("code"),
             "standards": method.standards.order_by("name"),
             "deviations": selectors.deviation_list(user=request.user, method=method)[:20],
-            "can_edit": _holds(request.user, METHOD_EDITORS),
+            "can_edit": holds(request.user, METHOD_EDITORS),
         },
     )
 
@@ -203,7 +194,7 @@ def mine(request):
         "methods/mine.html",
         {
             "page": page,
-            "query": _query(request),
+            "query": query_without_page(request),
             "today": today,
             "outdated": sum(1 for r in rows if r["outdated"]),
         },
@@ -217,7 +208,7 @@ def mine(request):
 def category_list(request):
     """Instrument categories (器具类别) with the number of methods covering each; editors add
     new ones here."""
-    can_edit = _holds(request.user, METHOD_EDITORS)
+    can_edit = holds(request.user, METHOD_EDITORS)
     form = CategoryForm(request.POST or None) if can_edit else None
     if request.method == "POST":
         if not can_edit:
@@ -239,7 +230,7 @@ def category_list(request):
         "methods/category_list.html",
         {
             "page": page,
-            "query": _query(request),
+            "query": query_without_page(request),
             "search": search,
             "form": form,
             "can_edit": can_edit,
@@ -291,14 +282,14 @@ def deviation_list(request):
         user=user, state=filters.get("state", ""), search=filters.get("q", "")
     )
     page = Paginator(deviations, PAGE_SIZE).get_page(request.GET.get("page"))
-    can_request = _holds(user, DEVIATION_REQUESTERS)
+    can_request = holds(user, DEVIATION_REQUESTERS)
     return render(
         request,
         "methods/deviation_list.html",
         {
             "form": form,
             "page": page,
-            "query": _query(request),
+            "query": query_without_page(request),
             "is_staff": is_lab_staff(user),
             "can_request": can_request,
             "lookup_form": CommissionLookupForm() if can_request else None,
@@ -376,7 +367,7 @@ def deviation_detail(request, pk: int):
     staff = is_lab_staff(user)
     authorised = deviation.state == Deviation.State.AUTHORISED
     can_decide = deviation.state == Deviation.State.REQUESTED and user.has_role(DIRECTOR)
-    can_upload = authorised and staff and _holds(user, DEVIATION_ACCEPTANCE_RECORDERS)
+    can_upload = authorised and staff and holds(user, DEVIATION_ACCEPTANCE_RECORDERS)
     can_respond = _can_respond(user, deviation)
     return render(
         request,

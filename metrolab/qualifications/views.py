@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from metrolab.core.access import allow, authenticated
 from metrolab.core.documents import document_response
+from metrolab.core.pages import query_without_page
 from metrolab.core.refusals import refusal_on_form as _refusal
 from metrolab.core.roles import LAB_STAFF
 from metrolab.core.service import ServiceError
@@ -37,12 +38,6 @@ from metrolab.qualifications.models import Authorisation, PersonnelCertificate
 from metrolab.qualifications.roles import LIBRARY_EDITORS, LIBRARY_READERS
 
 PAGE_SIZE = 50
-
-
-def _query_without_page(request) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 def _day(request) -> dt.date:
@@ -93,7 +88,7 @@ def item_list(request):
             "form": form,
             "page": page,
             "rows": rows,
-            "query": _query_without_page(request),
+            "query": query_without_page(request),
             "can_edit": selectors.may_edit_libraries(request.user),
         },
     )
@@ -202,7 +197,7 @@ def people_list(request):
             "form": form,
             "page": page,
             "rows": rows,
-            "query": _query_without_page(request),
+            "query": query_without_page(request),
             "soon_days": selectors.EXPIRING_SOON_DAYS,
             "can_edit": selectors.may_edit_libraries(request.user),
         },

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from metrolab.core.access import allow
+from metrolab.core.pages import holds, query_without_page
 from metrolab.core.service import ServiceError
 from metrolab.risk import selectors, services
 from metrolab.risk.forms import (
@@ -29,16 +30,6 @@ from metrolab.risk.roles import RADAR_READERS, REVIEW_EDITORS, TRACE_READERS
 from metrolab.risk.trace import day_period, trace, trace_customers, trace_extenders
 
 PAGE_SIZE = 50
-
-
-def _holds(user, roles) -> bool:
-    return user.is_superuser or user.has_role(*roles)
-
-
-def _query_without_page(request) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 @allow(roles=RADAR_READERS)
@@ -69,7 +60,7 @@ def radar(request):
         {
             "form": form,
             "page": page,
-            "query": _query_without_page(request),
+            "query": query_without_page(request),
             "tiles": tiles,
             "total": sum(counts.values()),
             "as_of": filters.get("on") or timezone.localdate(),
@@ -96,7 +87,7 @@ def trace_page(request):
         "candidates": candidates,
         "searched": bool(filters.get("q") or filters.get("equipment")),
     }
-    can_edit = _holds(request.user, REVIEW_EDITORS)
+    can_edit = holds(request.user, REVIEW_EDITORS)
     if equipment is not None and form.is_valid():
         first, last = default_period(equipment)
         first = filters.get("start") or first
@@ -190,7 +181,7 @@ def review_detail(request, pk: int):
     """An impact review: the equipment and period, the reason, the customers affected, the
     work listed when it was opened, and its conclusion (or the form to close it)."""
     review = _review_or_404(pk)
-    can_close = review.state == review.State.OPEN and _holds(request.user, REVIEW_EDITORS)
+    can_close = review.state == review.State.OPEN and holds(request.user, REVIEW_EDITORS)
     rows = Paginator(_snapshot_rows(review), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

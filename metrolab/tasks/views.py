@@ -6,12 +6,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from metrolab.core.access import allow
+from metrolab.core.pages import back_to
 from metrolab.core.roles import LAB_STAFF
 from metrolab.core.service import ServiceError
 from metrolab.tasks import selectors, services
@@ -53,13 +53,6 @@ def assign_page(request):
             "query": query,
         },
     )
-
-
-def _back(request, default: str):
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
-        return redirect(target)
-    return redirect(default)
 
 
 def _proposal(task, data: dict) -> dict:
@@ -142,7 +135,7 @@ def assign(request, pk: int):
                         _("Task %(task)s assigned to %(name)s.")
                         % {"task": task, "name": data["assignee"]},
                     )
-                    return _back(request, "tasks:assign")
+                    return back_to(request, "tasks:assign")
         else:
             setup = selectors.task_setup(task)
     else:
@@ -177,4 +170,4 @@ def start(request, pk: int):
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Task %(task)s started.") % {"task": task})
-    return _back(request, "tasks:mine")
+    return back_to(request, "tasks:mine")

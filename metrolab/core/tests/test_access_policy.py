@@ -207,6 +207,11 @@ PAGE_ACCESS = {
     "qualifications:people": set(LAB_STAFF),
     "risk:radar": {"admin", "director", "quality_manager", "equipment_manager"},
     "risk:trace": {"admin", "director", "quality_manager", "equipment_manager"},
+    # Issue 6: the environment's dashboards and logs are read by the lab.
+    "environment:rooms": set(LAB_STAFF),
+    "environment:alarms": set(LAB_STAFF),
+    "environment:commands": set(LAB_STAFF),
+    "environment:devices": set(LAB_STAFF),
 }
 
 

@@ -67,9 +67,11 @@ def acl_text(root: str = TEST_ROOT) -> str:
     """The ACL of `docs/environment-protocols.md`, for the test accounts."""
     return (
         f"user {INGESTER[0]}\n"
-        f"topic read {root}/env/#\n\n"
+        f"topic read {root}/env/#\n"
+        f"topic write {root}/cmd/#\n\n"
         f"user {GATEWAY[0]}\n"
-        f"topic write {root}/env/#\n\n"
+        f"topic write {root}/env/#\n"
+        f"topic read {root}/cmd/#\n\n"
         f"user {DEVICE[0]}\n"
         f"topic write {root}/env/{DEVICE_SENSOR}/reading\n\n"
         f"pattern write {root}/env/batch/%u\n"

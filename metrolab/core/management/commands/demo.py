@@ -16,12 +16,16 @@ class Command(ServeCommand):
         # methods, equipment and qualification libraries, then items and tasks assigned under
         # the authorised items.
         from metrolab.commissions.demo import demo_seed_commissions
+        from metrolab.environment.demo import demo_children, demo_seed_environment
         from metrolab.items.demo import demo_seed_flow
         from metrolab.qualifications.demo import demo_seed_libraries
 
         demo_seed_commissions()
         demo_seed_libraries()
         demo_seed_flow()
+        # The monitored rooms with a day of history; their simulated sensors keep reporting
+        # (environment-simulate) and alarms are watched (environment-watch) beside the server.
+        demo_seed_environment()
         self.stdout.write(
             self.style.SUCCESS("Demo laboratory seeded.")
             if created
@@ -30,4 +34,4 @@ class Command(ServeCommand):
         self.stdout.write(f"Demo users (password for all: {DEMO_PASSWORD}):")
         for username, label in demo_users():
             self.stdout.write(f"  {username:<18} {label}")
-        self.run(options)
+        self.run(options, children=demo_children())

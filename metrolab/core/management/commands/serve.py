@@ -47,12 +47,12 @@ class Command(BaseCommand):
         if settings.PRODUCTION:
             call_command("collectstatic", interactive=False, verbosity=0)
 
-    def run(self, options) -> None:
-        worker = None
-        if not options["no_worker"]:
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "metrolab.cli", "worker"], preexec_fn=_die_with_parent
-            )
+    def run(self, options, children: list[list[str]] | None = None) -> None:
+        """Serve until stopped. `children` are more long-running commands (argv lists) to
+        start beside the worker and stop with the server (the demo's simulated rooms)."""
+        argvs = [] if options["no_worker"] else [[sys.executable, "-m", "metrolab.cli", "worker"]]
+        argvs += children or []
+        processes = [subprocess.Popen(argv, preexec_fn=_die_with_parent) for argv in argvs]
         host, port = options["host"], options["port"]
         self.stdout.write(self.style.SUCCESS(f"MetroLab is serving at http://{host}:{port}/"))
         try:  # uvicorn stops gracefully on SIGINT / SIGTERM and returns
@@ -69,9 +69,10 @@ class Command(BaseCommand):
                 forwarded_allow_ips=",".join(settings.METROLAB_TRUSTED_PROXIES) or "",
             )
         finally:
-            if worker is not None:
-                worker.terminate()
+            for process in processes:
+                process.terminate()
+            for process in processes:
                 try:
-                    worker.wait(timeout=10)
+                    process.wait(timeout=10)
                 except subprocess.TimeoutExpired:
-                    worker.kill()
+                    process.kill()
