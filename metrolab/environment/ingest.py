@@ -52,7 +52,7 @@ REJECTION_CODES = (
 )
 # Called after the commit with the readings stored (alarms hook in here). A listener that
 # raises is logged and does not affect ingestion or the other listeners.
-ingest_listeners: list[Callable[[list[Reading]], None]] = []
+ingest_listeners: list[Callable[[list[StoredReading]], None]] = []
 
 _UTC = dt.UTC
 _PG_LOCK_KEY = 0x6D6C_696E_6765_7374  # "mlingest"
@@ -82,8 +82,8 @@ class IngestResult:
     rows: list[tuple[Sensor, dt.datetime, float]] = field(default_factory=list, repr=False)
 
     @property
-    def readings(self) -> list[Reading]:
-        """The stored readings as Reading instances (sensor, time, value; pk not loaded)."""
+    def readings(self) -> list[StoredReading]:
+        """The stored readings as the listeners get them (sensor, sensor_id, time, value)."""
         return _as_readings(self.rows)
 
 
@@ -261,15 +261,24 @@ def ingest_readings(
     return IngestResult(stored=len(rows), rejected=rejected, rows=rows)
 
 
-def _as_readings(rows) -> list[Reading]:
-    # Positional construction: half the cost of keyword arguments.
-    received = timezone.now()
-    readings = []
-    for sensor, moment, value in rows:
-        reading = Reading(None, sensor.id, moment, value, received)
-        reading._state.fields_cache["sensor"] = sensor
-        readings.append(reading)
-    return readings
+@dataclass(frozen=True, slots=True)
+class StoredReading:
+    """A reading one ingestion stored, as the listeners get it: the attributes of a `Reading`
+    they use (sensor, sensor_id, time, value), at a twentieth of the cost of building model
+    instances (measured: 1 000 `Reading` objects took 12-17 ms a batch, as long as storing
+    them)."""
+
+    sensor: Sensor
+    time: dt.datetime
+    value: float
+
+    @property
+    def sensor_id(self) -> int:
+        return self.sensor.pk
+
+
+def _as_readings(rows) -> list[StoredReading]:
+    return [StoredReading(sensor, moment, value) for sensor, moment, value in rows]
 
 
 def _insert_readings(rows, *, received_at: dt.datetime) -> None:
