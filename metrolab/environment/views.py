@@ -54,6 +54,7 @@ POLL_SECONDS = 5  # the dashboard's status poll
 PLOT_SECONDS = 60  # the dashboard's plot refresh
 WINDOWS = (("24h", dt.timedelta(hours=24)), ("7d", dt.timedelta(days=7)))
 CARD_VALUES = 6  # current values shown on a room's card
+ROOMS_REFRESH_SECONDS = 15  # the rooms page refreshes its cards in place
 
 # A room's (and a sensor's) state: the colour it is shown in.
 GREEN, RED, GREY = "within", "outside", "stale"
@@ -251,7 +252,10 @@ def rooms(request):
                 "outside": verdicts.count(selectors.OUTSIDE),
             }
         )
-    return render(request, "environment/rooms.html", {"cards": cards, "now": now})
+    context = {"cards": cards, "now": now, "refresh_ms": ROOMS_REFRESH_SECONDS * 1000}
+    if request.GET.get("part") == "cards":  # the page's own refresh (core/poll.js)
+        return render(request, "environment/_room_cards.html", context)
+    return render(request, "environment/rooms.html", context)
 
 
 # --- a room's live dashboard ---------------------------------------------------------------

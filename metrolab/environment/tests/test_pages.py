@@ -235,6 +235,20 @@ def test_rooms_show_their_colour_alarms_and_values(cast, login, room, t1, h1, ma
     assert reverse("environment:room", args=[room.pk]) in tl
 
 
+def test_the_rooms_page_refreshes_its_cards_in_place(cast, login, room, t1):
+    """The cards carry a poll address (core/poll.js swaps them every 15 s); that address
+    answers the cards alone, with the values as they are now."""
+    client = login(cast["checker"])
+    report(t1, 21.9)
+    page = html(client.get(reverse("environment:rooms")))
+    assert 'data-poll="/environment/?part=cards" data-poll-every="15000"' in page
+    assert "core/poll.js" in page
+    report(t1, 23.4, end=timezone.now().replace(microsecond=0) + dt.timedelta(seconds=1))
+    cards = html(client.get(reverse("environment:rooms") + "?part=cards"))
+    assert cards.startswith('<div class="env-rooms"') and "<html" not in cards
+    assert "<strong>23.5</strong> ℃" in article(cards, 'data-room="TL-1"')
+
+
 def test_the_rooms_page_query_count_does_not_grow_per_sensor(
     cast, login, room, t1, h1, django_assert_max_num_queries
 ):

@@ -1,9 +1,11 @@
-// Polls a fragment marked data-poll (e.g. a running audit verification) and swaps it in place
-// until it no longer asks to be polled.
+// Polls a fragment marked data-poll (e.g. a running audit verification, the environment's room
+// cards) and swaps it in place until it no longer asks to be polled; data-poll-every sets the
+// interval in milliseconds (default 1000).
 (function () {
   function poll(el) {
     var url = el.getAttribute("data-poll");
     if (!url) return;
+    var every = parseInt(el.getAttribute("data-poll-every"), 10) || 1000;
     setTimeout(function () {
       fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
         .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
@@ -15,7 +17,7 @@
           poll(fresh);
         })
         .catch(function () { poll(el); });
-    }, 1000);
+    }, every);
   }
   document.querySelectorAll("[data-poll]").forEach(poll);
 })();
