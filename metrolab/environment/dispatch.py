@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import threading
 import uuid
 from collections.abc import Mapping
@@ -146,7 +145,7 @@ class ActuatorMap:
 
     @classmethod
     def parse(cls, raw: Mapping) -> ActuatorMap:
-        from metrolab.environment.modbus import TYPES, WORD_ORDERS, RegisterMapError
+        from metrolab.environment.modbus import RegisterMapError, check_start, value_format
 
         if not isinstance(raw, Mapping):
             raise RegisterMapError("the register map must be an object")
@@ -162,25 +161,9 @@ class ActuatorMap:
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
                 raise RegisterMapError(f"'{name}' must be an integer from 0 to {high}")
             integers[name] = value
-        kind = raw.get("type", "int16")
-        if kind not in TYPES:
-            raise RegisterMapError(f"'type' must be one of {', '.join(TYPES)}")
-        word_order = raw.get("word_order", "big")
-        if word_order not in WORD_ORDERS:
-            raise RegisterMapError("'word_order' must be 'big' or 'little'")
-        numbers = {}
-        for name, default in (("scale", 1.0), ("offset", 0.0)):
-            value = raw.get(name, default)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise RegisterMapError(f"'{name}' must be a number")
-            if not math.isfinite(value):
-                raise RegisterMapError(f"'{name}' must be finite")
-            if name == "scale" and value == 0:
-                raise RegisterMapError("'scale' must not be 0")
-            numbers[name] = float(value)
+        kind, word_order, numbers = value_format(raw)
         register = integers["register"]
-        if register is not None and TYPES[kind].value[1] == 2 and register == 65535:
-            raise RegisterMapError("a two-register value cannot start at register 65535")
+        check_start(kind, register)
         return cls(
             unit=integers["unit"],
             coil=integers["coil"],

@@ -47,6 +47,34 @@ class RegisterMapError(ValueError):
     """A sensor's register map cannot be used (the message says why)."""
 
 
+def value_format(raw: Mapping) -> tuple[str, str, dict[str, float]]:
+    """The value's type, word order and scaling ({"scale", "offset"}) of a register map (a
+    sensor's, read; or an actuator's set-point, written), checked."""
+    kind = raw.get("type", "int16")
+    if kind not in TYPES:
+        raise RegisterMapError(f"'type' must be one of {', '.join(TYPES)}")
+    word_order = raw.get("word_order", "big")
+    if word_order not in WORD_ORDERS:
+        raise RegisterMapError("'word_order' must be 'big' or 'little'")
+    numbers = {}
+    for name, default in (("scale", 1.0), ("offset", 0.0)):
+        value = raw.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise RegisterMapError(f"'{name}' must be a number")
+        if not math.isfinite(value):
+            raise RegisterMapError(f"'{name}' must be finite")
+        if name == "scale" and value == 0:
+            raise RegisterMapError("'scale' must not be 0")
+        numbers[name] = float(value)
+    return kind, word_order, numbers
+
+
+def check_start(kind: str, register: int | None) -> None:
+    """A two-register value must fit below register 65535."""
+    if register is not None and TYPES[kind].value[1] == 2 and register == 65535:
+        raise RegisterMapError("a two-register value cannot start at register 65535")
+
+
 @dataclass(frozen=True)
 class RegisterMap:
     """Where a sensor's value is in a Modbus device, and how to turn it into a value."""
@@ -74,25 +102,11 @@ class RegisterMap:
         for name, value, high in (("register", register, 65535), ("unit", unit, 255)):
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
                 raise RegisterMapError(f"'{name}' must be an integer from 0 to {high}")
-        kind = raw.get("type", "int16")
-        if kind not in TYPES:
-            raise RegisterMapError(f"'type' must be one of {', '.join(TYPES)}")
+        kind, word_order, numbers = value_format(raw)
         function = raw.get("function", "holding")
         if function not in FUNCTIONS:
             raise RegisterMapError("'function' must be 'holding' or 'input'")
-        word_order = raw.get("word_order", "big")
-        if word_order not in WORD_ORDERS:
-            raise RegisterMapError("'word_order' must be 'big' or 'little'")
-        numbers = {}
-        for name, default in (("scale", 1.0), ("offset", 0.0)):
-            value = raw.get(name, default)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise RegisterMapError(f"'{name}' must be a number")
-            if not math.isfinite(value):
-                raise RegisterMapError(f"'{name}' must be finite")
-            numbers[name] = float(value)
-        if TYPES[kind].value[1] == 2 and register == 65535:
-            raise RegisterMapError("a two-register value cannot start at register 65535")
+        check_start(kind, register)
         return cls(
             register=register,
             unit=unit,

@@ -241,6 +241,7 @@ def test_register_maps_are_checked():
         ({"register": 1, "word_order": "middle"}, "'word_order' must be"),
         ({"register": 1, "scale": "0.1"}, "'scale' must be a number"),
         ({"register": 1, "scale": float("nan")}, "'scale' must be finite"),
+        ({"register": 1, "scale": 0}, "'scale' must not be 0"),
         ({"register": 1, "colour": "red"}, "unknown keys: colour"),
         ({"register": 65535, "type": "uint32"}, "cannot start at register 65535"),
         ([1, 2], "must be an object"),
