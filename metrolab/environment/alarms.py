@@ -65,7 +65,7 @@ from django.utils.translation import gettext as _
 from metrolab.core import audit
 from metrolab.core.service import ServiceError, service
 from metrolab.environment.models import Alarm, AlarmState, Reading, Requirement, Room, Sensor
-from metrolab.environment.selectors import corrected
+from metrolab.environment.selectors import corrected, is_stale, plain_number
 
 HIGH, LOW, OFFLINE = Alarm.Kind.HIGH.value, Alarm.Kind.LOW.value, Alarm.Kind.OFFLINE.value
 STATE_FIELDS = ["outside_since", "side", "last_time", "last_value"]
@@ -83,14 +83,6 @@ class Changes(NamedTuple):
 # --- formatting ---------------------------------------------------------------------------------
 
 
-def _number(value: float | Decimal) -> str:
-    """A value as people write it: 26.3, 25, 0.05 (no trailing zeros, no exponent; a computed
-    value at most 6 significant digits: 22.0627, not 22.06271868475721)."""
-    d = Decimal(f"{value:.6g}") if isinstance(value, float) else Decimal(value)
-    text = format(d.normalize(), "f")
-    return "0" if text in ("-0", "") else text
-
-
 def _local(moment: dt.datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -101,9 +93,9 @@ def _threshold_message(req: Requirement, sensor: Sensor, kind: str, value: float
     values = {
         "room": req.room.code,
         "sensor": sensor.code,
-        "value": _number(value),
+        "value": plain_number(value),
         "unit": sensor.unit,
-        "limit": _number(limit),
+        "limit": plain_number(limit),
         "limit_unit": req.unit,
     }
     if req.method_id:
@@ -354,8 +346,8 @@ def _back_inside(value: float, req: Requirement, kind: str) -> bool:
 
 
 def _fresh(sensor: Sensor, moment: dt.datetime, now: dt.datetime) -> bool:
-    """Not stale by the rule of `selectors.room_status`: age ≤ twice the period."""
-    return (now - moment).total_seconds() <= 2 * sensor.period_seconds
+    """Not stale by the rule of `selectors.room_status`."""
+    return not is_stale(moment, sensor.period_seconds, now)
 
 
 class _MissingStates(Exception):
@@ -617,8 +609,7 @@ def check_delays(now: dt.datetime | None = None) -> Changes:
 
 
 def _stale(sensor: Sensor, now: dt.datetime) -> bool:
-    since = sensor.last_time or sensor.created_at
-    return (now - since).total_seconds() > 2 * sensor.period_seconds
+    return is_stale(sensor.last_time or sensor.created_at, sensor.period_seconds, now)
 
 
 def check_offline(now: dt.datetime | None = None) -> Changes:

@@ -47,7 +47,7 @@ from metrolab.environment.models import (
     Room,
     Sensor,
 )
-from metrolab.environment.selectors import corrected
+from metrolab.environment.selectors import corrected, is_stale, iso, num, plain_number
 
 logger = logging.getLogger(__name__)
 
@@ -72,10 +72,6 @@ def _decimal_value(value) -> Decimal:
     if not number.is_finite() or abs(number) >= _VALUE_LIMIT:
         raise ServiceError(_("The set-point must be a finite number."), field="value")
     return number.quantize(Decimal("0.0001"))
-
-
-def _plain(number: Decimal | None) -> str:
-    return "" if number is None else f"{number.normalize():f}"
 
 
 def _changes_state(actuator: Actuator, action: str, value: Decimal | None) -> bool:
@@ -137,8 +133,8 @@ def command_send(
             raise ServiceError(
                 _("The set-point must be between %(low)s and %(high)s %(unit)s.")
                 % {
-                    "low": _plain(low) if low is not None else "…",
-                    "high": _plain(high) if high is not None else "…",
+                    "low": plain_number(low) if low is not None else "…",
+                    "high": plain_number(high) if high is not None else "…",
                     "unit": locked.unit,
                 },
                 field="value",
@@ -216,14 +212,6 @@ def redeliver_failed(now: dt.datetime | None = None) -> list[Command]:
 # --- what the dashboard and the API show -----------------------------------------------------
 
 
-def _num(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
-def _iso(moment: dt.datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
-
-
 def command_dict(command: Command) -> dict:
     """A command for the API and the command log."""
     return {
@@ -232,16 +220,16 @@ def command_dict(command: Command) -> dict:
         "room": command.actuator.room.code,
         "action": command.action,
         "action_label": str(command.get_action_display()),
-        "value": _num(command.value),
+        "value": num(command.value),
         "source": command.source,
         "source_label": str(command.get_source_display()),
         "rule": command.rule_id,
         "reason": command.reason,
-        "issued_at": _iso(command.issued_at),
+        "issued_at": iso(command.issued_at),
         "issued_by": str(command.issued_by) if command.issued_by_id else None,
         "status": command.status,
         "status_label": str(command.get_status_display()),
-        "sent_at": _iso(command.sent_at),
+        "sent_at": iso(command.sent_at),
         "error": command.error,
     }
 
@@ -260,18 +248,18 @@ def actuator_dict(actuator: Actuator) -> dict:
         "kind_label": str(actuator.get_kind_display()),
         "protocol": actuator.protocol,
         "on": actuator.on,
-        "setpoint": _num(actuator.setpoint),
+        "setpoint": num(actuator.setpoint),
         "unit": actuator.unit,
-        "setpoint_min": _num(actuator.setpoint_min),
-        "setpoint_max": _num(actuator.setpoint_max),
+        "setpoint_min": num(actuator.setpoint_min),
+        "setpoint_max": num(actuator.setpoint_max),
         "last_command": None
         if last is None
         else {
             "action": last.action,
-            "value": _num(last.value),
+            "value": num(last.value),
             "source": last.source,
             "reason": last.reason,
-            "issued_at": _iso(last.issued_at),
+            "issued_at": iso(last.issued_at),
             "status": last.status,
             "issued_by": str(last.issued_by) if last.issued_by_id else None,
         },
@@ -305,7 +293,7 @@ def room_values(
         "quantity", "unit", "last_time", "last_value", "correction", "period_seconds"
     )
     for quantity, unit, last_time, last_value, correction, period in rows:
-        if (now - last_time).total_seconds() > 2 * period:
+        if is_stale(last_time, period, now):
             continue
         value = corrected(last_value, correction)
         groups.setdefault(quantity, ([], unit))[0].append(Decimal(repr(value)))
@@ -313,11 +301,6 @@ def room_values(
         quantity: (float(sum(values) / len(values)), unit)
         for quantity, (values, unit) in groups.items()
     }
-
-
-def _fmt(value: float) -> str:
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
 
 
 def decide(rule: ControlRule, value: float, *, on: bool, setpoint: Decimal | None):
@@ -353,32 +336,32 @@ def rule_reason(rule: ControlRule, value: float, unit: str, why: tuple) -> str:
         names = {
             "rule": rule.pk,
             "quantity": str(Quantity(rule.quantity).label),
-            "value": _fmt(value),
+            "value": plain_number(value),
             "unit": unit,
         }
         kind = why[0]
         if kind == "above":
             text = _("rule %(rule)s: %(quantity)s %(value)s %(unit)s above %(limit)s %(unit)s")
-            names["limit"] = _plain(why[1])
+            names["limit"] = plain_number(why[1])
         elif kind == "below":
             text = _("rule %(rule)s: %(quantity)s %(value)s %(unit)s below %(limit)s %(unit)s")
-            names["limit"] = _plain(why[1])
+            names["limit"] = plain_number(why[1])
         elif why[1] is not None and why[2] is not None:
             text = _(
                 "rule %(rule)s: %(quantity)s %(value)s %(unit)s back within "
                 "%(low)s–%(high)s %(unit)s"
             )
-            names["low"], names["high"] = _plain(why[1]), _plain(why[2])
+            names["low"], names["high"] = plain_number(why[1]), plain_number(why[2])
         elif why[2] is not None:
             text = _(
                 "rule %(rule)s: %(quantity)s %(value)s %(unit)s back at or below %(limit)s %(unit)s"
             )
-            names["limit"] = _plain(why[2])
+            names["limit"] = plain_number(why[2])
         else:
             text = _(
                 "rule %(rule)s: %(quantity)s %(value)s %(unit)s back at or above %(limit)s %(unit)s"
             )
-            names["limit"] = _plain(why[1])
+            names["limit"] = plain_number(why[1])
         return (text % names)[:REASON_MAX]
 
 

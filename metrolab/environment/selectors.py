@@ -23,6 +23,9 @@ from metrolab.environment.models import Aggregate, Reading, Requirement, Room, S
 
 WITHIN, OUTSIDE, NO_DATA = "within", "outside", "no_data"
 RAW, MINUTE, HOUR = "raw", "minute", "hour"
+# A sensor whose newest reading is older than this many reporting periods is stale: its value
+# no longer counts (room status, rules) and it is "offline" (alarms).
+STALE_PERIODS = 2
 SERIES_MAX_POINTS = 1500
 
 
@@ -41,11 +44,19 @@ def corrected(raw: float, correction: Decimal) -> float:
     return float(Decimal(repr(raw)) + correction)
 
 
-def _iso(moment: dt.datetime | None) -> str | None:
+def plain_number(value: float | Decimal) -> str:
+    """A value as people write it: 26.3, 25, 0.05 (no trailing zeros, no exponent; a computed
+    value at most 6 significant digits: 22.0627, not 22.06271868475721)."""
+    d = Decimal(f"{value:.6g}") if isinstance(value, float) else Decimal(value)
+    text = format(d.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def _num(value: Decimal | None) -> float | None:
+def num(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
@@ -64,7 +75,7 @@ class Point:
 
     def as_dict(self) -> dict:
         return {
-            "time": _iso(self.time),
+            "time": iso(self.time),
             "value": self.value,
             "min": self.minimum,
             "max": self.maximum,
@@ -85,8 +96,8 @@ class Series:
             "sensor": self.sensor.code,
             "quantity": self.sensor.quantity,
             "unit": self.sensor.unit,
-            "start": _iso(self.start),
-            "end": _iso(self.end),
+            "start": iso(self.start),
+            "end": iso(self.end),
             "resolution": self.resolution,
             "points": [p.as_dict() for p in self.points],
         }
@@ -152,7 +163,8 @@ def series(sensor: Sensor, start, end, resolution: str | None = None, now=None) 
 # --- requirements ---------------------------------------------------------------------------
 
 
-def _within(value: float, low: Decimal | None, high: Decimal | None) -> bool:
+def within(value: float, low: Decimal | None, high: Decimal | None) -> bool:
+    """The value lies within the limits (inclusive; an open end is no limit)."""
     return (low is None or value >= float(low)) and (high is None or value <= float(high))
 
 
@@ -160,8 +172,8 @@ def requirement_dict(req: Requirement) -> dict:
     return {
         "id": req.pk,
         "quantity": req.quantity,
-        "low": _num(req.low),
-        "high": _num(req.high),
+        "low": num(req.low),
+        "high": num(req.high),
         "unit": req.unit,
         "method": str(req.method) if req.method_id else None,
         "source": "method" if req.method_id else "room",
@@ -198,7 +210,7 @@ class SensorStatus:
             "quantity": s.quantity,
             "unit": s.unit,
             "value": self.value,
-            "time": _iso(self.time),
+            "time": iso(self.time),
             "age_seconds": self.age_seconds,
             "stale": self.stale,
             "period_seconds": s.period_seconds,
@@ -216,7 +228,7 @@ class RoomStatus:
     def as_dict(self) -> dict:
         return {
             "room": {"id": self.room.pk, "code": self.room.code, "name": self.room.name},
-            "at": _iso(self.at),
+            "at": iso(self.at),
             "sensors": [s.as_dict() for s in self.sensors],
             "requirements": [
                 {**requirement_dict(req), "verdict": verdict} for req, verdict in self.requirements
@@ -241,24 +253,29 @@ def room_status(room: Room, now: dt.datetime | None = None) -> RoomStatus:
                 corrected(sensor.last_value, sensor.correction),
                 sensor.last_time,
                 age,
-                age > 2 * sensor.period_seconds,
+                is_stale(sensor.last_time, sensor.period_seconds, now),
             )
         )
-    verdicts = []
-    for req in room_requirements(room):
-        values = [
-            s.value
-            for s in statuses
-            if s.sensor.quantity == req.quantity and not s.stale and s.value is not None
-        ]
-        if not values:
-            verdict = NO_DATA
-        elif all(_within(v, req.low, req.high) for v in values):
-            verdict = WITHIN
-        else:
-            verdict = OUTSIDE
-        verdicts.append((req, verdict))
+    verdicts = [(req, verdict(req, statuses)) for req in room_requirements(room)]
     return RoomStatus(room, now, statuses, verdicts)
+
+
+def is_stale(last_time: dt.datetime | None, period_seconds: int, now: dt.datetime) -> bool:
+    """No reading, or the newest older than STALE_PERIODS reporting periods."""
+    return last_time is None or (now - last_time).total_seconds() > STALE_PERIODS * period_seconds
+
+
+def verdict(req: Requirement, statuses: list[SensorStatus]) -> str:
+    """A requirement judged on the fresh current values of the sensors of its quantity:
+    within (all inside), outside (one outside), or no data."""
+    values = [
+        s.value
+        for s in statuses
+        if s.sensor.quantity == req.quantity and not s.stale and s.value is not None
+    ]
+    if not values:
+        return NO_DATA
+    return WITHIN if all(within(v, req.low, req.high) for v in values) else OUTSIDE
 
 
 # --- conditions during an activity (R6.2b) -----------------------------------------------
@@ -273,7 +290,7 @@ class ConditionReading:
 
     def as_dict(self) -> dict:
         return {
-            "time": _iso(self.time),
+            "time": iso(self.time),
             "value": self.value,
             "sensor": self.sensor,
             "U": self.uncertainty,
@@ -333,8 +350,8 @@ class QuantityConditions:
             "min": self.minimum,
             "max": self.maximum,
             "mean": self.mean,
-            "low": _num(self.low),
-            "high": _num(self.high),
+            "low": num(self.low),
+            "high": num(self.high),
             "held": self.held,
             "requirements": [c.as_dict() for c in self.checks],
             "readings": [r.as_dict() for r in self.readings],
@@ -359,8 +376,8 @@ class Conditions:
     def as_dict(self) -> dict:
         return {
             "room": {"id": self.room.pk, "code": self.room.code, "name": self.room.name},
-            "start": _iso(self.start),
-            "end": _iso(self.end),
+            "start": iso(self.start),
+            "end": iso(self.end),
             "method": str(self.method) if self.method is not None else None,
             "held": self.held,
             "quantities": {name: q.as_dict() for name, q in self.quantities.items()},
@@ -400,6 +417,6 @@ def conditions_at(room: Room, start: dt.datetime, end: dt.datetime, method=None)
         if not q.readings:
             q.checks.append(RequirementCheck(req, False, "no data"))
             continue
-        outside = sum(1 for r in q.readings if not _within(r.value, req.low, req.high))
+        outside = sum(1 for r in q.readings if not within(r.value, req.low, req.high))
         q.checks.append(RequirementCheck(req, not outside, "outside" if outside else "", outside))
     return Conditions(room, start, end, method, dict(sorted(quantities.items())))

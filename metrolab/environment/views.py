@@ -69,10 +69,6 @@ def number(value: float | None) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def _within(value: float, low, high) -> bool:
-    return (low is None or value >= float(low)) and (high is None or value <= float(high))
-
-
 def _age_seconds(sensor: Sensor, now: dt.datetime) -> float | None:
     return None if sensor.last_time is None else (now - sensor.last_time).total_seconds()
 
@@ -106,7 +102,7 @@ def _sensor_rows(status: selectors.RoomStatus, requirements: list[Requirement]) 
             if s.stale or s.value is None:
                 state = GREY
             else:
-                state = GREEN if _within(s.value, req.low, req.high) else RED
+                state = GREEN if selectors.within(s.value, req.low, req.high) else RED
             checks.append({"requirement": req, "state": state})
         if s.stale or s.value is None:
             state = GREY
@@ -133,21 +129,10 @@ def _sensor_rows(status: selectors.RoomStatus, requirements: list[Requirement]) 
 def _requirement_rows(status: selectors.RoomStatus, requirements: list[Requirement]):
     """Each requirement judged like `selectors.room_status` does for the room's own: on the
     fresh values of the room's sensors of its quantity."""
-    rows = []
-    for req in requirements:
-        values = [
-            s.value
-            for s in status.sensors
-            if s.sensor.quantity == req.quantity and not s.stale and s.value is not None
-        ]
-        if not values:
-            verdict = selectors.NO_DATA
-        elif all(_within(v, req.low, req.high) for v in values):
-            verdict = selectors.WITHIN
-        else:
-            verdict = selectors.OUTSIDE
-        rows.append({"requirement": req, "verdict": verdict})
-    return rows
+    return [
+        {"requirement": req, "verdict": selectors.verdict(req, status.sensors)}
+        for req in requirements
+    ]
 
 
 def room_state(verdicts: list[str], open_alarms: int, has_fresh: bool) -> str:
@@ -478,8 +463,7 @@ def devices(request):
                 sensors = [
                     s
                     for s in sensors.order_by("room__code", "code")
-                    if s.last_time is None
-                    or (now - s.last_time).total_seconds() > 2 * s.period_seconds
+                    if selectors.is_stale(s.last_time, s.period_seconds, now)
                 ]
         else:
             _form_errors(request, form)
@@ -488,7 +472,7 @@ def devices(request):
     page = Paginator(sensors, PAGE_SIZE).get_page(request.GET.get("page"))
     for sensor in page:
         sensor.age_seconds = _age_seconds(sensor, now)
-        sensor.stale = sensor.age_seconds is None or sensor.age_seconds > 2 * sensor.period_seconds
+        sensor.stale = selectors.is_stale(sensor.last_time, sensor.period_seconds, now)
         sensor.age = age_text(sensor.age_seconds)
         sensor.value_text = (
             number(selectors.corrected(sensor.last_value, sensor.correction))
