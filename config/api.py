@@ -9,6 +9,7 @@ from metrolab.commissions.api import router as commissions_router
 from metrolab.core import api_errors
 from metrolab.core.access import UndeclaredAccess, public
 from metrolab.core.api import router as core_router
+from metrolab.core.api_contract import ObjectBodyParser, StrictJSONRenderer
 from metrolab.customers.api import router as customers_router
 from metrolab.environment.api import router as environment_router
 from metrolab.equipment.api import router as equipment_router
@@ -29,6 +30,8 @@ api = NinjaAPI(
     docs_url="/docs",
     docs_decorator=public,
     openapi_url="/openapi.json",
+    parser=ObjectBodyParser(),
+    renderer=StrictJSONRenderer(),
 )
 api_errors.install(api)
 api.add_router("/", core_router)

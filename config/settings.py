@@ -98,8 +98,19 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Before any view reads the body (CSRF reads it in process_view, after every __call__).
+    "metrolab.core.request_limits.RequestSizeLimitMiddleware",
     "metrolab.core.access.AccessPolicyMiddleware",
 ]
+FILE_UPLOAD_HANDLERS = [
+    "metrolab.core.request_limits.FileNameLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
+# --- API (django-ninja) ----
+# Bounded limit / offset on every list (metrolab/core/api_contract.py).
+NINJA_PAGINATION_CLASS = "metrolab.core.api_contract.Pagination"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -9,7 +9,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from metrolab.commissions import quote as quoting
 from metrolab.commissions import selectors, services
@@ -326,7 +326,7 @@ def quote(request, data: QuoteIn):
 
 
 @router.get("/", response=list[CommissionOut], auth=READ, summary="Commissions (customers: own)")
-@paginate(LimitOffsetPagination)
+@paginate
 def commission_list(request, filters: Query[CommissionFilters]):
     user = request.auth
     customer = None

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from metrolab.commissions import selectors
 from metrolab.commissions.choices import CommissionStatus, Service
 from metrolab.commissions.models import AppointmentSlot, Commission
+from metrolab.commissions.quote import MAX_LINE_QUANTITY
 from metrolab.customers.models import Contact
 
 DATE = {"type": "date"}
@@ -22,7 +23,9 @@ class LineForm(forms.Form):
     accuracy_class = forms.CharField(label=_("Accuracy class"), max_length=60, required=False)
     serial_no = forms.CharField(label=_("Serial no."), max_length=100, required=False)
     manufacturer = forms.CharField(label=_("Manufacturer"), max_length=200, required=False)
-    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, initial=1)
+    quantity = forms.IntegerField(
+        label=_("Quantity"), min_value=1, max_value=MAX_LINE_QUANTITY, initial=1
+    )
     # An empty first choice, so that a line added and left blank counts as unchanged.
     service = forms.ChoiceField(label=_("Service"), choices=[("", "—"), *Service.choices])
     requested_method = forms.CharField(label=_("Requested method"), max_length=200, required=False)

@@ -32,6 +32,8 @@ TEXT_FIELDS = {
     "requested_method": 200,
     "requirements": 5000,
 }
+# Instruments on one commission line: far above any real order, far below integer overflow.
+MAX_LINE_QUANTITY = 100_000
 LINE_FIELDS = frozenset({*TEXT_FIELDS, "quantity", "service", "promised_date", "price_entry"})
 
 
@@ -78,6 +80,12 @@ def _quantity(n: int, value: Any) -> int:
         raise _line_error(n, _("the quantity must be a whole number."), "quantity")
     if value < 1:
         raise _line_error(n, _("the quantity must be at least 1."), "quantity")
+    if value > MAX_LINE_QUANTITY:
+        raise _line_error(
+            n,
+            _("the quantity must be at most %(max)s.") % {"max": MAX_LINE_QUANTITY},
+            "quantity",
+        )
     return value
 
 

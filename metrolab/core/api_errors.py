@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
+from metrolab.core.api_contract import BodyNotAnObject
 from metrolab.core.service import ServiceError
 
 logger = logging.getLogger(__name__)
@@ -27,6 +29,7 @@ CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    413: "too_large",
     422: "invalid",
     429: "throttled",
     500: "server_error",
@@ -36,8 +39,15 @@ CODES = {
 MESSAGES = {
     404: _lazy("No such API operation."),
     405: _lazy("This API operation does not accept that method."),
+    413: _lazy("The request body is larger than the server accepts."),
     500: _lazy("Internal error. Quote the request id."),
 }
+
+
+UPLOAD_UNREADABLE = _lazy(
+    "The upload could not be read: the form or a file name is malformed or too long "
+    "(file names: at most 255 characters)."
+)
 
 
 def error_body(
@@ -103,7 +113,27 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc):
+        if isinstance(exc.__cause__, BodyNotAnObject):
+            # The parser's refusal reaches us wrapped by django-ninja as "cannot parse" (400);
+            # the body parsed, so it is a validation error like any other wrong value.
+            details = [{"loc": ["body"], "message": str(BodyNotAnObject.message)}]
+            return error_response(
+                api, request, 422, _("The request is not valid."), details=details
+            )
         return error_response(api, request, exc.status_code, str(exc.message))
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_large(request, exc):
+        return error_response(api, request, 413, MESSAGES[413])
+
+    @api.exception_handler(SuspiciousOperation)
+    def malformed(request, exc):
+        message = getattr(exc, "user_message", None) or _("The request is malformed.")
+        return error_response(api, request, 400, str(message))
+
+    @api.exception_handler(MultiPartParserError)
+    def unreadable_upload(request, exc):
+        return error_response(api, request, 400, UPLOAD_UNREADABLE)
 
     @api.exception_handler(Http404)
     def not_found(request, exc):

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.http import Http404
 from ninja import Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from metrolab.core.access import api_access
 from metrolab.core.roles import CUSTOMER
@@ -92,7 +92,7 @@ def _detail(customer) -> dict:
     auth=INSTRUMENTS,
     summary="Instrument register (due=true: due within 30 days or overdue)",
 )
-@paginate(LimitOffsetPagination)
+@paginate
 def instrument_list(request, filters: Query[InstrumentFilters]):
     customer = None
     if filters.customer_id is not None:
@@ -108,7 +108,7 @@ def instrument_list(request, filters: Query[InstrumentFilters]):
 
 
 @router.get("/", response=list[CustomerOut], auth=READ, summary="Customers (customers: own)")
-@paginate(LimitOffsetPagination)
+@paginate
 def customer_list(request, filters: Query[CustomerFilters]):
     return selectors.customer_list(user=request.auth, search=filters.q)
 

@@ -15,7 +15,9 @@ from ninja.errors import HttpError
 from metrolab.core.access import api_access
 from metrolab.environment import selectors
 from metrolab.environment.alarms import alarm_dict, room_alarms
+from metrolab.environment.api_alarms import AlarmRoomOut
 from metrolab.environment.api_alarms import router as alarms_router
+from metrolab.environment.api_control import ActuatorOut
 from metrolab.environment.api_control import router as control_router
 from metrolab.environment.control import room_actuators
 from metrolab.environment.ingest import ingest_readings
@@ -51,6 +53,78 @@ class RoomOut(Schema):
     kind: str
     kind_label: str
     sensors: int
+
+
+class SensorStatusOut(Schema):
+    code: str
+    name: str
+    quantity: str
+    unit: str
+    value: float | None
+    time: dt.datetime | None
+    age_seconds: float | None
+    stale: bool
+    period_seconds: int
+    uncertainty: float
+
+
+class RequirementVerdictOut(Schema):
+    id: int
+    quantity: str
+    low: float | None
+    high: float | None
+    unit: str
+    method: str | None
+    source: str
+    note: str
+    verdict: str
+
+
+class RoomAlarmOut(Schema):
+    id: int
+    kind: str
+    kind_label: str
+    status: str
+    status_label: str
+    sensor: str
+    quantity: str
+    requirement: int | None
+    message: str
+    value: float | None
+    limit: float | None
+    raised_at: dt.datetime
+    acknowledged_at: dt.datetime | None
+    acknowledged_by: str | None
+    comment: str
+    cleared_at: dt.datetime | None
+    open: bool
+
+
+class RoomStatusOut(Schema):
+    room: AlarmRoomOut
+    at: dt.datetime
+    sensors: list[SensorStatusOut]
+    requirements: list[RequirementVerdictOut]
+    alarms: list[RoomAlarmOut]
+    actuators: list[ActuatorOut]
+
+
+class SeriesPointOut(Schema):
+    time: dt.datetime
+    value: float
+    min: float
+    max: float
+    count: int
+
+
+class SeriesOut(Schema):
+    sensor: str
+    quantity: str
+    unit: str
+    start: dt.datetime
+    end: dt.datetime
+    resolution: str
+    points: list[SeriesPointOut]
 
 
 class SeriesQuery(Schema):
@@ -96,7 +170,9 @@ def list_rooms(request):
     ]
 
 
-@router.get("/rooms/{room_id}/status", auth=api_access(roles=STATUS_READERS))
+@router.get(
+    "/rooms/{room_id}/status", response=RoomStatusOut, auth=api_access(roles=STATUS_READERS)
+)
 def room_status(request, room_id: int):
     """Current corrected value of each sensor (with its age and whether it is stale), the
     room's requirements with a verdict each (within / outside / no_data), its open alarms (and
@@ -108,7 +184,7 @@ def room_status(request, room_id: int):
     return body
 
 
-@router.get("/sensors/{code}/series", auth=api_access(roles=HISTORY_READERS))
+@router.get("/sensors/{code}/series", response=SeriesOut, auth=api_access(roles=HISTORY_READERS))
 def sensor_series(request, code: str, query: Query[SeriesQuery]):
     """A sensor's corrected values for a plot, raw or as minute / hour buckets (mean, min,
     max), chosen for the span unless `resolution` says; default: the last 24 hours."""

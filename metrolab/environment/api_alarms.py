@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
 from metrolab.core.access import api_access
+from metrolab.core.api_contract import PageLimit, PageOffset
 from metrolab.environment import alarms
 from metrolab.environment.models import Alarm
 from metrolab.environment.roles import ALARM_ACKNOWLEDGERS, HISTORY_READERS
@@ -57,8 +58,8 @@ class AlarmFilters(Schema):
     status: Literal["raised", "acknowledged", "cleared"] | None = None
     open: bool | None = None
     kind: Literal["high", "low", "offline"] | None = None
-    limit: int = 50
-    offset: int = 0
+    limit: PageLimit = 50
+    offset: PageOffset = 0
 
 
 class AcknowledgeIn(Schema):

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from metrolab.core.access import api_access
 from metrolab.environment import control
@@ -116,7 +116,7 @@ def command_create(request, code: str, data: CommandIn):
     auth=api_access(roles=HISTORY_READERS),
     summary="The command log, newest first (of a room: ?room=id; an actuator: ?actuator=code)",
 )
-@paginate(LimitOffsetPagination)
+@paginate
 def command_list(request, filters: Query[CommandFilters]):
     commands = Command.objects.select_related("actuator__room", "issued_by").order_by(
         "-issued_at", "-pk"

@@ -15,6 +15,7 @@ from ninja.errors import HttpError
 
 from metrolab.commissions.models import Discipline
 from metrolab.core.access import api_access
+from metrolab.core.api_contract import PageLimit, PageOffset
 from metrolab.core.service import ServiceError
 from metrolab.equipment import charts, selectors, services
 from metrolab.equipment.models import (
@@ -228,8 +229,8 @@ class BookingOut(Schema):
 
 
 class Page(Schema):
-    limit: int = 50
-    offset: int = 0
+    limit: PageLimit = 50
+    offset: PageOffset = 0
 
     def window(self, rows):
         """Rows [offset, offset + limit) of a queryset, limit at most 200."""

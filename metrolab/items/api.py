@@ -14,6 +14,7 @@ from ninja.files import UploadedFile
 
 from metrolab.commissions.models import CommissionLine
 from metrolab.core.access import api_access
+from metrolab.core.api_contract import PageLimit, PageOffset
 from metrolab.core.service import ServiceError
 from metrolab.items import selectors, services
 from metrolab.items.models import Item, ItemMedia, StorageLocation
@@ -169,7 +170,9 @@ def _conflict_as_409(exc: ServiceError) -> Exception:
     auth=api_access(roles=ITEM_READERS),
     summary="Items I may see (customers: their own)",
 )
-def list_items(request, q: str = "", state: str = "", limit: int = 50, offset: int = 0):
+def list_items(
+    request, q: str = "", state: str = "", limit: PageLimit = 50, offset: PageOffset = 0
+):
     limit = max(1, min(limit, 200))
     items = selectors.item_list(user=request.auth, q=q, state=state)
     return [_item_out(item) for item in items[max(offset, 0) : max(offset, 0) + limit]]

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from metrolab.commissions.models import Discipline
 from metrolab.core.access import api_access
@@ -350,7 +350,7 @@ def _deviation_or_404(request, pk: int) -> Deviation:
 
 
 @router.get("/categories", response=list[CategoryOut], auth=READ, summary="Instrument categories")
-@paginate(LimitOffsetPagination)
+@paginate
 def category_list(request, q: str = ""):
     return _Shaped(selectors.category_list(search=q), _category_out)
 
@@ -394,7 +394,7 @@ def category_update(request, pk: int, data: CategoryPatch):
     auth=DEVIATION_READ,
     summary="Deviations (customers: their own organisation's)",
 )
-@paginate(LimitOffsetPagination)
+@paginate
 def deviation_list(request, filters: Query[DeviationFilters]):
     method = Method.objects.filter(pk=filters.method_id).first() if filters.method_id else None
     if filters.method_id and method is None:
@@ -518,7 +518,7 @@ def deviation_acceptance(request, pk: int, file: File[UploadedFile], note: Form[
     auth=READ,
     summary="Methods with their status today and current version",
 )
-@paginate(LimitOffsetPagination)
+@paginate
 def method_list(request, filters: Query[MethodFilters]):
     discipline = category = None
     if filters.discipline:

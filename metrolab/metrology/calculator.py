@@ -17,6 +17,8 @@ from metrolab.metrology.inputs import InputError, parse_inputs
 from metrolab.metrology.model import Model, ModelError
 
 MAX_TRIALS = 5_000_000  # a cap for one request: about 2 s of work on a lab server
+# Decimal places / significant digits a rounding request may ask for: far past any certificate.
+MAX_DIGITS = 100
 
 
 class CalculationError(ValueError):
@@ -52,6 +54,10 @@ def calc_round(
     ]
     if len(chosen) != 1:
         raise CalculationError("give exactly one of places, sig or interval", "places")
+    if places is not None and not -MAX_DIGITS <= int(places) <= MAX_DIGITS:
+        raise CalculationError(f"must be between -{MAX_DIGITS} and {MAX_DIGITS}", "places")
+    if sig is not None and not 1 <= int(sig) <= MAX_DIGITS:
+        raise CalculationError(f"must be between 1 and {MAX_DIGITS}", "sig")
     try:
         if places is not None:
             result = rounding.round_places(value, int(places))
@@ -59,7 +65,7 @@ def calc_round(
             result = rounding.round_significant(value, int(sig))
         else:
             result = rounding.round_interval(value, interval)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, ArithmeticError) as exc:
         raise _wrap(exc, "value") from None
     return rounding.format_plain(result)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import Http404
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from metrolab.core.access import api_access
 from metrolab.notifications import selectors, services
@@ -33,7 +33,7 @@ class NotificationOut(Schema):
     summary="My notifications, unread first",
     auth=api_access(),
 )
-@paginate(LimitOffsetPagination)
+@paginate
 def inbox(request):
     return selectors.notification_list(user=request.auth)
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from metrolab.commissions.models import Discipline
 from metrolab.core.access import api_access
@@ -47,7 +47,7 @@ class MethodBrief(Schema):
     url: str
 
 
-class ItemOut(Schema):
+class AuthorisedItemOut(Schema):
     id: int
     code: str
     name: str
@@ -123,7 +123,7 @@ class EquipmentBrief(Schema):
     url: str
 
 
-class StandardOut(Schema):
+class StandardBriefOut(Schema):
     id: int
     name: str
     certificate_no: str
@@ -144,8 +144,8 @@ class QualifiedOut(Schema):
     url: str
 
 
-class ItemDetailOut(ItemOut):
-    standard_detail: StandardOut | None
+class AuthorisedItemDetailOut(AuthorisedItemOut):
+    standard_detail: StandardBriefOut | None
     qualified: dict[str, list[QualifiedOut]]
 
     @staticmethod
@@ -530,11 +530,11 @@ def _person_detail(person) -> dict:
 
 @router.get(
     "/items",
-    response=list[ItemOut],
+    response=list[AuthorisedItemOut],
     auth=READ,
     summary="Authorised items (validity: valid / expiring / expired / not_yet)",
 )
-@paginate(LimitOffsetPagination)
+@paginate
 def item_list(request, filters: Query[ItemFilters]):
     return selectors.authorised_item_list(
         service=filters.service,
@@ -548,7 +548,9 @@ def item_list(request, filters: Query[ItemFilters]):
     )
 
 
-@router.post("/items", response={201: ItemDetailOut}, auth=EDIT, summary="Add an authorised item")
+@router.post(
+    "/items", response={201: AuthorisedItemDetailOut}, auth=EDIT, summary="Add an authorised item"
+)
 def item_create(request, payload: ItemIn):
     item = services.authorised_item_create(
         data=_item_data(payload.model_dump()), actor=request.auth
@@ -558,7 +560,7 @@ def item_create(request, payload: ItemIn):
 
 @router.get(
     "/items/{pk}",
-    response=ItemDetailOut,
+    response=AuthorisedItemDetailOut,
     auth=READ,
     summary="An authorised item with its methods, standard, equipment and qualified people",
 )
@@ -567,7 +569,9 @@ def item_detail(request, pk: int):
     return _item_detail(pk)
 
 
-@router.patch("/items/{pk}", response=ItemDetailOut, auth=EDIT, summary="Change an authorised item")
+@router.patch(
+    "/items/{pk}", response=AuthorisedItemDetailOut, auth=EDIT, summary="Change an authorised item"
+)
 def item_update(request, pk: int, payload: ItemPatch):
     item = selectors.authorised_item_get(pk)
     data = _item_data(payload.model_dump(exclude_unset=True))
@@ -592,7 +596,7 @@ def item_qualified(request, pk: int, capacity: str = "perform", on: dt.date | No
 
 
 @router.get("/people", response=list[PersonOut], auth=READ, summary="Lab staff and counts")
-@paginate(LimitOffsetPagination)
+@paginate
 def people_list(request, filters: Query[PeopleFilters]):
     return selectors.people_list(q=filters.q, role=filters.role)
 

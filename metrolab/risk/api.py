@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from metrolab.core.access import api_access
 from metrolab.core.service import ServiceError
@@ -59,7 +59,7 @@ class EquipmentRefOut(Schema):
     status: str
 
 
-class CustomerRefOut(Schema):
+class ImpactCustomerOut(Schema):
     id: int
     code: str
     name: str
@@ -90,11 +90,11 @@ class TraceOut(Schema):
     start: dt.datetime
     end: dt.datetime
     rows: list[TraceRowOut]
-    customers: list[CustomerRefOut]
+    customers: list[ImpactCustomerOut]
     note: str
 
 
-class ReviewIn(Schema):
+class ImpactReviewIn(Schema):
     """`start` / `end`: a day (YYYY-MM-DD: from its start / to its end) or a date-time."""
 
     equipment_id: int
@@ -120,7 +120,7 @@ class ReviewOut(Schema):
     closed_by: str | None
     closed_at: dt.datetime | None
     task_ids: list[int]
-    customers: list[CustomerRefOut]
+    customers: list[ImpactCustomerOut]
     rows: list[TraceRowOut]
 
 
@@ -289,7 +289,7 @@ def trace_equipment(request, equipment: int, start: str = "", end: str = ""):
 @router.get(
     "/reviews", response=list[ReviewSummaryOut], auth=READ, summary="Impact reviews, open first"
 )
-@paginate(LimitOffsetPagination)
+@paginate
 def review_list(request, equipment: int | None = None, state: str = ""):
     item = selectors.equipment_get(equipment) if equipment is not None else None
     if equipment is not None and item is None:
@@ -303,7 +303,7 @@ def review_list(request, equipment: int | None = None, state: str = ""):
     auth=EDIT,
     summary="Open an impact review on what the trace of an item of equipment lists",
 )
-def review_open(request, data: ReviewIn):
+def review_open(request, data: ImpactReviewIn):
     review = services.impact_review_open(
         equipment=_equipment(data.equipment_id, "equipment_id"),
         start=_moment(data.start, "start", end=False),

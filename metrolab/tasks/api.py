@@ -11,6 +11,7 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from metrolab.core.access import api_access
+from metrolab.core.api_contract import PageLimit, PageOffset
 from metrolab.core.models import User
 from metrolab.core.roles import LAB_STAFF
 from metrolab.core.service import ServiceError
@@ -134,7 +135,7 @@ def workload(request):
     auth=api_access(roles=TASK_MANAGERS),
     summary="Tasks waiting for a person",
 )
-def to_assign(request, q: str = "", limit: int = 100, offset: int = 0):
+def to_assign(request, q: str = "", limit: PageLimit = 100, offset: PageOffset = 0):
     limit = max(1, min(limit, 500))
     tasks = selectors.task_list_to_assign(q=q).prefetch_related("equipment")
     tasks = tasks[max(offset, 0) : max(offset, 0) + limit]

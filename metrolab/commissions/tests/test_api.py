@@ -156,6 +156,11 @@ def test_customer_api_refusals(cast, client, org_a, org_b, slot):
     ]
     zero = post(client, "/", {"slot_id": slot.pk, "lines": [{**LINE, "quantity": 0}]})
     assert zero.status_code == 422 and "at least 1" in zero.json()["error"]["message"]
+    # 2⁶³ overflowed the database column: a server error, not a refusal.
+    for huge in (2**63, 100_001):
+        response = post(client, "/", {"slot_id": slot.pk, "lines": [{**LINE, "quantity": huge}]})
+        assert response.status_code == 422, response.content
+        assert response.json()["error"]["details"][0]["loc"] == ["lines.0.quantity"]
     assert Commission.objects.count() == count
 
 

@@ -254,3 +254,42 @@ def test_upload_without_a_file_is_refused(item, cast, client):
     client.force_login(cast["item_keeper"])
     assert client.post(f"/items/{item.number}/media/", {"caption": "x"}).status_code == 302
     assert not item.media.exists()
+
+
+def _multipart(field: str, file_name: str, content: bytes) -> tuple[bytes, str]:
+    """A raw multipart body: Django's test client cuts file names to 255 characters."""
+    boundary = "metrolab-boundary"
+    head = (
+        f"--{boundary}\r\n"
+        f'Content-Disposition: form-data; name="{field}"; filename="{file_name}"\r\n'
+        "Content-Type: image/png\r\n\r\n"
+    ).encode()
+    body = head + content + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def test_a_file_name_of_10000_characters_is_refused(item, cast, client):
+    """A 10 000-character file name was a server error."""
+    client.force_login(cast["item_keeper"])
+    name = "a" * 10_000 + ".png"
+    body, content_type = _multipart("file", name, png_bytes())
+    response = client.post(
+        f"/api/v1/items/{item.number}/media", data=body, content_type=content_type
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"] == "bad_request"
+    body, content_type = _multipart("files", name, png_bytes())
+    page = client.post(f"/items/{item.number}/media/", data=body, content_type=content_type)
+    assert page.status_code == 400
+    assert not item.media.exists()
+
+
+def test_a_file_name_of_300_characters_is_refused(item, cast, client):
+    client.force_login(cast["item_keeper"])
+    body, content_type = _multipart("file", "a" * 300 + ".png", png_bytes())
+    response = client.post(
+        f"/api/v1/items/{item.number}/media", data=body, content_type=content_type
+    )
+    assert response.status_code == 400, response.content
+    assert "255" in response.json()["error"]["message"]
+    assert not item.media.exists()
