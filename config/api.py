@@ -1,7 +1,5 @@
 """The JSON API at /api/v1/: one NinjaAPI, a router per app (mounted here)."""
 
-from ninja import NinjaAPI
-
 from metrolab import __version__
 from metrolab.calculator.api import router as calculator_router
 from metrolab.commissions.api import public_router
@@ -9,7 +7,7 @@ from metrolab.commissions.api import router as commissions_router
 from metrolab.core import api_errors
 from metrolab.core.access import UndeclaredAccess, public
 from metrolab.core.api import router as core_router
-from metrolab.core.api_contract import ObjectBodyParser, StrictJSONRenderer
+from metrolab.core.api_contract import MetrolabAPI, ObjectBodyParser, StrictJSONRenderer
 from metrolab.customers.api import router as customers_router
 from metrolab.environment.api import router as environment_router
 from metrolab.equipment.api import router as equipment_router
@@ -20,7 +18,7 @@ from metrolab.qualifications.api import router as qualifications_router
 from metrolab.risk.api import router as risk_router
 from metrolab.tasks.api import router as tasks_router
 
-api = NinjaAPI(
+api = MetrolabAPI(
     title="MetroLab API",
     version=f"1 ({__version__})",
     description="The intelligent metrology laboratory platform. Authenticate with the browser "

@@ -7,6 +7,8 @@
   (`api_errors.install`).
 - Lists: `Pagination` bounds `limit` and `offset`, so that no integer a client sends can
   overflow the database (`offset` ≥ 2⁶³ was a server error).
+- Errors: every operation documents the one error shape (`ApiError`) for the client errors
+  the API layer can answer (`MetrolabAPI.get_openapi_schema`).
 - Responses: `StrictJSONRenderer` emits strict JSON (RFC 8259): never `NaN` or `Infinity`.
   A non-finite float is sent as `null` and logged, since it is a defect upstream.
 """
@@ -19,7 +21,7 @@ import math
 from typing import Annotated, Any
 
 from django.utils.translation import gettext_lazy as _lazy
-from ninja import Field, Schema
+from ninja import Field, NinjaAPI, Schema
 from ninja.pagination import LimitOffsetPagination
 from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
@@ -89,3 +91,59 @@ class StrictJSONRenderer(JSONRenderer):
                 extra={"request_id": getattr(request, "request_id", ""), "path": request.path},
             )
             return super().render(request, _finite(data), response_status=response_status)
+
+
+class ApiErrorDetail(Schema):
+    loc: list[str] = []
+    message: str
+    type: str | None = None
+
+
+class ApiErrorBody(Schema):
+    status: int
+    code: str
+    message: str
+    details: list[ApiErrorDetail]
+
+
+class ApiError(Schema):
+    """The one JSON error shape of the API (metrolab/core/api_errors.py)."""
+
+    error: ApiErrorBody
+    request_id: str
+
+
+# Client errors any operation may answer, with what they mean.
+_ERRORS = {
+    "400": "Malformed request (unparseable JSON, unreadable upload)",
+    "404": "No such object, or not visible to you",
+    "409": "Conflict with the object's current state",
+    "422": "Invalid input, or refused by a business rule",
+    "429": "Too many requests",
+}
+_SECURED_ERRORS = {"401": "Not signed in, or no valid API token", "403": "Not allowed"}
+_BODY_ERRORS = {"413": "Request body too large"}
+
+
+class MetrolabAPI(NinjaAPI):
+    """django-ninja's API with the error contract documented on every operation."""
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        error_schema = ApiError.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in error_schema.pop("$defs", {}).items():
+            components.setdefault(name, definition)
+        components["ApiError"] = error_schema
+        reference = {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                errors = dict(_ERRORS)
+                if operation.get("security"):
+                    errors.update(_SECURED_ERRORS)
+                if "requestBody" in operation:
+                    errors.update(_BODY_ERRORS)
+                responses = operation.setdefault("responses", {})
+                for code, description in errors.items():
+                    responses.setdefault(code, {"description": description, "content": reference})
+        return schema

@@ -10,6 +10,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
@@ -134,6 +135,14 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(MultiPartParserError)
     def unreadable_upload(request, exc):
         return error_response(api, request, 400, UPLOAD_UNREADABLE)
+
+    @api.exception_handler(OverflowError)
+    @api.exception_handler(DataError)
+    def out_of_range(request, exc):
+        # An identifier or number past what the database stores (SQLite: OverflowError,
+        # PostgreSQL: DataError): no object can match it, so it is the client's error.
+        logger.info("Value out of the database's range: %s", exc)
+        return error_response(api, request, 422, _("A number or value is out of range."))
 
     @api.exception_handler(Http404)
     def not_found(request, exc):
