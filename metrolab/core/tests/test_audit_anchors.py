@@ -324,3 +324,23 @@ def test_the_audit_page_shows_the_last_verification_not_the_anchors(cast, client
     html = client.get("/audit/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'class="verification intact"' in html
     assert "head anchored" not in html
+
+
+def test_a_verification_that_finds_the_chain_broken_tells_the_quality_managers(cast):
+    from metrolab.notifications.models import Notification
+
+    _write_many(4)
+    audit.remove_guards()
+    tamper.execute(f"UPDATE {tamper.TABLE} SET reason = 'forged' WHERE seq = 3")
+    audit.install_guards()
+    verification = audit_verification_request()
+    audit_verification_run(verification_id=verification.pk)
+    verification.refresh_from_db()
+    assert verification.status == AuditVerification.Status.BROKEN
+    [told] = Notification.objects.filter(event="audit.chain_broken")
+    assert told.recipient == cast["quality_manager"]
+    assert (
+        told.payload["problem"]
+        == "event 3: event 3 was altered (its content no longer matches its hash)"
+    )
+    assert _file_lines() == []  # a broken chain's head is no anchor
