@@ -5,6 +5,8 @@ Tests run on SQLite by default and on PostgreSQL when DATABASE_URL says so (CI d
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from metrolab.core import roles
@@ -21,6 +23,19 @@ def _fast_hashing(settings):
     # Argon2 is the production hasher (test_auth checks it); tests that create many users use
     # a fast one so the suite stays quick.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def _anchor_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("audit-anchors")
+
+
+@pytest.fixture(autouse=True)
+def _audit_anchor_file(settings, _anchor_dir, request):
+    # Each test's audit anchors go to a file of its own (never the lab's var/backup): anchors
+    # of one test's chain would not match the next test's.
+    name = hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:24]
+    settings.METROLAB_AUDIT_ANCHOR_FILE = _anchor_dir / f"{name}.jsonl"
 
 
 @pytest.fixture

@@ -228,6 +228,16 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
+# --- Backups and audit anchors (R7.2b/c) ----
+# The backup location: keep it on other storage than the database (another disk or machine).
+# The worker appends the audit chain's head to the anchor file there every hour and at each
+# verification; `metrolab audit verify` checks the chain against every line.
+METROLAB_BACKUP_DIR = Path(os.environ.get("METROLAB_BACKUP_DIR", VAR_DIR / "backup")).resolve()
+METROLAB_AUDIT_ANCHOR_FILE = Path(
+    os.environ.get("METROLAB_AUDIT_ANCHOR_FILE", METROLAB_BACKUP_DIR / "audit-anchors.jsonl")
+).resolve()
+METROLAB_AUDIT_ANCHOR_SECONDS = int(os.environ.get("METROLAB_AUDIT_ANCHOR_SECONDS", "3600"))
+
 # --- Background tasks (django.tasks) ----
 TASKS = {
     "default": {

@@ -138,4 +138,12 @@ class AuditEventAdmin(ViewOnlyAdmin):
 
 @admin.register(AuditVerification)
 class AuditVerificationAdmin(ViewOnlyAdmin):
-    list_display = ["created_at", "status", "event_count", "first_bad_seq", "requested_by"]
+    list_display = [
+        "created_at",
+        "status",
+        "event_count",
+        "head_seq",
+        "first_bad_seq",
+        "requested_by",
+    ]
+    list_filter = ["status"]

@@ -43,7 +43,13 @@ def audit_object_types() -> list[str]:
 
 
 def audit_verification_latest() -> AuditVerification | None:
-    return AuditVerification.objects.order_by("-created_at", "-pk").first()
+    """The newest verification shown on the audit page (the worker's hourly anchors are not
+    verifications)."""
+    return (
+        AuditVerification.objects.exclude(status=AuditVerification.Status.ANCHORED)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
 
 
 def api_token_list() -> QuerySet[ApiToken]:

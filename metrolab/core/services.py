@@ -6,19 +6,23 @@ Every function here is a service (metrolab.core.service): one transaction, audit
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from metrolab.core import audit
 from metrolab.core.access import TOKEN_PREFIX, hash_token
 from metrolab.core.auth import register_failure, register_success, totp_match, totp_new_secret
 from metrolab.core.models import ApiToken, AuditVerification, OrganisationProfile, User
-from metrolab.core.roles import ROLE_PERMISSIONS, ROLES, STAFF_ROLES
+from metrolab.core.roles import QUALITY_MANAGER, ROLE_PERMISSIONS, ROLES, STAFF_ROLES
 from metrolab.core.service import ServiceError, service
+
+logger = logging.getLogger(__name__)
 
 
 @service("roles.sync", record_calls=False)
@@ -247,7 +251,9 @@ def audit_verification_request(*, actor: Any = None, reason: str = "") -> AuditV
 
 
 def audit_verification_run(*, verification_id: int) -> AuditVerification:
-    """Recompute the chain and store the outcome (called by the worker and the CLI)."""
+    """Recompute the chain against every anchor and store the outcome (called by the worker).
+    An intact chain's head becomes an anchor, in the database (this verification) and in the
+    anchor file; a broken chain is reported to the quality managers (R7.2b)."""
     verification = AuditVerification.objects.get(pk=verification_id)
     _verification_status(verification, AuditVerification.Status.RUNNING)
     try:
@@ -264,7 +270,93 @@ def audit_verification_run(*, verification_id: int) -> AuditVerification:
         first_bad_seq=report.first_bad_seq,
         message=report.problem,
     )
+    if not report.ok:
+        audit_chain_alert(problem=f"event {report.first_bad_seq}: {report.problem}")
+    elif report.head_seq:
+        try:
+            audit.anchor_file_append(_anchor_of(verification), kind="verification")
+        except OSError:
+            logger.exception("could not append the verified head to the audit anchor file")
     return verification
+
+
+def _anchor_of(verification: AuditVerification) -> audit.Anchor:
+    when = (verification.finished_at or verification.created_at).astimezone(dt.UTC)
+    return audit.Anchor(
+        verification.head_seq, verification.head_hash, when.isoformat(timespec="seconds")
+    )
+
+
+def audit_anchor(*, kind: str = "hourly") -> AuditVerification | None:
+    """Anchor the chain's head (R7.2b): note its sequence number and hash in the database (an
+    AuditVerification "head anchored") and as one line of the anchor file in the backup
+    location, outside the database. However completely the chain is later rewritten, it no
+    longer contains these heads, and `metrolab audit verify` says so. None for an empty chain.
+
+    Called outside any transaction (the worker does), so the file only names committed heads."""
+    verification = _audit_anchor_record(kind=kind)
+    if verification is not None:
+        audit.anchor_file_append(_anchor_of(verification), kind=kind)
+    return verification
+
+
+@service("audit.anchor", record_calls=False)
+def _audit_anchor_record(*, kind: str) -> AuditVerification | None:
+    # The service holds the chain lock: the head read here is the newest committed event.
+    seq, digest = audit.chain_head()
+    if not seq:
+        return None
+    return AuditVerification.objects.create(
+        status=AuditVerification.Status.ANCHORED,
+        finished_at=timezone.now(),
+        head_seq=seq,
+        head_hash=digest,
+        message=kind,
+    )
+
+
+def audit_anchor_scheduled() -> AuditVerification | None:
+    """What the worker runs every hour (METROLAB_AUDIT_ANCHOR_SECONDS) and when it starts: a
+    quick look that the newest anchor of the database and of the anchor file are still in
+    the chain unchanged (the quality managers are told at once if not), then a new anchor."""
+    try:
+        database, in_file = audit.database_anchors(), audit.anchor_file_read()
+        newest = [max(found, key=lambda a: a.seq) for found in (database, in_file) if found]
+        lost = audit.anchors_newest_check(newest)
+        problem = lost[1] if lost else ""
+    except audit.AnchorFileError as exc:
+        problem = str(exc)
+    if problem:
+        logger.error("audit chain check failed: %s", problem)
+        audit_chain_alert(problem=problem)
+    return audit_anchor(kind="hourly")
+
+
+@service("audit.chain_alert")
+def audit_chain_alert(*, problem: str) -> int:
+    """Tell the quality managers (inbox and e-mail) that the audit chain failed a check: a
+    broken link, or a rewrite or cut revealed by an anchor (R7.2b). Returns how many."""
+    from metrolab.notifications.services import notify
+
+    managers = list(
+        User.objects.filter(is_active=True, groups__name=QUALITY_MANAGER).distinct().order_by("pk")
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("The audit log failed its integrity check")
+        body = _(
+            "MetroLab found the audit log changed behind its back: %(problem)s\n"
+            "Run `metrolab audit verify` on the server and compare with the backups."
+        ) % {"problem": problem}
+    for user in managers:
+        notify(
+            event="audit.chain_broken",
+            subject=subject,
+            body=body,
+            recipient_user=user,
+            channels={"email": user.email},
+            payload={"problem": problem},
+        )
+    return len(managers)
 
 
 @service("audit.verification_progress")

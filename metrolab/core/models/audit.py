@@ -9,7 +9,8 @@ from metrolab.core.models.base import AuditedModel
 class AuditEvent(models.Model):
     """One event of the platform-wide, append-only, hash-chained audit log (R6.2c, R7.2b/d).
 
-    Written only by `metrolab.core.audit.record`; database triggers reject UPDATE and DELETE.
+    Written only by `metrolab.core.audit.record`; database triggers reject UPDATE and DELETE,
+    and an INSERT that does not continue the chain.
     """
 
     seq = models.BigIntegerField(_("sequence"), primary_key=True)
@@ -47,7 +48,9 @@ class AuditEvent(models.Model):
 
 
 class AuditVerification(AuditedModel):
-    """One run of the chain verification (on demand from the audit page, or by the CLI)."""
+    """One run of the chain verification (on demand from the audit page), or an anchor: the
+    head of the chain noted by the worker every hour (R7.2b). The heads of intact
+    verifications and of anchors are what a later verification checks a rewrite against."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("queued")
@@ -55,6 +58,7 @@ class AuditVerification(AuditedModel):
         INTACT = "intact", _("intact")
         BROKEN = "broken", _("broken")
         FAILED = "failed", _("failed")
+        ANCHORED = "anchored", _("head anchored")
 
     status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.QUEUED)
     requested_by = models.ForeignKey(

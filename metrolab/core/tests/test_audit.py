@@ -12,7 +12,8 @@ import json
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone
 
 from metrolab.core import audit
 from metrolab.core.models import (
@@ -23,6 +24,7 @@ from metrolab.core.models import (
     User,
 )
 from metrolab.core.services import organisation_update, user_roles_set
+from metrolab.core.tests import audit_tamper as tamper
 
 pytestmark = pytest.mark.django_db
 
@@ -348,9 +350,131 @@ def test_operator_can_check_against_a_head_noted_elsewhere(capsys):
 
 
 def test_migration_guards_match_the_runtime_guards():
-    """The migration spells its SQL out; it must say what audit.guard_statements says."""
+    """The migrations spell their SQL out; together they must say what
+    audit.guard_statements says (0002: no UPDATE/DELETE/TRUNCATE; 0004: appends only)."""
     import importlib
 
-    migration = importlib.import_module("metrolab.core.migrations.0002_audit_guards")
-    assert audit.guard_statements("sqlite", "core_auditevent") == migration.SQLITE
-    assert audit.guard_statements("postgresql", "core_auditevent") == migration.POSTGRESQL
+    first = importlib.import_module("metrolab.core.migrations.0002_audit_guards")
+    append = importlib.import_module("metrolab.core.migrations.0004_audit_append_guard")
+    for vendor in ("sqlite", "postgresql"):
+        name = vendor.upper()
+        assert audit.guard_statements(vendor, "core_auditevent") == (
+            getattr(first, name) + getattr(append, name)
+        )
+        assert audit.unguard_statements(vendor, "core_auditevent") == [
+            sql for sql in getattr(first, f"{name}_REVERSE") if "FUNCTION" not in sql
+        ] + [sql for sql in getattr(append, f"{name}_REVERSE") if "FUNCTION" not in sql]
+
+
+# --- The append guard: an INSERT must continue the chain (R7.2b) ----
+
+
+def _refused(sql: str, params=()) -> None:
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        tamper.execute(sql, params)
+
+
+def _chain() -> list[tuple]:
+    return list(AuditEvent.objects.order_by("seq").values_list("seq", "hash", "reason"))
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's REPLACE")
+@pytest.mark.parametrize("verb", ["REPLACE", "INSERT OR REPLACE"])
+def test_replace_into_cannot_rewrite_the_chain_on_sqlite(verb):
+    """REPLACE deletes the row it replaces without firing DELETE triggers: event by event, a
+    chain rewritten from event 3 on with recomputed hashes used to replace the real one and
+    verify as intact. Each statement is now refused, and the chain is untouched."""
+    _write_many(6)
+    before = _chain()
+    rows = tamper.rewritten_rows(from_seq=3)
+    assert audit.verify_chain(anchors=[]).ok
+    for row in rows:
+        _refused(*tamper.insert_sql(row, verb))
+    # Nor may a new event take over a stored hash (REPLACE would delete that event).
+    head_seq, head_hash = audit.chain_head()
+    stolen = {**rows[0], "seq": head_seq + 1, "prev_hash": head_hash, "hash": before[2][1]}
+    _refused(*tamper.insert_sql(stolen, verb))
+    assert _chain() == before
+    call_command("audit", "verify")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's upsert")
+def test_upsert_cannot_rewrite_the_chain_on_postgresql():
+    _write_many(6)
+    before = _chain()
+    update = (
+        "ON CONFLICT (seq) DO UPDATE SET reason = EXCLUDED.reason, "
+        "prev_hash = EXCLUDED.prev_hash, hash = EXCLUDED.hash"
+    )
+    for row in tamper.rewritten_rows(from_seq=3):
+        _refused(*tamper.insert_sql(row, suffix=update))
+        _refused(*tamper.insert_sql(row, suffix="ON CONFLICT DO NOTHING"))
+    assert _chain() == before
+    call_command("audit", "verify")
+
+
+def test_an_insert_out_of_place_is_refused_and_the_next_one_accepted():
+    """On both databases: a wrong sequence number (a gap, a reused or a missing one) or a
+    previous hash other than the head's is refused; the right next event is accepted."""
+    _write_many(4)
+    head_seq, head_hash = audit.chain_head()
+    template = AuditEvent.objects.filter(seq=head_seq).values(*tamper.COLUMNS).get()
+
+    def event(seq, prev_hash, **fields):
+        row = {**template, "seq": seq, "prev_hash": prev_hash, "reason": "raw", **fields}
+        return {**row, "hash": audit.compute_hash(row)}
+
+    _refused(*tamper.insert_sql(event(head_seq + 2, head_hash)))  # a gap
+    _refused(*tamper.insert_sql(event(head_seq, head_hash)))  # the head's number again
+    _refused(*tamper.insert_sql(event(head_seq + 1, audit.GENESIS_HASH)))  # not the head's hash
+    sql, params = tamper.insert_sql(event(head_seq + 1, head_hash))
+    _refused(sql.replace("(seq, ", "(").replace("VALUES (%s, ", "VALUES ("), params[1:])  # no seq
+    assert audit.chain_head() == (head_seq, head_hash)
+    tamper.execute(*tamper.insert_sql(event(head_seq + 1, head_hash)))  # continues the chain
+    assert audit.chain_head()[0] == head_seq + 1
+    assert audit.verify_chain().ok
+    organisation_update(data={"name": "after"})  # and the application appends after it
+    assert audit.chain_head()[0] == head_seq + 2
+    assert audit.verify_chain().ok
+
+
+def test_an_empty_log_starts_at_event_1_from_the_genesis_hash():
+    audit.remove_guards()
+    tamper.execute(f"DELETE FROM {tamper.TABLE}")
+    audit.install_guards()
+    template = {name: "" for name in tamper.COLUMNS} | {
+        "created_at": timezone.now(),
+        "actor_type": "system",
+        "operation": "event",
+        "changes": {},
+        "client_ip": None,
+    }
+
+    def event(seq, prev_hash):
+        row = {**template, "seq": seq, "prev_hash": prev_hash, "action": "test.first"}
+        return {**row, "hash": audit.compute_hash(row)}
+
+    _refused(*tamper.insert_sql(event(2, audit.GENESIS_HASH)))
+    _refused(*tamper.insert_sql(event(1, "f" * 64)))
+    first = audit.record("test.first")
+    assert (first.seq, first.prev_hash) == (1, audit.GENESIS_HASH)
+    assert audit.verify_chain().ok
+
+
+def test_rewrite_by_someone_who_lifts_the_triggers_is_not_reported_intact(capsys):
+    """A database superuser may drop the triggers and rewrite the chain from event 3 on with
+    recomputed hashes. Every link holds, so the chain alone looks intact; the head anchored
+    by the worker before the rewrite is gone, and `audit verify` says so."""
+    from metrolab.core.services import audit_anchor
+
+    _write_many(6)
+    anchor = audit_anchor()
+    tamper.rewrite_chain(from_seq=3)
+    assert audit.verify_chain(anchors=[]).ok  # what the chain alone would say
+    with pytest.raises(CommandError) as excinfo:
+        call_command("audit", "verify")
+    assert excinfo.value.returncode == 3
+    message = str(excinfo.value)
+    assert f"event {anchor.head_seq} differs from anchor #{anchor.head_seq}" in message
+    assert f"database, anchor #{anchor.pk}" in message
+    assert "intact" not in capsys.readouterr().out

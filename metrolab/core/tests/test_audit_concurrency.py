@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from metrolab.core import audit
@@ -37,6 +38,8 @@ def _env() -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": _database_url(),
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        # This test's anchor file (root conftest), not the lab's var/backup one.
+        "METROLAB_AUDIT_ANCHOR_FILE": str(settings.METROLAB_AUDIT_ANCHOR_FILE),
     }
 
 
@@ -103,3 +106,26 @@ def test_cli_verify_exit_codes():
     bad = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1
     assert "event 3" in bad.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cli_verify_names_the_anchor_a_rewritten_chain_lost():
+    """A chain rewritten whole with recomputed hashes by someone who lifted the triggers (and
+    removed the anchors kept in the database): the operator's `metrolab audit verify` exits
+    3 and names the anchor of the file in the backup location that no longer matches."""
+    from metrolab.core.services import audit_anchor, organisation_update
+    from metrolab.core.tests.audit_tamper import rewrite_chain
+
+    for i in range(4):
+        organisation_update(data={"name": f"Lab {i}"})
+    anchor = audit_anchor()
+    cmd = [sys.executable, "-m", "metrolab.cli", "audit", "verify"]
+    ok = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert f"1 in the database, 1 in {settings.METROLAB_AUDIT_ANCHOR_FILE}" in ok.stdout
+    rewrite_chain(from_seq=1, drop_database_anchors=True)
+    bad = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 3
+    path = settings.METROLAB_AUDIT_ANCHOR_FILE
+    assert f"differs from anchor #{anchor.head_seq} of " in bad.stderr
+    assert f"({path}, line 1)" in bad.stderr
