@@ -20,7 +20,10 @@ Throttling slows the attacker, not the owner:
 - An attempt refused because of a delay does the same password-hashing work and gets the same
   answer as a wrong password; it does not prolong the delay.
 
-The counts live in the database (SigninThrottle), so every server process applies them.
+The counts live in the database (SigninThrottle), so every server process applies them. An
+attempt is counted once its password has been checked, without holding a lock meanwhile, so
+attempts checked at the same moment in several processes can pass a threshold by at most one
+per further process.
 
 The audit log gets every throttle start (auth.signin_delayed) and every successful sign-in
 (auth.login, by audit_receivers). Failed sign-ins are coalesced per client address and window of

@@ -4,7 +4,12 @@ level 3, 8.1.4.1 b), through the sign-in page. The server's clock is pinned; not
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -15,11 +20,12 @@ from django.utils import timezone
 
 from conftest import CAST_PASSWORD
 from metrolab.core import audit
-from metrolab.core.models import AuditEvent, SigninThrottle
+from metrolab.core.models import AuditEvent, SigninFailureWindow, SigninThrottle
 from metrolab.core.services import totp_begin, totp_enable
 
 pytestmark = pytest.mark.django_db
 
+ROOT = Path(__file__).resolve().parents[3]
 ATTACKER = "203.0.113.66"
 OWNER = "198.51.100.7"
 
@@ -348,3 +354,61 @@ def test_an_address_is_lifted_from_the_command_line(cast, settings):
     assert signed_in(sign_in("driver", CAST_PASSWORD, ATTACKER)[0])
     release = events("auth.signin_release").get()
     assert release.reason == "office proxy" and release.changes["address"] == ATTACKER
+
+
+# --- Several server processes ----
+
+
+def _subprocess_env(**extra: str) -> dict[str, str]:
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        url = f"sqlite:///{Path(s['NAME']).resolve()}"
+    else:
+        auth = f"{quote(s['USER'])}:{quote(s['PASSWORD'] or '')}@" if s["USER"] else ""
+        url = f"postgres://{auth}{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    return {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings", **extra}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_processes_share_the_counts_and_the_failure_window():
+    """Three server processes take failed sign-ins from one address at once: they share its
+    count (one delay start, at the threshold) and open one failure window, not one each."""
+    writers, each = 3, 12
+    start_at = time.time() + 4  # after every process has started Django
+    env = _subprocess_env(METROLAB_SIGNIN_ADDRESS_THRESHOLD="18")
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "metrolab.core.tests.signin_writer",
+                str(w),
+                str(each),
+                str(start_at),
+                ATTACKER,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(writers)
+    ]
+    for p in procs:
+        _out, err = p.communicate(timeout=240)
+        assert p.returncode == 0, err[-2000:]
+    # Attempts checked at the same moment in several processes may each pass before the
+    # first of them is counted: at most one more per other process.
+    address = SigninThrottle.objects.get(scope="address", key=ATTACKER)
+    assert 18 <= address.failures <= 18 + writers - 1
+    assert events("auth.signin_delayed").count() == 1
+    assert events("auth.login_failed").count() == 1
+    window = SigninFailureWindow.objects.get()
+    assert window.failures == writers * each
+    assert window.refused == writers * each - address.failures
+    assert audit.verify_chain().ok
