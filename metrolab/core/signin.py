@@ -106,7 +106,6 @@ class Attempt:
 
     address: str  # canonical IP address, "" when unknown
     user: Any = None
-    username: str = ""
 
     @property
     def address_key(self) -> str:
@@ -139,12 +138,12 @@ def attempt_for(username: str | None, address: str | None = None) -> Attempt:
     name = str(username or "")[:150]
     user = User.objects.filter(username=name).first() if name else None
     address = normalise_ip(address) if address else current_address()
-    return Attempt(address=address or "", user=user, username=name)
+    return Attempt(address=address or "", user=user)
 
 
 def attempt_of(user, address: str | None = None) -> Attempt:
     address = normalise_ip(address) if address else current_address()
-    return Attempt(address=address or "", user=user, username=user.get_username())
+    return Attempt(address=address or "", user=user)
 
 
 # --- Throttling ----
