@@ -60,7 +60,7 @@ def login(client):
     """login(user) signs the test client in as that user and returns the client."""
 
     def _login(user):
-        client.force_login(user, backend="metrolab.core.auth.LockoutModelBackend")
+        client.force_login(user, backend="metrolab.core.auth.ThrottledModelBackend")
         return client
 
     return _login

@@ -157,7 +157,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication ----
 AUTH_USER_MODEL = "core.User"
-AUTHENTICATION_BACKENDS = ["metrolab.core.auth.LockoutModelBackend"]
+AUTHENTICATION_BACKENDS = ["metrolab.core.auth.ThrottledModelBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -171,10 +171,19 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "core:login"
 LOGIN_REDIRECT_URL = "core:dashboard"
 LOGOUT_REDIRECT_URL = "core:login"
-# Lock-out (R7.2a): this many failures within the window lock the account for the duration.
-METROLAB_LOCKOUT_THRESHOLD = int(os.environ.get("METROLAB_LOCKOUT_THRESHOLD", "5"))
-METROLAB_LOCKOUT_WINDOW_SECONDS = int(os.environ.get("METROLAB_LOCKOUT_WINDOW_SECONDS", "900"))
-METROLAB_LOCKOUT_SECONDS = int(os.environ.get("METROLAB_LOCKOUT_SECONDS", "900"))
+# Sign-in throttling (R7.2a; metrolab/core/signin.py, docs/operations.md "Sign-in throttling"):
+# failures from one address (any accounts) and against one account (from the addresses that
+# failed) before delays start; the first delay, doubling up to the maximum; counts forgotten
+# this long after the last failure or delay; failed sign-ins summarised in the audit log per
+# client address and window.
+METROLAB_SIGNIN_ADDRESS_THRESHOLD = int(os.environ.get("METROLAB_SIGNIN_ADDRESS_THRESHOLD", "20"))
+METROLAB_SIGNIN_ACCOUNT_THRESHOLD = int(os.environ.get("METROLAB_SIGNIN_ACCOUNT_THRESHOLD", "5"))
+METROLAB_SIGNIN_DELAY_SECONDS = int(os.environ.get("METROLAB_SIGNIN_DELAY_SECONDS", "60"))
+METROLAB_SIGNIN_MAX_DELAY_SECONDS = int(os.environ.get("METROLAB_SIGNIN_MAX_DELAY_SECONDS", "900"))
+METROLAB_SIGNIN_FORGET_SECONDS = int(os.environ.get("METROLAB_SIGNIN_FORGET_SECONDS", "3600"))
+METROLAB_SIGNIN_AUDIT_WINDOW_SECONDS = int(
+    os.environ.get("METROLAB_SIGNIN_AUDIT_WINDOW_SECONDS", "3600")
+)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
-from metrolab.core import audit
+from metrolab.core import audit, signin
 from metrolab.core.models.base import AuditedModel, record_delete
 
 
@@ -24,19 +24,17 @@ def on_logout(sender, request, user, **kwargs):
 
 
 def on_login_failed(sender, credentials, request=None, **kwargs):
-    """A failed password step. The name typed is kept only when it is a user's: people type
-    passwords into the user-name field, and the audit log is never erased."""
-    username = str(credentials.get("username", ""))[:150]
-    user = get_user_model().objects.filter(username=username).only("pk").first()
-    label = username if user else "(unknown user)"
-    audit.record(
-        "auth.login_failed",
-        object_type="core.user" if user else "",
-        object_id=str(user.pk) if user else "",
-        changes={"username": label},
-        actor="anonymous",
-        actor_label=label,
+    """A failed password step, into the record of failed sign-ins, which coalesces them per
+    client address and window (metrolab.core.signin.log_failure). The name typed is kept only
+    when it is a user's: people type passwords into the user-name field, and the audit log is
+    never erased."""
+    from metrolab.core.auth import REFUSED_ATTR
+    from metrolab.core.middleware import client_ip
+
+    attempt = signin.attempt_for(
+        credentials.get("username", ""), client_ip(request) if request is not None else None
     )
+    signin.log_failure(attempt, refused=bool(getattr(request, REFUSED_ATTR, False)))
 
 
 def _describe(model, pk_set) -> list[str]:

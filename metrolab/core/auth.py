@@ -1,93 +1,57 @@
-"""Authentication: Argon2 passwords, lock-out after repeated failures, TOTP second factor.
+"""Authentication: Argon2 passwords, sign-in throttling, TOTP second factor.
 
-R7.2a (no unauthorised access). Lock-out: METROLAB_LOCKOUT_THRESHOLD failures within
-METROLAB_LOCKOUT_WINDOW_SECONDS lock the account for METROLAB_LOCKOUT_SECONDS; each failure
-and the lock itself are audited.
+R7.2a (no unauthorised access). Failed sign-ins slow down their address and the account
+(metrolab.core.signin); a delayed attempt gets the same answer as a wrong password.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 
 import pyotp
-from django.conf import settings
+from asgiref.sync import sync_to_async
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.utils import timezone
 
-from metrolab.core import audit
+from metrolab.core import signin
+from metrolab.core.middleware import client_ip
+
+# Set on the request when an attempt was turned away by a delay (its password not checked),
+# for the record of failed sign-ins (audit_receivers.on_login_failed).
+REFUSED_ATTR = "metrolab_signin_refused"
 
 
-def find_user(username: str | None):
-    from metrolab.core.models import User
-
-    if not username:
-        return None
-    return User.objects.filter(username=username).first()
-
-
-def register_failure(user) -> None:
-    """Count one failed attempt; lock the account when the threshold is reached."""
-    from metrolab.core.models import User
-
-    now = timezone.now()
-    window = dt.timedelta(seconds=settings.METROLAB_LOCKOUT_WINDOW_SECONDS)
-    with transaction.atomic():
-        audit.lock_chain()  # before the row lock: see audit.lock_chain
-        user = User.objects.select_for_update().get(pk=user.pk)
-        if user.last_failed_login_at is None or now - user.last_failed_login_at > window:
-            user.failed_login_count = 0
-        user.failed_login_count += 1
-        user.last_failed_login_at = now
-        fields = ["failed_login_count", "last_failed_login_at"]
-        locking = user.failed_login_count >= settings.METROLAB_LOCKOUT_THRESHOLD
-        if locking:
-            user.locked_until = now + dt.timedelta(seconds=settings.METROLAB_LOCKOUT_SECONDS)
-            user.failed_login_count = 0
-            fields.append("locked_until")
-        user.save(update_fields=fields)
-        if locking:
-            audit.record(
-                "auth.lockout",
-                object_type="core.user",
-                object_id=str(user.pk),
-                changes={"locked_until": user.locked_until},
-                reason=f"{settings.METROLAB_LOCKOUT_THRESHOLD} failed logins",
-                actor="system",
-            )
-
-
-def register_success(user) -> None:
-    if user.failed_login_count or user.last_failed_login_at:
-        user.failed_login_count = 0
-        user.last_failed_login_at = None
-        user.save(update_fields=["failed_login_count", "last_failed_login_at"])
-
-
-class LockoutModelBackend(ModelBackend):
-    """Django's model backend with account lock-out."""
+class ThrottledModelBackend(ModelBackend):
+    """Django's model backend behind the sign-in throttle (metrolab.core.signin)."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
-        user = find_user(username or kwargs.get("username"))
-        if user is not None and user.is_locked:
-            audit.record(
-                "auth.login_refused_locked",
-                object_type="core.user",
-                object_id=str(user.pk),
-                actor_label=user.username,
-                actor="anonymous",
-            )
-            raise PermissionDenied("account locked")
-        result = super().authenticate(request, username=username, password=password, **kwargs)
-        if result is None and user is not None and password is not None:
-            register_failure(user)
-        elif result is not None and not result.totp_enabled:
-            # With a second factor, the count is reset only once the code is right too, so
-            # that guessing codes after a correct password still leads to a lock-out.
-            register_success(result)
-        return result
+        from metrolab.core.models import User
+
+        if username is None:
+            username = kwargs.get(User.USERNAME_FIELD)
+        if username is None or password is None:
+            return None
+        attempt = signin.attempt_for(username, client_ip(request) if request else None)
+        if signin.is_delayed(attempt):
+            # The same hashing work as a checked password, so that the answer's timing does
+            # not tell a delayed account from a wrong password or an unknown name.
+            User().set_password(password)
+            if request is not None:
+                setattr(request, REFUSED_ATTR, True)
+            raise PermissionDenied("sign-in delayed")
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is None:
+            signin.register_failure(attempt)
+        elif not user.totp_enabled:
+            # With a second factor, success is registered once the code is right too.
+            signin.register_success(attempt)
+        return user
+
+    async def aauthenticate(self, request, username=None, password=None, **kwargs):
+        return await sync_to_async(self.authenticate)(
+            request, username=username, password=password, **kwargs
+        )
 
 
 # --- TOTP (RFC 6238) ----

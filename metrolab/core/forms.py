@@ -2,40 +2,24 @@
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from metrolab.core.auth import find_user
 from metrolab.core.models import OrganisationProfile
 from metrolab.core.roles import ROLES
 from metrolab.core.services import ORGANISATION_FIELDS
 
 
 class LoginForm(AuthenticationForm):
-    """Django's login form, telling a locked-out user when to try again."""
+    """Django's login form. A wrong password, a name that is no account's and an attempt
+    delayed by the sign-in throttle get one and the same answer (no user-name enumeration)."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": _("Wrong user name or password."),
-        "locked": _(
-            "This account is locked after repeated failed logins until %(until)s. "
-            "Try again later or ask an administrator."
+        "invalid_login": _(
+            "Wrong user name or password. After repeated failed sign-ins, signing in from "
+            "this device is paused for a few minutes."
         ),
     }
-
-    def clean(self):
-        user = find_user(self.cleaned_data.get("username"))
-        if user is not None and user.is_locked:
-            from django.utils import timezone
-
-            until = formats.date_format(timezone.localtime(user.locked_until), "DATETIME_FORMAT")
-            try:
-                return super().clean()
-            except forms.ValidationError:
-                raise forms.ValidationError(
-                    self.error_messages["locked"], code="locked", params={"until": until}
-                ) from None
-        return super().clean()
 
 
 class TotpForm(forms.Form):

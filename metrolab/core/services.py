@@ -15,9 +15,9 @@ from django.contrib.auth.models import Group, Permission
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from metrolab.core import audit
+from metrolab.core import audit, signin
 from metrolab.core.access import TOKEN_PREFIX, hash_token
-from metrolab.core.auth import register_failure, register_success, totp_match, totp_new_secret
+from metrolab.core.auth import totp_match, totp_new_secret
 from metrolab.core.models import ApiToken, AuditVerification, OrganisationProfile, User
 from metrolab.core.roles import QUALITY_MANAGER, ROLE_PERMISSIONS, ROLES, STAFF_ROLES
 from metrolab.core.service import ServiceError, service
@@ -218,24 +218,44 @@ def totp_disable(*, user: User, code: str, actor: Any = None, reason: str = "") 
 
 @service("auth.second_factor", record_calls=False)
 def login_second_factor(*, user: User, code: str) -> bool:
-    """Check the code of the sign-in's second step (R7.2a). A wrong code counts towards the
-    lock-out and is audited; a right code is accepted once (no replay) and resets the count."""
-    if user.is_locked:
+    """Check the code of the sign-in's second step (R7.2a). A wrong code is a failed sign-in
+    of the account from this address (throttled and recorded as a wrong password is, see
+    metrolab.core.signin); while the address is delayed for the account no code is checked.
+    A right code is accepted once (no replay) and completes the sign-in."""
+    attempt = signin.attempt_of(user)
+    if signin.is_delayed(attempt):
+        signin.log_failure(attempt, refused=True, step="totp")
         return False
     if _accept_code(user, code):
         user.save(update_fields=["totp_last_step"])
-        register_success(user)
+        signin.register_success(attempt)
         return True
-    audit.record(
-        "auth.login_failed",
-        object_type="core.user",
-        object_id=str(user.pk),
-        changes={"username": user.username, "step": "totp"},
-        actor="anonymous",
-        actor_label=user.username,
-    )
-    register_failure(user)
+    signin.register_failure(attempt, step="totp")
+    signin.log_failure(attempt, step="totp")
     return False
+
+
+@service("auth.signin_release")
+def signin_release(
+    *, user: User | None = None, address: str = "", actor: Any = None, reason: str = ""
+) -> int:
+    """Lift the sign-in delays of an account (with its addresses' failures against it) or of a
+    client address, and forget their failed sign-ins (R7.2a): for an owner kept out by their
+    own mistyped passwords. Audited with who did it and why; returns the counts removed."""
+    if user is None and not address:
+        raise ServiceError(_("Name an account or a client address."))
+    released = signin.release(user=user, address=address)
+    audit.record(
+        "auth.signin_release",
+        object_type="core.user" if user is not None else "",
+        object_id=str(user.pk) if user is not None else "",
+        changes={
+            "username": user.get_username() if user is not None else None,
+            "address": address or None,
+            "released": released,
+        },
+    )
+    return released
 
 
 @service("audit.verification_request")

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
-from metrolab.core import selectors, services
+from metrolab.core import selectors, services, signin
 from metrolab.core.access import allow, authenticated, public
 from metrolab.core.auth import totp_uri
 from metrolab.core.forms import (
@@ -72,28 +72,33 @@ def login_totp(request):
     user_pk = request.session.get(PENDING_USER)
     started = request.session.get(PENDING_SINCE, 0)
     if user_pk is None or time.time() - started > PENDING_SECONDS:
-        for key in (PENDING_USER, PENDING_BACKEND, PENDING_NEXT, PENDING_SINCE):
-            request.session.pop(key, None)
+        _end_pending_signin(request)
         return redirect("core:login")
     user = User.objects.filter(pk=user_pk, is_active=True).first()
     if user is None:
         return redirect("core:login")
     form = TotpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if user.is_locked:
-            form.add_error(None, _("This account is locked after repeated failed logins."))
-        elif services.login_second_factor(user=user, code=form.cleaned_data["code"]):
+        if services.login_second_factor(user=user, code=form.cleaned_data["code"]):
             next_url = request.session.pop(PENDING_NEXT, "")
             backend = request.session.pop(PENDING_BACKEND)
-            request.session.pop(PENDING_USER)
-            request.session.pop(PENDING_SINCE, None)
+            _end_pending_signin(request)
             login(request, user, backend=backend)
             if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
                 next_url = reverse("core:dashboard")
             return redirect(next_url)
-        else:
-            form.add_error("code", _("The code is not valid."))
+        if signin.is_delayed(signin.attempt_of(user)):
+            # Too many wrong codes (GB/T 22239-2019 8.1.4.1 b): the half-open sign-in ends;
+            # the password step answers as for a wrong password until the delay is over.
+            _end_pending_signin(request)
+            return redirect("core:login")
+        form.add_error("code", _("The code is not valid."))
     return render(request, "core/login_totp.html", {"form": form})
+
+
+def _end_pending_signin(request) -> None:
+    for key in (PENDING_USER, PENDING_BACKEND, PENDING_NEXT, PENDING_SINCE):
+        request.session.pop(key, None)
 
 
 @public

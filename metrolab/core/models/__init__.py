@@ -1,6 +1,7 @@
 from metrolab.core.models.audit import AuditEvent, AuditVerification
 from metrolab.core.models.base import AuditBypassError, AuditedModel, TimeStampedModel
 from metrolab.core.models.organisation import OrganisationProfile
+from metrolab.core.models.signin import SigninFailureWindow, SigninThrottle
 from metrolab.core.models.users import ApiToken, User
 
 __all__ = [
@@ -10,6 +11,8 @@ __all__ = [
     "AuditVerification",
     "AuditedModel",
     "OrganisationProfile",
+    "SigninFailureWindow",
+    "SigninThrottle",
     "TimeStampedModel",
     "User",
 ]

@@ -20,8 +20,6 @@ class User(AuditedModel, AbstractUser):
             "created_at",
             "updated_at",
             "last_login",
-            "failed_login_count",
-            "last_failed_login_at",
             "totp_last_step",
         }
     )
@@ -29,9 +27,6 @@ class User(AuditedModel, AbstractUser):
 
     display_name = models.CharField(_("display name"), max_length=150, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
-    failed_login_count = models.PositiveIntegerField(_("failed logins"), default=0)
-    last_failed_login_at = models.DateTimeField(_("last failed login"), null=True, blank=True)
-    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
     totp_secret = models.CharField(_("TOTP secret"), max_length=64, blank=True)
     totp_enabled = models.BooleanField(_("two-factor authentication"), default=False)
     totp_last_step = models.BigIntegerField(_("last accepted TOTP step"), null=True, blank=True)
@@ -63,10 +58,6 @@ class User(AuditedModel, AbstractUser):
 
     def has_role(self, *codes: str) -> bool:
         return self.is_active and bool(self.role_codes & set(codes))
-
-    @property
-    def is_locked(self) -> bool:
-        return self.locked_until is not None and self.locked_until > timezone.now()
 
 
 class ApiToken(AuditedModel):

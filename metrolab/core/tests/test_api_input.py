@@ -49,7 +49,7 @@ def _error_shape(response, status):
 def test_every_operation_refuses_a_body_that_is_not_an_object(client, boss):
     """A string, number, list, boolean or null body was accepted and written (a string's
     `.title()` became a method's title; a PUT of a string erased a staff profile)."""
-    client.force_login(boss, backend="metrolab.core.auth.LockoutModelBackend")
+    client.force_login(boss, backend="metrolab.core.auth.ThrottledModelBackend")
     operations = list(_operations_with_json_body())
     assert len(operations) > 40
     before = AuditEvent.objects.count()
@@ -66,21 +66,21 @@ def test_every_operation_refuses_a_body_that_is_not_an_object(client, boss):
 
 
 def test_the_refusal_names_the_body(client, boss):
-    client.force_login(boss, backend="metrolab.core.auth.LockoutModelBackend")
+    client.force_login(boss, backend="metrolab.core.auth.ThrottledModelBackend")
     response = client.post("/api/v1/methods/", data='"x"', content_type="application/json")
     body = _error_shape(response, 422)
     assert body["error"]["details"][0]["loc"] == ["body"]
 
 
 def test_unparseable_json_is_a_bad_request(client, boss):
-    client.force_login(boss, backend="metrolab.core.auth.LockoutModelBackend")
+    client.force_login(boss, backend="metrolab.core.auth.ThrottledModelBackend")
     response = client.post("/api/v1/methods/", data="{not json", content_type="application/json")
     _error_shape(response, 400)
 
 
 def test_a_body_over_the_limit_answers_413_on_the_api(client, boss, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
-    client.force_login(boss, backend="metrolab.core.auth.LockoutModelBackend")
+    client.force_login(boss, backend="metrolab.core.auth.ThrottledModelBackend")
     body = json.dumps({"name": "x" * 2000})
     response = client.post("/api/v1/customers/", data=body, content_type="application/json")
     assert _error_shape(response, 413)["error"]["code"] == "too_large"
@@ -88,7 +88,7 @@ def test_a_body_over_the_limit_answers_413_on_the_api(client, boss, settings):
 
 def test_a_body_over_the_limit_answers_413_on_a_page(client, boss, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
-    client.force_login(boss, backend="metrolab.core.auth.LockoutModelBackend")
+    client.force_login(boss, backend="metrolab.core.auth.ThrottledModelBackend")
     response = client.post("/customers/new/", data={"name": "x" * 2000})
     assert response.status_code == 413
     assert "text/html" in response["Content-Type"]
@@ -97,7 +97,7 @@ def test_a_body_over_the_limit_answers_413_on_a_page(client, boss, settings):
 def test_a_chunked_body_found_too_large_while_read_answers_413(client, boss, settings):
     """No Content-Length to check up front: the limit is found when the API reads the body."""
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
-    client.force_login(boss, backend="metrolab.core.auth.LockoutModelBackend")
+    client.force_login(boss, backend="metrolab.core.auth.ThrottledModelBackend")
     body = json.dumps({"name": "x" * 2000})
     response = client.generic(
         "POST",
@@ -120,7 +120,7 @@ def _list_operations():
 
 @pytest.mark.parametrize("param", ["limit", "offset"])
 def test_huge_limits_and_offsets_are_refused_on_every_list(client, boss, param):
-    client.force_login(boss, backend="metrolab.core.auth.LockoutModelBackend")
+    client.force_login(boss, backend="metrolab.core.auth.ThrottledModelBackend")
     paths = list(_list_operations())
     assert len(paths) > 10
     failures = []
@@ -133,14 +133,14 @@ def test_huge_limits_and_offsets_are_refused_on_every_list(client, boss, param):
 
 
 def test_a_list_still_pages(client, boss):
-    client.force_login(boss, backend="metrolab.core.auth.LockoutModelBackend")
+    client.force_login(boss, backend="metrolab.core.auth.ThrottledModelBackend")
     response = client.get("/api/v1/customers/", {"limit": 1000, "offset": 10**12})
     assert response.status_code == 200
     assert response.json()["items"] == []
 
 
 def test_a_huge_rounding_place_is_refused(client, boss):
-    client.force_login(boss, backend="metrolab.core.auth.LockoutModelBackend")
+    client.force_login(boss, backend="metrolab.core.auth.ThrottledModelBackend")
     for places in (-(10**9), 10**9, 2**63):
         response = client.post(
             "/api/v1/calc/round",
@@ -166,7 +166,7 @@ def test_non_finite_numbers_never_reach_a_response():
 
 def test_identifiers_past_the_database_range_are_refused(client, boss):
     """Found by the schemathesis run: a filter or id list of 2⁹⁰ overflowed the database."""
-    client.force_login(boss, backend="metrolab.core.auth.LockoutModelBackend")
+    client.force_login(boss, backend="metrolab.core.auth.ThrottledModelBackend")
     huge = 714168305643145275394490368
     response = client.get("/api/v1/environment/actuators", {"room": huge})
     assert _error_shape(response, 422)["error"]["message"]

@@ -22,6 +22,9 @@ AUDIT_EXEMPT = {
     "auth.group": "a role; created by roles_sync, its permission grants are audited",
     "contenttypes.contenttype": "framework bookkeeping",
     "sessions.session": "login sessions; logins and logouts are audited",
+    "core.signinthrottle": "sign-in failure counts that expire; every delay they start is audited",
+    "core.signinfailurewindow": "counters of failed sign-ins per address, written to the audit "
+    "log as one summary event per window",
     "django_tasks_database.dbtaskresult": "queue bookkeeping of background tasks",
     "environment.reading": "a measurement stream (thousands a second), written once, never edited",
     "environment.aggregate": "statistics computed from the readings",
