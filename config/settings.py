@@ -100,6 +100,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Before any view reads the body (CSRF reads it in process_view, after every __call__).
     "metrolab.core.request_limits.RequestSizeLimitMiddleware",
+    "metrolab.core.idempotency.IdempotencyMiddleware",
     "metrolab.core.access.AccessPolicyMiddleware",
 ]
 FILE_UPLOAD_HANDLERS = [

@@ -125,6 +125,17 @@ _SECURED_ERRORS = {"401": "Not signed in, or no valid API token", "403": "Not al
 _BODY_ERRORS = {"413": "Request body too large"}
 
 
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "A unique string of the client's: a retry with the same key and body gets "
+    "the first (successful) answer and creates nothing new, for 24 hours "
+    "(metrolab/core/idempotency.py).",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+}
+
+
 class MetrolabAPI(NinjaAPI):
     """django-ninja's API with the error contract documented on every operation."""
 
@@ -137,7 +148,9 @@ class MetrolabAPI(NinjaAPI):
         components["ApiError"] = error_schema
         reference = {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}
         for operations in schema["paths"].values():
-            for operation in operations.values():
+            for method, operation in operations.items():
+                if method == "post":
+                    operation.setdefault("parameters", []).append(_IDEMPOTENCY_KEY)
                 errors = dict(_ERRORS)
                 if operation.get("security"):
                     errors.update(_SECURED_ERRORS)

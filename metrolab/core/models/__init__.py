@@ -1,5 +1,6 @@
 from metrolab.core.models.audit import AuditEvent, AuditVerification
 from metrolab.core.models.base import AuditBypassError, AuditedModel, TimeStampedModel
+from metrolab.core.models.idempotency import IdempotencyKey
 from metrolab.core.models.organisation import OrganisationProfile
 from metrolab.core.models.signin import SigninFailureWindow, SigninThrottle
 from metrolab.core.models.users import ApiToken, User
@@ -10,6 +11,7 @@ __all__ = [
     "AuditEvent",
     "AuditVerification",
     "AuditedModel",
+    "IdempotencyKey",
     "OrganisationProfile",
     "SigninFailureWindow",
     "SigninThrottle",

@@ -25,6 +25,8 @@ AUDIT_EXEMPT = {
     "core.signinthrottle": "sign-in failure counts that expire; every delay they start is audited",
     "core.signinfailurewindow": "counters of failed sign-ins per address, written to the audit "
     "log as one summary event per window",
+    "core.idempotencykey": "the stored answer to an API create, replayed to its retries; the "
+    "create itself is audited",
     "django_tasks_database.dbtaskresult": "queue bookkeeping of background tasks",
     "environment.reading": "a measurement stream (thousands a second), written once, never edited",
     "environment.aggregate": "statistics computed from the readings",
