@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
 from metrolab.core.access import api_access
+from metrolab.core.text import Note
 from metrolab.environment import alarms
 from metrolab.environment.models import Alarm
 from metrolab.environment.roles import ALARM_ACKNOWLEDGERS, HISTORY_READERS
@@ -62,7 +63,7 @@ class AlarmFilters(Schema):
 
 
 class AcknowledgeIn(Schema):
-    comment: str
+    comment: Note
 
 
 def _out(alarm: Alarm) -> dict:

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from metrolab.core.models.base import AuditedModel, AuditedQuerySet
+from metrolab.core.text import NAME, PHONE
 
 
 class AuditedUserManager(UserManager.from_queryset(AuditedQuerySet)):
@@ -27,8 +28,8 @@ class User(AuditedModel, AbstractUser):
     )
     audit_secret = frozenset({"password", "totp_secret"})
 
-    display_name = models.CharField(_("display name"), max_length=150, blank=True)
-    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    display_name = models.CharField(_("display name"), max_length=NAME, blank=True)
+    phone = models.CharField(_("phone"), max_length=PHONE, blank=True)
     failed_login_count = models.PositiveIntegerField(_("failed logins"), default=0)
     last_failed_login_at = models.DateTimeField(_("last failed login"), null=True, blank=True)
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
@@ -79,7 +80,7 @@ class ApiToken(AuditedModel):
     user = models.ForeignKey(
         User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=NAME)
     prefix = models.CharField(_("prefix"), max_length=12, unique=True)
     key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
     roles = models.ManyToManyField(Group, verbose_name=_("roles"), blank=True, related_name="+")
