@@ -135,6 +135,10 @@ TEMPLATES = [
     },
 ]
 
+# Forms render a field's length limit as data-maxlength, not maxlength: browsers cut pasted
+# text at maxlength without a word; the server refuses it with a message instead (R7.2).
+FORM_RENDERER = "metrolab.core.forms.FormRenderer"
+
 # --- Database ----
 DEFAULT_SQLITE = f"sqlite:///{VAR_DIR / 'metrolab.sqlite3'}"
 DATABASES = {

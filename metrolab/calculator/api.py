@@ -6,24 +6,30 @@ analysis, R8b); not to customers or regulators.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Body, Router, Schema
+from pydantic import StringConstraints
 
 from metrolab.core.access import api_access
 from metrolab.core.roles import DEVICE, LAB_STAFF
 from metrolab.core.service import ServiceError
 from metrolab.metrology import calculator
+from metrolab.metrology.rounding import MAX_DIGITS
 
 router = Router(tags=["calculator"])
 AUTH = api_access(roles=[*LAB_STAFF, DEVICE])
 
+# A number written out (JSON numbers lose digits): as many characters as a rounded result may
+# have digits.
+NumberText = Annotated[str, StringConstraints(max_length=MAX_DIGITS)]
+
 
 class RoundIn(Schema):
-    value: str | float | int
+    value: NumberText | float | int
     places: int | None = None
     sig: int | None = None
-    interval: str | float | int | None = None
+    interval: NumberText | float | int | None = None
 
 
 class RoundOut(Schema):
@@ -31,8 +37,8 @@ class RoundOut(Schema):
 
 
 class ReportIn(Schema):
-    value: str | float | int
-    uncertainty: str | float | int
+    value: NumberText | float | int
+    uncertainty: NumberText | float | int
     digits: int = 2
     round_up: bool = False
 

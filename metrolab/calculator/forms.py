@@ -8,6 +8,8 @@ import json
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from metrolab.core.text import CODE, NOTE
+
 KINDS = [
     ("readings", _("Type A: repeated readings")),
     ("standard", _("Standard uncertainty u")),
@@ -20,14 +22,14 @@ KINDS = [
 
 
 class InputRowForm(forms.Form):
-    name = forms.CharField(label=_("Input"), max_length=40, required=False)
+    name = forms.CharField(label=_("Input"), max_length=CODE, required=False)
     kind = forms.ChoiceField(label=_("Evaluation"), choices=KINDS, initial="standard")
     value = forms.FloatField(label=_("Estimate"), required=False)
     param = forms.FloatField(label=_("u / U / a"), required=False, min_value=0)
     k = forms.FloatField(label=_("k"), required=False, min_value=0.1)
     beta = forms.FloatField(label=_("β"), required=False, min_value=0, max_value=1)
     dof = forms.FloatField(label=_("ν"), required=False, min_value=1)
-    readings = forms.CharField(label=_("Readings"), required=False, max_length=4000)
+    readings = forms.CharField(label=_("Readings"), required=False, max_length=NOTE)
 
     def to_spec(self) -> tuple[str, dict] | None:
         data = self.cleaned_data
@@ -72,7 +74,7 @@ InputRowFormSet = forms.formset_factory(
 class UncertaintyForm(forms.Form):
     model = forms.CharField(
         label=_("Measurement model"),
-        max_length=5000,
+        max_length=NOTE,
         widget=forms.Textarea(
             attrs={
                 "rows": 3,
@@ -88,7 +90,7 @@ class UncertaintyForm(forms.Form):
     correlations = forms.CharField(
         label=_("Correlations"),
         required=False,
-        max_length=4000,
+        max_length=NOTE,
         widget=forms.Textarea(
             attrs={"rows": 2, "spellcheck": "false", "placeholder": "V, I, -0.36"}
         ),

@@ -26,6 +26,7 @@ from metrolab.core.access import api_access, public_api
 from metrolab.core.middleware import client_ip
 from metrolab.core.roles import CUSTOMER
 from metrolab.core.service import ServiceError
+from metrolab.core.text import Code, Name, Note, Reference, ShortText
 from metrolab.customers.models import Contact
 from metrolab.customers.selectors import customer_get, is_lab_staff, portal_customer
 
@@ -42,15 +43,15 @@ ARRIVALS = api_access(roles=ARRIVAL_READERS)
 
 
 class LineIn(Schema):
-    instrument_name: str
-    model_range: str = ""
-    accuracy_class: str = ""
-    serial_no: str = ""
-    manufacturer: str = ""
+    instrument_name: Name
+    model_range: Name = ""
+    accuracy_class: Name = ""
+    serial_no: Reference = ""
+    manufacturer: Name = ""
     quantity: int = 1
-    service: str
-    requested_method: str = ""
-    requirements: str = ""
+    service: Code
+    requested_method: Name = ""
+    requirements: Note = ""
     promised_date: dt.date | None = None
     price_entry_id: int | None = None
 
@@ -61,11 +62,11 @@ class CommissionIn(Schema):
     required (a slot with places left: GET /slots)."""
 
     customer_id: int | None = None
-    channel: str | None = None
+    channel: Code | None = None
     contact_id: int | None = None
     slot_id: int | None = None
     promised_date: dt.date | None = None
-    requirements: str = ""
+    requirements: Note = ""
     lines: list[LineIn]
 
 
@@ -74,13 +75,13 @@ class QuoteIn(Schema):
     lines: list[LineIn]
 
 
-class ReviewIn(Schema):
-    decision: str  # "accepted" or "rejected"
-    note: str = ""
+class ContractReviewIn(Schema):
+    decision: Code  # "accepted" or "rejected"
+    note: Note = ""
 
 
 class CancelIn(Schema):
-    reason: str
+    reason: ShortText
 
 
 class NamedOut(Schema):
@@ -395,7 +396,7 @@ def commission_detail(request, pk: int):
     auth=REVIEW,
     summary="Contract review: accept (with conditions) or reject (with the reason)",
 )
-def commission_review(request, pk: int, data: ReviewIn):
+def commission_review(request, pk: int, data: ContractReviewIn):
     commission = services.commission_review(
         commission=_get_or_404(request, pk),
         decision=data.decision,

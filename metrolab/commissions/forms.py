@@ -10,6 +10,7 @@ from metrolab.commissions import selectors
 from metrolab.commissions.choices import CommissionStatus, Service
 from metrolab.commissions.models import AppointmentSlot, Commission
 from metrolab.commissions.quote import MAX_LINE_QUANTITY
+from metrolab.core.text import CODE, NAME, NOTE, REFERENCE, SHORT_TEXT
 from metrolab.customers.models import Contact
 
 DATE = {"type": "date"}
@@ -18,21 +19,21 @@ DATE = {"type": "date"}
 class LineForm(forms.Form):
     """One instrument (or several alike) and the service asked for."""
 
-    instrument_name = forms.CharField(label=_("Instrument name"), max_length=200)
-    model_range = forms.CharField(label=_("Model / range"), max_length=200, required=False)
-    accuracy_class = forms.CharField(label=_("Accuracy class"), max_length=60, required=False)
-    serial_no = forms.CharField(label=_("Serial no."), max_length=100, required=False)
-    manufacturer = forms.CharField(label=_("Manufacturer"), max_length=200, required=False)
+    instrument_name = forms.CharField(label=_("Instrument name"), max_length=NAME)
+    model_range = forms.CharField(label=_("Model / range"), max_length=NAME, required=False)
+    accuracy_class = forms.CharField(label=_("Accuracy class"), max_length=NAME, required=False)
+    serial_no = forms.CharField(label=_("Serial no."), max_length=REFERENCE, required=False)
+    manufacturer = forms.CharField(label=_("Manufacturer"), max_length=NAME, required=False)
     quantity = forms.IntegerField(
         label=_("Quantity"), min_value=1, max_value=MAX_LINE_QUANTITY, initial=1
     )
     # An empty first choice, so that a line added and left blank counts as unchanged.
     service = forms.ChoiceField(label=_("Service"), choices=[("", "—"), *Service.choices])
-    requested_method = forms.CharField(label=_("Requested method"), max_length=200, required=False)
+    requested_method = forms.CharField(label=_("Requested method"), max_length=NAME, required=False)
     requirements = forms.CharField(
         label=_("Special requirements"),
         required=False,
-        max_length=5000,
+        max_length=NOTE,
         widget=forms.TextInput(),
     )
 
@@ -85,7 +86,7 @@ class _CommissionFields(forms.Form):
     requirements = forms.CharField(
         label=_("Special requirements"),
         required=False,
-        max_length=5000,
+        max_length=NOTE,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
@@ -134,18 +135,18 @@ class ReviewForm(forms.Form):
     note = forms.CharField(
         label=_("Conditions or reason"),
         required=False,
-        max_length=5000,
+        max_length=NOTE,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Conditions of the acceptance, if any; the reason is required to reject."),
     )
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(label=_("Reason for the cancellation"), max_length=300)
+    reason = forms.CharField(label=_("Reason for the cancellation"), max_length=SHORT_TEXT)
 
 
 class CommissionFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    q = forms.CharField(label=_("Search"), required=False, max_length=NAME)
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", "—"), *CommissionStatus.choices]
     )
@@ -162,12 +163,12 @@ class CommissionFilterForm(forms.Form):
 class PublicStatusForm(forms.Form):
     number = forms.CharField(
         label=_("Commission no."),
-        max_length=30,
+        max_length=CODE,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
     code = forms.CharField(
         label=_("Query code"),
-        max_length=16,
+        max_length=CODE,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
         help_text=_("Printed on your commission receipt."),
     )

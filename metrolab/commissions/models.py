@@ -7,14 +7,15 @@ from django.utils.translation import gettext_lazy as _
 
 from metrolab.commissions.choices import CommissionStatus, Service
 from metrolab.core.models import AuditedModel
+from metrolab.core.text import CODE, NAME, NOTE, REFERENCE, SHORT_TEXT
 
 
 class Discipline(AuditedModel):
     """A measurement discipline (专业: pressure, temperature, mass, electrical, ...): the unit
     that appointment slots and the price list are organised by."""
 
-    code = models.CharField(_("code"), max_length=20, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(_("code"), max_length=CODE, unique=True)
+    name = models.CharField(_("name"), max_length=NAME)
 
     class Meta:
         verbose_name = _("discipline")
@@ -31,9 +32,9 @@ class PriceListEntry(AuditedModel):
     discipline = models.ForeignKey(
         Discipline, verbose_name=_("discipline"), on_delete=models.PROTECT, related_name="prices"
     )
-    instrument = models.CharField(_("instrument category"), max_length=200)
+    instrument = models.CharField(_("instrument category"), max_length=NAME)
     service = models.CharField(_("service"), max_length=16, choices=Service)
-    range_text = models.CharField(_("range"), max_length=100, blank=True)
+    range_text = models.CharField(_("range"), max_length=NAME, blank=True)
     unit_price = models.DecimalField(_("unit price (CNY)"), max_digits=10, decimal_places=2)
     active = models.BooleanField(_("active"), default=True)
 
@@ -113,7 +114,7 @@ class Commission(AuditedModel):
     review = models.CharField(
         _("contract review"), max_length=10, choices=Review, default=Review.PENDING, db_index=True
     )
-    review_note = models.TextField(_("conditions or reason"), blank=True)
+    review_note = models.TextField(_("conditions or reason"), blank=True, max_length=NOTE)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("reviewed by"),
@@ -141,7 +142,7 @@ class Commission(AuditedModel):
         related_name="+",
     )
     promised_date = models.DateField(_("promised delivery"), null=True, blank=True)
-    requirements = models.TextField(_("special requirements"), blank=True)
+    requirements = models.TextField(_("special requirements"), blank=True, max_length=NOTE)
     quote_total = models.DecimalField(
         _("quoted total (CNY)"), max_digits=12, decimal_places=2, default=0
     )
@@ -165,15 +166,15 @@ class CommissionLine(AuditedModel):
     commission = models.ForeignKey(
         Commission, verbose_name=_("commission"), on_delete=models.CASCADE, related_name="lines"
     )
-    instrument_name = models.CharField(_("instrument name"), max_length=200)
-    model_range = models.CharField(_("model / range"), max_length=200, blank=True)
-    accuracy_class = models.CharField(_("accuracy class"), max_length=60, blank=True)
-    serial_no = models.CharField(_("serial no."), max_length=100, blank=True)
-    manufacturer = models.CharField(_("manufacturer"), max_length=200, blank=True)
+    instrument_name = models.CharField(_("instrument name"), max_length=NAME)
+    model_range = models.CharField(_("model / range"), max_length=NAME, blank=True)
+    accuracy_class = models.CharField(_("accuracy class"), max_length=NAME, blank=True)
+    serial_no = models.CharField(_("serial no."), max_length=REFERENCE, blank=True)
+    manufacturer = models.CharField(_("manufacturer"), max_length=NAME, blank=True)
     quantity = models.PositiveIntegerField(_("quantity"), default=1)
     service = models.CharField(_("service"), max_length=16, choices=Service)
-    requested_method = models.CharField(_("requested method"), max_length=200, blank=True)
-    requirements = models.TextField(_("special requirements"), blank=True)
+    requested_method = models.CharField(_("requested method"), max_length=NAME, blank=True)
+    requirements = models.TextField(_("special requirements"), blank=True, max_length=NOTE)
     promised_date = models.DateField(_("promised delivery"), null=True, blank=True)
     price_entry = models.ForeignKey(
         PriceListEntry,
@@ -224,7 +225,7 @@ class StatusEvent(AuditedModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    note = models.CharField(_("note"), max_length=300, blank=True)
+    note = models.CharField(_("note"), max_length=SHORT_TEXT, blank=True)
 
     class Meta:
         verbose_name = _("status event")

@@ -20,18 +20,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from metrolab.commissions.choices import Service
-from metrolab.commissions.models import Discipline, PriceListEntry
+from metrolab.commissions.models import CommissionLine, Discipline, PriceListEntry
 from metrolab.core.service import ServiceError
+from metrolab.core.text import too_long_message
 
-TEXT_FIELDS = {
-    "instrument_name": 200,
-    "model_range": 200,
-    "accuracy_class": 60,
-    "serial_no": 100,
-    "manufacturer": 200,
-    "requested_method": 200,
-    "requirements": 5000,
-}
+# Text of a line, each refused beyond its model field's max_length (metrolab.core.text).
+TEXT_FIELDS = (
+    "instrument_name",
+    "model_range",
+    "accuracy_class",
+    "serial_no",
+    "manufacturer",
+    "requested_method",
+    "requirements",
+)
 # Instruments on one commission line: far above any real order, far below integer overflow.
 MAX_LINE_QUANTITY = 100_000
 LINE_FIELDS = frozenset({*TEXT_FIELDS, "quantity", "service", "promised_date", "price_entry"})
@@ -132,13 +134,15 @@ def lines_checked(lines: Any) -> list[dict[str, Any]]:
                 n, _("unknown field: %s") % ", ".join(sorted(unknown)), sorted(unknown)[0]
             )
         values: dict[str, Any] = {}
-        for name, limit in TEXT_FIELDS.items():
+        for name in TEXT_FIELDS:
             text = raw.get(name) or ""
             if not isinstance(text, str):
                 raise _line_error(n, _("this must be text."), name)
             text = text.strip()
-            if len(text) > limit:
-                raise _line_error(n, _("at most %(limit)s characters.") % {"limit": limit}, name)
+            field = CommissionLine._meta.get_field(name)
+            if len(text) > field.max_length:
+                message = too_long_message(field.verbose_name, field.max_length, len(text))
+                raise _line_error(n, message, name)
             values[name] = text
         if not values["instrument_name"]:
             raise _line_error(n, _("name the instrument."), "instrument_name")

@@ -31,6 +31,7 @@ from metrolab.commissions.models import (
 from metrolab.commissions.roles import COMMISSION_DESK, COMMISSION_ONSITE
 from metrolab.commissions.status import derived_status, nodes_between
 from metrolab.core.service import ServiceError, service
+from metrolab.core.text import SHORT_TEXT, text_checked
 from metrolab.customers.models import Contact, Customer
 from metrolab.customers.selectors import (
     contact_primary,
@@ -125,7 +126,7 @@ def _status_event(commission: Commission, status: str, actor: Any, note: str = "
         status=status,
         at=timezone.now(),
         by=_actor_user(actor),
-        note=note[:300],
+        note=note,
     )
 
 
@@ -263,6 +264,7 @@ def commission_cancel(*, commission: Commission, reason: str, actor: Any) -> Com
         )
     if not reason:
         raise ServiceError(_("Give the reason for the cancellation."), field="reason")
+    text_checked(reason, limit=SHORT_TEXT, field="reason", label=_("Reason for the cancellation"))
     commission.status = CommissionStatus.CANCELLED
     commission.save(update_fields=["status"])
     _status_event(commission, CommissionStatus.CANCELLED, actor, note=reason)

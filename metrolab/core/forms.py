@@ -1,12 +1,30 @@
-"""Forms of the core pages."""
+"""Forms of the core pages, and the form renderer of every page."""
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.forms.renderers import DjangoTemplates
 from django.utils.translation import gettext_lazy as _
 
 from metrolab.core.models import OrganisationProfile
 from metrolab.core.roles import ROLES
 from metrolab.core.services import ORGANISATION_FIELDS
+from metrolab.core.text import CODE, NAME, SHORT_TEXT
+
+
+class FormRenderer(DjangoTemplates):
+    """Django's renderer, writing a text field's limit as `data-maxlength` instead of
+    `maxlength` (settings.FORM_RENDERER). Browsers cut text pasted into a field with a
+    maxlength, without a word; without it the form refuses over-long text with a message
+    naming the limit (R7.2), and core/app.js counts the characters as they are typed."""
+
+    def render(self, template_name, context, request=None):
+        widget = context.get("widget") if isinstance(context, dict) else None
+        attrs = widget.get("attrs") if isinstance(widget, dict) else None
+        if attrs and "maxlength" in attrs:
+            attrs = dict(attrs)
+            attrs["data-maxlength"] = attrs.pop("maxlength")
+            context = {**context, "widget": {**widget, "attrs": attrs}}
+        return super().render(template_name, context, request)
 
 
 class LoginForm(AuthenticationForm):
@@ -39,7 +57,9 @@ class TotpForm(forms.Form):
 
 
 class OrganisationForm(forms.ModelForm):
-    reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=500)
+    reason = forms.CharField(
+        label=_("Reason for the change"), required=False, max_length=SHORT_TEXT
+    )
 
     class Meta:
         model = OrganisationProfile
@@ -48,7 +68,7 @@ class OrganisationForm(forms.ModelForm):
 
 class ApiTokenForm(forms.Form):
     username = forms.CharField(label=_("User"), max_length=150)
-    name = forms.CharField(label=_("Token name"), max_length=100)
+    name = forms.CharField(label=_("Token name"), max_length=NAME)
     roles = forms.MultipleChoiceField(
         label=_("Roles"),
         choices=[(c, r.label) for c, r in ROLES.items()],
@@ -62,15 +82,15 @@ class ApiTokenForm(forms.Form):
 
 
 class AuditFilterForm(forms.Form):
-    actor = forms.CharField(label=_("Actor"), required=False, max_length=150)
-    action = forms.CharField(label=_("Action"), required=False, max_length=100)
+    actor = forms.CharField(label=_("Actor"), required=False, max_length=NAME)
+    action = forms.CharField(label=_("Action"), required=False, max_length=NAME)
     object_type = forms.CharField(
         label=_("Object type"),
         required=False,
-        max_length=100,
+        max_length=NAME,
         widget=forms.TextInput(attrs={"list": "object-types"}),
     )
-    object_id = forms.CharField(label=_("Object id"), required=False, max_length=64)
+    object_id = forms.CharField(label=_("Object id"), required=False, max_length=CODE)
     since = forms.DateTimeField(
         label=_("From"),
         required=False,

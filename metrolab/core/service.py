@@ -5,7 +5,8 @@ The decorator runs the function in one transaction and names the audit events it
 produce (`AuditedModel` records them automatically, with before and after values). It takes
 the actor and reason from the keyword arguments `actor=` and `reason=`, otherwise from the
 request being served. A service that wrote no audited row still leaves one event, so that
-every service call is visible in the log.
+every service call is visible in the log. A reason longer than `text.REASON` is refused before
+anything runs: the audit log keeps the reason in every event the call leaves (R7.2).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from metrolab.core import audit
 from metrolab.core.context import ServiceCall, current_service, pop_service, push_service
@@ -37,11 +39,16 @@ def service(action: str, *, record_calls: bool = True) -> Callable:
     def decorator(func: Callable) -> Callable:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            from metrolab.core.text import REASON, text_checked
+
             outer = current_service()
+            reason = kwargs.get("reason") or ""
+            if isinstance(reason, str):
+                text_checked(reason, limit=REASON, field="reason", label=_("Reason"))
             call = ServiceCall(
                 action=action,
                 actor=kwargs.get("actor") or (outer.actor if outer else None),
-                reason=kwargs.get("reason") or "",
+                reason=reason,
             )
             token = push_service(call)
             try:

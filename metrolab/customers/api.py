@@ -11,6 +11,7 @@ from ninja.pagination import paginate
 
 from metrolab.core.access import api_access
 from metrolab.core.roles import CUSTOMER
+from metrolab.core.text import Code, Name, Note, ShortText
 from metrolab.customers import selectors, services
 from metrolab.customers.roles import CUSTOMER_EDITORS, CUSTOMER_READERS, INSTRUMENT_READERS
 
@@ -48,13 +49,13 @@ class CustomerDetailOut(CustomerOut):
 
 
 class CustomerIn(Schema):
-    code: str
-    name: str
-    credit_code: str = ""
-    address: str = ""
-    settlement: str = "cash"
+    code: Code
+    name: Name
+    credit_code: Code = ""
+    address: ShortText = ""
+    settlement: Code = "cash"
     credit_limit: Decimal = Decimal("0")
-    notes: str = ""
+    notes: Note = ""
 
 
 class InstrumentOut(Schema):

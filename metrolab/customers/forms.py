@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from metrolab.core.text import NAME
 from metrolab.customers.models import Contact, Customer, Instrument
 from metrolab.customers.services import CONTACT_FIELDS, CUSTOMER_FIELDS, INSTRUMENT_FIELDS
 
@@ -41,4 +42,4 @@ class InstrumentForm(forms.ModelForm):
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    q = forms.CharField(label=_("Search"), required=False, max_length=NAME)

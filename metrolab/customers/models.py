@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from metrolab.core.models import AuditedModel
+from metrolab.core.text import CODE, NAME, NOTE, PHONE, REFERENCE, SHORT_TEXT
 
 
 class Customer(AuditedModel):
@@ -16,17 +17,17 @@ class Customer(AuditedModel):
         MONTHLY = "monthly", _("monthly statement")
         CONTRACT = "contract", _("framework contract")
 
-    code = models.CharField(_("customer code"), max_length=20, unique=True)
-    name = models.CharField(_("name"), max_length=200, db_index=True)
+    code = models.CharField(_("customer code"), max_length=CODE, unique=True)
+    name = models.CharField(_("name"), max_length=NAME, db_index=True)
     credit_code = models.CharField(_("unified social credit code"), max_length=18, blank=True)
-    address = models.CharField(_("address"), max_length=300, blank=True)
+    address = models.CharField(_("address"), max_length=SHORT_TEXT, blank=True)
     settlement = models.CharField(
         _("settlement terms"), max_length=16, choices=Settlement, default=Settlement.CASH
     )
     credit_limit = models.DecimalField(
         _("credit limit (CNY)"), max_digits=12, decimal_places=2, default=0
     )
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=NOTE)
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -44,10 +45,10 @@ class Contact(AuditedModel):
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts"
     )
-    name = models.CharField(_("name"), max_length=100)
-    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    name = models.CharField(_("name"), max_length=NAME)
+    phone = models.CharField(_("phone"), max_length=PHONE, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
-    wechat_id = models.CharField(_("WeChat id"), max_length=64, blank=True)
+    wechat_id = models.CharField(_("WeChat id"), max_length=CODE, blank=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)
     notify_sms = models.BooleanField(_("notify by SMS"), default=True)
     notify_email = models.BooleanField(_("notify by e-mail"), default=True)
@@ -102,11 +103,11 @@ class Instrument(AuditedModel):
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="instruments"
     )
-    name = models.CharField(_("instrument name"), max_length=200)
-    model_range = models.CharField(_("model / range"), max_length=200, blank=True)
-    accuracy_class = models.CharField(_("accuracy class"), max_length=60, blank=True)
-    serial_no = models.CharField(_("serial no."), max_length=100, blank=True)
-    manufacturer = models.CharField(_("manufacturer"), max_length=200, blank=True)
+    name = models.CharField(_("instrument name"), max_length=NAME)
+    model_range = models.CharField(_("model / range"), max_length=NAME, blank=True)
+    accuracy_class = models.CharField(_("accuracy class"), max_length=NAME, blank=True)
+    serial_no = models.CharField(_("serial no."), max_length=REFERENCE, blank=True)
+    manufacturer = models.CharField(_("manufacturer"), max_length=NAME, blank=True)
     last_service_date = models.DateField(_("last served"), null=True, blank=True)
     next_due_date = models.DateField(_("next due"), null=True, blank=True)
     reminder_sent_for = models.DateField(_("reminder sent for due date"), null=True, blank=True)

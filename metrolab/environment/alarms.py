@@ -64,12 +64,13 @@ from django.utils.translation import gettext as _
 
 from metrolab.core import audit
 from metrolab.core.service import ServiceError, service
+from metrolab.core.text import NOTE
 from metrolab.environment.models import Alarm, AlarmState, Reading, Requirement, Room, Sensor
 from metrolab.environment.selectors import corrected, is_stale, plain_number
 
 HIGH, LOW, OFFLINE = Alarm.Kind.HIGH.value, Alarm.Kind.LOW.value, Alarm.Kind.OFFLINE.value
 STATE_FIELDS = ["outside_since", "side", "last_time", "last_value"]
-COMMENT_MAX = 2000
+COMMENT_MAX = NOTE  # an acknowledgement's comment (Alarm.comment)
 ROOM_ALARMS_MAX = 100
 
 

@@ -15,6 +15,7 @@ from ninja import Query, Router, Schema
 
 from metrolab.core.access import api_access
 from metrolab.core.api_contract import PageLimit, PageOffset
+from metrolab.core.text import Note
 from metrolab.environment import alarms
 from metrolab.environment.models import Alarm
 from metrolab.environment.roles import ALARM_ACKNOWLEDGERS, HISTORY_READERS
@@ -63,7 +64,7 @@ class AlarmFilters(Schema):
 
 
 class AcknowledgeIn(Schema):
-    comment: str
+    comment: Note
 
 
 def _out(alarm: Alarm) -> dict:

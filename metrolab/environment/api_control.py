@@ -10,6 +10,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from metrolab.core.access import api_access
+from metrolab.core.text import Code, ShortText
 from metrolab.environment import control
 from metrolab.environment.models import Actuator, Command
 from metrolab.environment.roles import CONTROLLERS, HISTORY_READERS, STATUS_READERS
@@ -46,9 +47,9 @@ class ActuatorFilters(Schema):
 
 
 class CommandIn(Schema):
-    action: str
+    action: Code
     value: Decimal | None = None
-    reason: str = ""
+    reason: ShortText = ""
 
 
 class CommandOut(Schema):

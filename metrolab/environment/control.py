@@ -38,6 +38,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from metrolab.core.service import ServiceError, service
+from metrolab.core.text import SHORT_TEXT
 from metrolab.environment import dispatch
 from metrolab.environment.models import (
     Actuator,
@@ -51,7 +52,7 @@ from metrolab.environment.selectors import corrected, is_stale, iso, num, plain_
 
 logger = logging.getLogger(__name__)
 
-REASON_MAX = 300
+REASON_MAX = SHORT_TEXT  # a command's reason (Command.reason)
 _VALUE_LIMIT = Decimal("1e8")  # the model's 12 digits, 4 of them decimals
 
 

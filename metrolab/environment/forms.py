@@ -10,6 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from metrolab.core.text import NOTE, SHORT_TEXT
 from metrolab.environment.models import Actuator, Alarm, Command, Room
 
 DATE = {"type": "date"}
@@ -120,7 +121,7 @@ class SensorFilterForm(_RoomFilter):
 class AcknowledgeForm(forms.Form):
     comment = forms.CharField(
         label=_("Comment"),
-        max_length=2000,
+        max_length=NOTE,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("What was found and what was done."),
     )
@@ -140,7 +141,7 @@ class ManualCommandForm(forms.Form):
         help_text=_("Only to set a set-point."),
         widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
     )
-    reason = forms.CharField(label=_("Reason"), max_length=300)
+    reason = forms.CharField(label=_("Reason"), max_length=SHORT_TEXT)
 
     def __init__(self, *args, room: Room, **kwargs):
         super().__init__(*args, **kwargs)

@@ -15,6 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from metrolab.core.models import AuditedModel
+from metrolab.core.text import CODE, NAME, NOTE, SHORT_TEXT, UNIT
 
 
 class Quantity(models.TextChoices):
@@ -57,8 +58,8 @@ class Room(AuditedModel):
         STORAGE = "storage", _("storage")
         OTHER = "other", _("other")
 
-    code = models.CharField(_("code"), max_length=30, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(_("code"), max_length=CODE, unique=True)
+    name = models.CharField(_("name"), max_length=NAME)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind, default=Kind.LAB)
     discipline = models.ForeignKey(
         "commissions.Discipline",
@@ -68,7 +69,7 @@ class Room(AuditedModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=NOTE)
     responsible = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("responsible person"),
@@ -109,7 +110,7 @@ class Requirement(AuditedModel):
     quantity = models.CharField(_("quantity"), max_length=16, choices=Quantity)
     low = models.DecimalField(_("from"), max_digits=12, decimal_places=4, null=True, blank=True)
     high = models.DecimalField(_("to"), max_digits=12, decimal_places=4, null=True, blank=True)
-    unit = models.CharField(_("unit"), max_length=16)
+    unit = models.CharField(_("unit"), max_length=UNIT)
     method = models.ForeignKey(
         "methods.Method",
         verbose_name=_("for method"),
@@ -119,7 +120,7 @@ class Requirement(AuditedModel):
         related_name="environment_requirements",
         help_text=_("Empty: the room's own requirement."),
     )
-    note = models.CharField(_("note"), max_length=200, blank=True)
+    note = models.CharField(_("note"), max_length=SHORT_TEXT, blank=True)
     # Alarms (R6.11d): raised when a sensor's corrected value stays outside [low, high] for
     # `alarm_delay_seconds`; cleared when it is back inside by `hysteresis` (within
     # [low + hysteresis, high - hysteresis]).
@@ -160,22 +161,22 @@ class Sensor(AuditedModel):
 
     code = models.CharField(
         _("code"),
-        max_length=40,
+        max_length=CODE,
         unique=True,
         help_text=_("Letters, digits, '-' and '_': used in MQTT topics and API payloads."),
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=NAME)
     room = models.ForeignKey(
         Room, verbose_name=_("room"), on_delete=models.PROTECT, related_name="sensors"
     )
     quantity = models.CharField(_("quantity"), max_length=16, choices=Quantity)
-    unit = models.CharField(_("unit"), max_length=16)
+    unit = models.CharField(_("unit"), max_length=UNIT)
     protocol = models.CharField(
         _("protocol"), max_length=10, choices=Protocol, default=Protocol.MQTT
     )
     address = models.CharField(
         _("address"),
-        max_length=200,
+        max_length=NAME,
         blank=True,
         help_text=_("Modbus: host:port; HTTP / MQTT: empty (the code is the address)."),
     )
@@ -366,7 +367,7 @@ class Alarm(AuditedModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    comment = models.TextField(_("comment"), blank=True)
+    comment = models.TextField(_("comment"), blank=True, max_length=NOTE)
     cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
     cleared_value = models.FloatField(_("value when cleared"), null=True, blank=True)
 
@@ -405,11 +406,11 @@ class Actuator(AuditedModel):
 
     code = models.CharField(
         _("code"),
-        max_length=40,
+        max_length=CODE,
         unique=True,
         help_text=_("Letters, digits, '-' and '_': used in MQTT command topics."),
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=NAME)
     room = models.ForeignKey(
         Room, verbose_name=_("room"), on_delete=models.PROTECT, related_name="actuators"
     )
@@ -418,7 +419,7 @@ class Actuator(AuditedModel):
         _("protocol"), max_length=10, choices=Protocol, default=Protocol.MQTT
     )
     address = models.CharField(
-        _("address"), max_length=200, blank=True, help_text=_("Modbus: host:port.")
+        _("address"), max_length=NAME, blank=True, help_text=_("Modbus: host:port.")
     )
     register_map = models.JSONField(
         _("Modbus register map"),
@@ -435,7 +436,7 @@ class Actuator(AuditedModel):
     setpoint_max = models.DecimalField(
         _("highest set-point"), max_digits=12, decimal_places=4, null=True, blank=True
     )
-    unit = models.CharField(_("set-point unit"), max_length=16, blank=True)
+    unit = models.CharField(_("set-point unit"), max_length=UNIT, blank=True)
     on = models.BooleanField(_("on"), default=False)
     setpoint = models.DecimalField(
         _("set-point"), max_digits=12, decimal_places=4, null=True, blank=True
@@ -476,7 +477,7 @@ class ControlRule(AuditedModel):
         _("set-point"), max_digits=12, decimal_places=4, null=True, blank=True
     )
     active = models.BooleanField(_("active"), default=True)
-    note = models.CharField(_("note"), max_length=200, blank=True)
+    note = models.CharField(_("note"), max_length=SHORT_TEXT, blank=True)
 
     class Meta:
         verbose_name = _("control rule")
@@ -527,7 +528,7 @@ class Command(AuditedModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    reason = models.CharField(_("reason"), max_length=300)
+    reason = models.CharField(_("reason"), max_length=SHORT_TEXT)
     issued_at = models.DateTimeField(_("issued at"))
     status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.PENDING)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)

@@ -17,6 +17,7 @@ from metrolab.commissions.models import Discipline
 from metrolab.core.access import api_access
 from metrolab.core.api_contract import PageLimit, PageOffset
 from metrolab.core.service import ServiceError
+from metrolab.core.text import Code, Name, Note, Reference, ShortText, Unit
 from metrolab.equipment import charts, selectors, services
 from metrolab.equipment.models import (
     Booking,
@@ -44,7 +45,7 @@ EDIT = api_access(roles=EQUIPMENT_EDITORS)
 
 class PointIn(Schema):
     nominal: Decimal
-    unit: str
+    unit: Unit
     correction: Decimal
     expanded_uncertainty: Decimal
     coverage_factor: Decimal = Decimal(2)
@@ -55,11 +56,11 @@ class PointOut(PointIn):
 
 
 class CalibrationIn(Schema):
-    certificate_no: str
-    body: str
+    certificate_no: Reference
+    body: Name
     date: dt.date
     due_date: dt.date
-    result_summary: str = ""
+    result_summary: ShortText = ""
     points: list[PointIn] = []
 
 
@@ -79,51 +80,51 @@ class CalibrationOut(Schema):
 
 
 class ConfirmIn(Schema):
-    note: str
+    note: Note
     return_to_service: bool = False
 
 
 class EquipmentIn(Schema):
-    asset_no: str
-    name: str
-    kind: str = Equipment.Kind.STANDARD
-    model: str = ""
-    serial_no: str = ""
-    manufacturer: str = ""
-    range_text: str = ""
-    accuracy_text: str = ""
-    discipline: str | None = None  # discipline code
-    custodian: str | None = None  # user name
-    rfid_uid: str | None = None
+    asset_no: Code
+    name: Name
+    kind: Code = Equipment.Kind.STANDARD
+    model: Name = ""
+    serial_no: Reference = ""
+    manufacturer: Name = ""
+    range_text: Name = ""
+    accuracy_text: Name = ""
+    discipline: Code | None = None  # discipline code
+    custodian: Name | None = None  # user name
+    rfid_uid: Name | None = None
     purchase_date: dt.date | None = None
     commissioning_date: dt.date | None = None
     calibration_interval_months: int = 12
-    notes: str = ""
-    status: str = Equipment.Status.IN_SERVICE
-    location: str = ""
+    notes: Note = ""
+    status: Code = Equipment.Status.IN_SERVICE
+    location: Name = ""
 
 
 class EquipmentPatch(Schema):
-    asset_no: str | None = None
-    name: str | None = None
-    kind: str | None = None
-    model: str | None = None
-    serial_no: str | None = None
-    manufacturer: str | None = None
-    range_text: str | None = None
-    accuracy_text: str | None = None
-    discipline: str | None = None
-    custodian: str | None = None
-    rfid_uid: str | None = None
+    asset_no: Code | None = None
+    name: Name | None = None
+    kind: Code | None = None
+    model: Name | None = None
+    serial_no: Reference | None = None
+    manufacturer: Name | None = None
+    range_text: Name | None = None
+    accuracy_text: Name | None = None
+    discipline: Code | None = None
+    custodian: Name | None = None
+    rfid_uid: Name | None = None
     purchase_date: dt.date | None = None
     commissioning_date: dt.date | None = None
     calibration_interval_months: int | None = None
-    notes: str | None = None
+    notes: Note | None = None
 
 
 class StatusIn(Schema):
-    status: str
-    reason: str
+    status: Code
+    reason: ShortText
 
 
 class DueOut(Schema):
@@ -193,13 +194,13 @@ class EquipmentDetailOut(EquipmentOut):
 class ResultIn(Schema):
     date: dt.date
     value: Decimal
-    note: str = ""
+    note: ShortText = ""
 
 
 class LocationIn(Schema):
-    uid: str
-    location: str
-    reader: str
+    uid: Name  # as read, separators included
+    location: Name
+    reader: Name
 
 
 class LocationOut(Schema):
@@ -215,7 +216,7 @@ class BookingIn(Schema):
     equipment: int
     starts_at: dt.datetime
     ends_at: dt.datetime
-    purpose: str = ""
+    purpose: ShortText = ""
 
 
 class BookingOut(Schema):
@@ -254,16 +255,16 @@ class CorrectionOut(Schema):
 
 
 class StandardIn(Schema):
-    name: str
-    certificate_no: str
-    certificate_issuer: str = ""
+    name: Name
+    certificate_no: Reference
+    certificate_issuer: Name = ""
     certificate_issued: dt.date | None = None
     certificate_expiry: dt.date
-    discipline: str | None = None
-    measurands: str
-    range_text: str
-    uncertainty_text: str = ""
-    custodian: str | None = None
+    discipline: Code | None = None
+    measurands: Name
+    range_text: Name
+    uncertainty_text: Name = ""
+    custodian: Name | None = None
     active: bool = True
     equipment: list[int] = []
     methods: list[int] = []

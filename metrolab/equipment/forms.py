@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from metrolab.commissions.models import Discipline
 from metrolab.core.roles import LAB_STAFF
+from metrolab.core.text import NAME, NOTE, REFERENCE, SHORT_TEXT, UNIT
 from metrolab.equipment.models import (
     Equipment,
     IntermediateCheckPlan,
@@ -76,7 +77,7 @@ CALIBRATION_FILTERS = [
 
 
 class EquipmentFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    q = forms.CharField(label=_("Search"), required=False, max_length=NAME)
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
@@ -162,14 +163,14 @@ class EquipmentCreateForm(EquipmentForm):
         choices=[c for c in Equipment.Status.choices if c[0] != Equipment.Status.SCRAPPED],
         initial=Equipment.Status.IN_SERVICE,
     )
-    location = forms.CharField(label=_("Location"), max_length=100, required=False)
+    location = forms.CharField(label=_("Location"), max_length=NAME, required=False)
 
 
 class StatusForm(forms.Form):
     status = forms.ChoiceField(label=_("New status"), choices=Equipment.Status.choices)
     reason = forms.CharField(
         label=_("Reason"),
-        max_length=500,
+        max_length=SHORT_TEXT,
         widget=forms.TextInput(),
         help_text=_("Kept in the audit log and shown in the status history."),
     )
@@ -178,7 +179,7 @@ class StatusForm(forms.Form):
 class LocationForm(forms.Form):
     location = forms.CharField(
         label=_("Location"),
-        max_length=100,
+        max_length=NAME,
         help_text=_("Room, bench or cabinet where it is now."),
     )
 
@@ -187,13 +188,13 @@ class LocationForm(forms.Form):
 
 
 class CalibrationForm(forms.Form):
-    certificate_no = forms.CharField(label=_("Certificate no."), max_length=60)
-    body = forms.CharField(label=_("Calibrating body"), max_length=200)
+    certificate_no = forms.CharField(label=_("Certificate no."), max_length=REFERENCE)
+    body = forms.CharField(label=_("Calibrating body"), max_length=NAME)
     date = _date_field(_("Calibrated on"))
     due_date = _date_field(_("Valid until"))
     result_summary = forms.CharField(
         label=_("Result"),
-        max_length=300,
+        max_length=SHORT_TEXT,
         required=False,
         help_text=_("e.g. 符合 0.05 级 / corrections below"),
     )
@@ -204,7 +205,7 @@ class PointForm(forms.Form):
     """One calibrated point: nominal value, unit, correction, U and k."""
 
     nominal = forms.DecimalField(label=_("Nominal value"), required=False)
-    unit = forms.CharField(label=_("Unit"), max_length=20, required=False)
+    unit = forms.CharField(label=_("Unit"), max_length=UNIT, required=False)
     correction = forms.DecimalField(label=_("Correction"), required=False)
     expanded_uncertainty = forms.DecimalField(label=_("U"), required=False, min_value=0)
     coverage_factor = forms.DecimalField(
@@ -243,7 +244,7 @@ PointFormSet = forms.formset_factory(PointForm, extra=0, max_num=200, validate_m
 class ConfirmForm(forms.Form):
     note = forms.CharField(
         label=_("Confirmation"),
-        max_length=2000,
+        max_length=NOTE,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("How the results meet the need, e.g. corrections within ±0.02 MPa."),
     )
@@ -286,7 +287,7 @@ class CheckPlanForm(ServiceCheckedModelForm):
 class CheckResultForm(forms.Form):
     date = _date_field(_("Date"), initial=timezone.localdate)
     value = forms.DecimalField(label=_("Value found"))
-    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    note = forms.CharField(label=_("Note"), max_length=SHORT_TEXT, required=False)
 
 
 # --- maintenance, usage, bookings -----------------------------------------------------------
@@ -296,12 +297,12 @@ class MaintenanceForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=MaintenanceRecord.Kind.choices)
     date = _date_field(_("Date"), initial=timezone.localdate)
     description = forms.CharField(
-        label=_("Description"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Description"), max_length=NOTE, widget=forms.Textarea(attrs={"rows": 2})
     )
     outcome = forms.CharField(
         label=_("Outcome"),
         required=False,
-        max_length=5000,
+        max_length=NOTE,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     take_out_of_service = forms.BooleanField(
@@ -321,12 +322,12 @@ class MaintenanceForm(forms.Form):
 class UsageForm(forms.Form):
     started_at = _datetime_field(_("From"))
     ended_at = _datetime_field(_("Until"), required=False)
-    condition_before = forms.CharField(label=_("Condition before"), max_length=100, required=False)
-    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    condition_before = forms.CharField(label=_("Condition before"), max_length=NAME, required=False)
+    note = forms.CharField(label=_("Note"), max_length=SHORT_TEXT, required=False)
 
 
 class UsageCloseForm(forms.Form):
-    condition_after = forms.CharField(label=_("Condition after"), max_length=100, required=False)
+    condition_after = forms.CharField(label=_("Condition after"), max_length=NAME, required=False)
 
 
 class UsageFilterForm(forms.Form):
@@ -341,7 +342,7 @@ class BookingForm(forms.Form):
     )
     starts_at = _datetime_field(_("From"))
     ends_at = _datetime_field(_("Until"))
-    purpose = forms.CharField(label=_("Purpose"), max_length=200, required=False)
+    purpose = forms.CharField(label=_("Purpose"), max_length=SHORT_TEXT, required=False)
 
     def __init__(self, *args, equipment=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -406,7 +407,7 @@ class StandardForm(ServiceCheckedModelForm):
 
 
 class StandardFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    q = forms.CharField(label=_("Search"), required=False, max_length=NAME)
     active = forms.ChoiceField(
         label=_("In use"),
         required=False,

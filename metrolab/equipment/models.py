@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from metrolab.core.documents import DocumentFields
 from metrolab.core.models import AuditedModel
+from metrolab.core.text import CODE, NAME, NOTE, REFERENCE, SHORT_TEXT, UNIT
 
 
 class Equipment(AuditedModel):
@@ -41,15 +42,15 @@ class Equipment(AuditedModel):
     # Statuses in which the equipment may be used for work.
     USABLE = (Status.IN_SERVICE, Status.LIMITED)
 
-    asset_no = models.CharField(_("asset no."), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=200)
+    asset_no = models.CharField(_("asset no."), max_length=CODE, unique=True)
+    name = models.CharField(_("name"), max_length=NAME)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.STANDARD)
-    model = models.CharField(_("model"), max_length=100, blank=True)
-    serial_no = models.CharField(_("serial no."), max_length=100, blank=True)
-    manufacturer = models.CharField(_("manufacturer"), max_length=200, blank=True)
-    range_text = models.CharField(_("range"), max_length=200, blank=True)
+    model = models.CharField(_("model"), max_length=NAME, blank=True)
+    serial_no = models.CharField(_("serial no."), max_length=REFERENCE, blank=True)
+    manufacturer = models.CharField(_("manufacturer"), max_length=NAME, blank=True)
+    range_text = models.CharField(_("range"), max_length=NAME, blank=True)
     accuracy_text = models.CharField(
-        _("accuracy / uncertainty"), max_length=200, blank=True, help_text=_("e.g. 0.05 级")
+        _("accuracy / uncertainty"), max_length=NAME, blank=True, help_text=_("e.g. 0.05 级")
     )
     discipline = models.ForeignKey(
         "commissions.Discipline",
@@ -59,10 +60,10 @@ class Equipment(AuditedModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    location = models.CharField(_("location"), max_length=100, blank=True)
+    location = models.CharField(_("location"), max_length=NAME, blank=True)
     location_updated_at = models.DateTimeField(_("location updated"), null=True, blank=True)
     rfid_uid = models.CharField(
-        _("RFID tag UID"), max_length=64, null=True, blank=True, unique=True
+        _("RFID tag UID"), max_length=CODE, null=True, blank=True, unique=True
     )
     custodian = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -80,7 +81,7 @@ class Equipment(AuditedModel):
     calibration_interval_months = models.PositiveIntegerField(
         _("calibration interval (months)"), default=12
     )
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=NOTE)
 
     class Meta:
         verbose_name = _("equipment")
@@ -114,11 +115,11 @@ class EquipmentCalibration(DocumentFields, AuditedModel):
         on_delete=models.PROTECT,
         related_name="calibrations",
     )
-    certificate_no = models.CharField(_("certificate no."), max_length=60)
-    body = models.CharField(_("calibrating body"), max_length=200)
+    certificate_no = models.CharField(_("certificate no."), max_length=REFERENCE)
+    body = models.CharField(_("calibrating body"), max_length=NAME)
     date = models.DateField(_("calibrated on"))
     due_date = models.DateField(_("due"))
-    result_summary = models.CharField(_("result"), max_length=300, blank=True)
+    result_summary = models.CharField(_("result"), max_length=SHORT_TEXT, blank=True)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("confirmed by"),
@@ -128,7 +129,7 @@ class EquipmentCalibration(DocumentFields, AuditedModel):
         related_name="+",
     )
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
-    confirmation_note = models.TextField(_("confirmation"), blank=True)
+    confirmation_note = models.TextField(_("confirmation"), blank=True, max_length=NOTE)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("entered by"),
@@ -167,7 +168,7 @@ class CalibrationPoint(AuditedModel):
         related_name="points",
     )
     nominal = models.DecimalField(_("nominal value"), max_digits=20, decimal_places=9)
-    unit = models.CharField(_("unit"), max_length=20)
+    unit = models.CharField(_("unit"), max_length=UNIT)
     correction = models.DecimalField(_("correction"), max_digits=20, decimal_places=9)
     expanded_uncertainty = models.DecimalField(
         _("expanded uncertainty U"), max_digits=20, decimal_places=9
@@ -195,10 +196,10 @@ class IntermediateCheckPlan(AuditedModel):
         on_delete=models.PROTECT,
         related_name="check_plans",
     )
-    quantity = models.CharField(_("checked quantity"), max_length=200)
-    method = models.TextField(_("check method"), blank=True)
-    check_standard = models.CharField(_("check standard (核查标准)"), max_length=200, blank=True)
-    unit = models.CharField(_("unit"), max_length=20)
+    quantity = models.CharField(_("checked quantity"), max_length=NAME)
+    method = models.TextField(_("check method"), blank=True, max_length=NOTE)
+    check_standard = models.CharField(_("check standard (核查标准)"), max_length=NAME, blank=True)
+    unit = models.CharField(_("unit"), max_length=UNIT)
     interval_days = models.PositiveIntegerField(_("interval (days)"), default=90)
     reference_value = models.DecimalField(_("centre line"), max_digits=20, decimal_places=9)
     lower_limit = models.DecimalField(_("lower control limit"), max_digits=20, decimal_places=9)
@@ -254,7 +255,7 @@ class IntermediateCheckResult(AuditedModel):
     )
     passed = models.BooleanField(_("within control limits"))
     rules_broken = models.CharField(_("rules broken"), max_length=300, blank=True)
-    note = models.CharField(_("note"), max_length=300, blank=True)
+    note = models.CharField(_("note"), max_length=SHORT_TEXT, blank=True)
 
     class Meta:
         verbose_name = _("intermediate check result")
@@ -281,8 +282,8 @@ class MaintenanceRecord(AuditedModel):
     )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind)
     date = models.DateField(_("date"))
-    description = models.TextField(_("description"))
-    outcome = models.TextField(_("outcome"), blank=True)
+    description = models.TextField(_("description"), max_length=NOTE)
+    outcome = models.TextField(_("outcome"), blank=True, max_length=NOTE)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
     )
@@ -324,9 +325,9 @@ class UsageRecord(AuditedModel):
     started_at = models.DateTimeField(_("from"))
     ended_at = models.DateTimeField(_("until"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=6, choices=Source, default=Source.MANUAL)
-    condition_before = models.CharField(_("condition before"), max_length=100, blank=True)
-    condition_after = models.CharField(_("condition after"), max_length=100, blank=True)
-    note = models.CharField(_("note"), max_length=300, blank=True)
+    condition_before = models.CharField(_("condition before"), max_length=NAME, blank=True)
+    condition_after = models.CharField(_("condition after"), max_length=NAME, blank=True)
+    note = models.CharField(_("note"), max_length=SHORT_TEXT, blank=True)
 
     class Meta:
         verbose_name = _("usage record")
@@ -352,7 +353,7 @@ class Booking(AuditedModel):
     )
     starts_at = models.DateTimeField(_("from"))
     ends_at = models.DateTimeField(_("until"))
-    purpose = models.CharField(_("purpose"), max_length=200, blank=True)
+    purpose = models.CharField(_("purpose"), max_length=SHORT_TEXT, blank=True)
     cancelled = models.BooleanField(_("cancelled"), default=False)
 
     class Meta:
@@ -384,7 +385,7 @@ class LocationEvent(AuditedModel):
         on_delete=models.PROTECT,
         related_name="location_events",
     )
-    location = models.CharField(_("location"), max_length=100)
+    location = models.CharField(_("location"), max_length=NAME)
     at = models.DateTimeField(_("time"))
     source = models.CharField(_("source"), max_length=6, choices=Source)
     by = models.ForeignKey(
@@ -395,7 +396,7 @@ class LocationEvent(AuditedModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    reader = models.CharField(_("reader"), max_length=100, blank=True)
+    reader = models.CharField(_("reader"), max_length=NAME, blank=True)
 
     class Meta:
         verbose_name = _("location event")
@@ -410,9 +411,9 @@ class MeasurementStandard(DocumentFields, AuditedModel):
     """A measurement standard (计量标准装置, R6.8a) with its certificate (计量标准考核证书),
     the equipment that composes it, its measurands and ranges and the methods it serves."""
 
-    name = models.CharField(_("name"), max_length=200)
-    certificate_no = models.CharField(_("standard certificate no."), max_length=80)
-    certificate_issuer = models.CharField(_("issued by"), max_length=200, blank=True)
+    name = models.CharField(_("name"), max_length=NAME)
+    certificate_no = models.CharField(_("standard certificate no."), max_length=REFERENCE)
+    certificate_issuer = models.CharField(_("issued by"), max_length=NAME, blank=True)
     certificate_issued = models.DateField(_("certificate issued"), null=True, blank=True)
     certificate_expiry = models.DateField(_("certificate expires"))
     discipline = models.ForeignKey(
@@ -423,10 +424,10 @@ class MeasurementStandard(DocumentFields, AuditedModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    measurands = models.CharField(_("measurands"), max_length=200)
-    range_text = models.CharField(_("range"), max_length=200)
+    measurands = models.CharField(_("measurands"), max_length=NAME)
+    range_text = models.CharField(_("range"), max_length=NAME)
     uncertainty_text = models.CharField(
-        _("uncertainty / accuracy / MPE"), max_length=200, blank=True
+        _("uncertainty / accuracy / MPE"), max_length=NAME, blank=True
     )
     equipment = models.ManyToManyField(
         Equipment, verbose_name=_("equipment"), blank=True, related_name="standards"

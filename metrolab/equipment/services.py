@@ -36,6 +36,7 @@ from metrolab.core.documents import document_store
 from metrolab.core.pages import holds
 from metrolab.core.roles import EQUIPMENT_MANAGER, LAB_STAFF
 from metrolab.core.service import ServiceError, service
+from metrolab.core.text import SHORT_TEXT, excerpt, text_checked
 from metrolab.equipment import charts, control_chart
 from metrolab.equipment.models import (
     Booking,
@@ -379,6 +380,7 @@ def equipment_set_status(
         raise ServiceError(_("Choose a status."), field="status")
     if not (reason or "").strip():
         raise ServiceError(_("Give the reason for the change of status."), field="reason")
+    text_checked(reason.strip(), limit=SHORT_TEXT, field="reason", label=_("Reason"))
     if equipment.status == S.SCRAPPED:
         raise ServiceError(
             _("%(equipment)s is scrapped; its status cannot change any more.")
@@ -561,7 +563,7 @@ def equipment_calibration_confirm(
                 "no": calibration.certificate_no,
                 "note": note,
             }
-        _status_change(equipment, S.IN_SERVICE, reason=why[:500], actor=actor)
+        _status_change(equipment, S.IN_SERVICE, reason=excerpt(why, SHORT_TEXT), actor=actor)
     return calibration
 
 
@@ -782,7 +784,7 @@ def equipment_maintenance_add(
     if take_out_of_service and equipment.status in Equipment.USABLE:
         with translation.override(settings.LANGUAGE_CODE):
             why = _("Fault reported: %(description)s") % {"description": description}
-        _status_change(equipment, S.OUT_OF_SERVICE, reason=why[:500], actor=user)
+        _status_change(equipment, S.OUT_OF_SERVICE, reason=excerpt(why, SHORT_TEXT), actor=user)
     if fault:
         with translation.override(settings.LANGUAGE_CODE):
             subject = _("Fault reported: %(equipment)s") % {"equipment": equipment}

@@ -16,6 +16,7 @@ from metrolab.commissions.models import CommissionLine
 from metrolab.core.access import api_access
 from metrolab.core.api_contract import PageLimit, PageOffset
 from metrolab.core.service import ServiceError
+from metrolab.core.text import SHORT_TEXT, Code, Name, Note, Reference, ShortText
 from metrolab.items import selectors, services
 from metrolab.items.models import Item, ItemMedia, StorageLocation
 from metrolab.items.roles import (
@@ -90,21 +91,21 @@ class ItemDetailOut(ItemOut):
 
 class ReceiveIn(Schema):
     line_id: int
-    serial_no: str | None = None
-    condition: str = ""
-    location_code: str | None = None
+    serial_no: Reference | None = None
+    condition: Note = ""
+    location_code: Code | None = None
     promised_date: dt.date | None = None
 
 
 class TagIn(Schema):
-    uid: str
+    uid: Name  # as read, separators included
 
 
 class CustodyIn(Schema):
-    event: str
-    location_code: str | None = None
-    collected_by: str = ""
-    note: str = ""
+    event: Code
+    location_code: Code | None = None
+    collected_by: Name = ""
+    note: ShortText = ""
 
 
 def _item_out(item: Item) -> dict:
@@ -306,7 +307,9 @@ def custody(request, number: str, data: CustodyIn):
     auth=api_access(roles=PHOTOGRAPHERS),
     summary="Add a photo or video (checked by content, size-limited)",
 )
-def add_media(request, number: str, file: File[UploadedFile], caption: Form[str] = ""):
+def add_media(
+    request, number: str, file: File[UploadedFile], caption: str = Form("", max_length=SHORT_TEXT)
+):
     item = selectors.item_get(user=request.auth, number=number)
     media = services.item_media_add(item=item, upload=file, actor=request.auth, caption=caption)
     return Status(201, _media_out(media))

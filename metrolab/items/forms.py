@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from metrolab.core.text import NAME, NOTE, REFERENCE, SHORT_TEXT
 from metrolab.items.models import Item, StorageLocation
 
 MEDIA_ACCEPT = "image/*,video/*"
@@ -46,9 +47,10 @@ class ReceiveForm(forms.Form):
     """One item of a commission line arriving at the desk (R6.6a, R6.6c)."""
 
     line = forms.IntegerField(widget=forms.HiddenInput)
-    serial_no = forms.CharField(label=_("Serial no."), max_length=100, required=False)
+    serial_no = forms.CharField(label=_("Serial no."), max_length=REFERENCE, required=False)
     condition = forms.CharField(
         label=_("Condition on receipt"),
+        max_length=NOTE,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Appearance, accessories, damage, seals."),
@@ -64,13 +66,13 @@ class ReceiveForm(forms.Form):
 
 class MediaForm(forms.Form):
     files = MultipleMediaField(label=_("Photos or videos"), required=True)
-    caption = forms.CharField(label=_("Caption"), max_length=200, required=False)
+    caption = forms.CharField(label=_("Caption"), max_length=SHORT_TEXT, required=False)
 
 
 class TagForm(forms.Form):
     uid = forms.CharField(
         label=_("Tag UID"),
-        max_length=100,
+        max_length=NAME,  # as read, separators included
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
         help_text=_("Read the tag with a reader or a phone, or type its UID."),
     )
@@ -92,13 +94,13 @@ class CustodyForm(forms.Form):
     location = _location_field(required=False)
     collected_by = forms.CharField(
         label=_("Collected by"),
-        max_length=100,
+        max_length=NAME,
         required=False,
         help_text=_("Name (and ID or phone) of who took the item back."),
     )
     note = forms.CharField(
         label=_("Note"),
-        max_length=300,
+        max_length=SHORT_TEXT,
         required=False,
         help_text=_("Required when disposing of an item: why."),
     )
@@ -107,7 +109,7 @@ class CustodyForm(forms.Form):
 class ScanForm(forms.Form):
     code = forms.CharField(
         label=_("Item number or tag UID"),
-        max_length=200,
+        max_length=NAME,
         widget=forms.TextInput(
             attrs={
                 "autofocus": True,
@@ -121,7 +123,7 @@ class ScanForm(forms.Form):
 
 
 class ItemFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False)
+    q = forms.CharField(label=_("Search"), required=False, max_length=NAME)
     state = forms.ChoiceField(
         label=_("State"), required=False, choices=[("", _("any")), *Item.State.choices]
     )

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from metrolab.commissions.choices import Service
 from metrolab.core.models import AuditedModel
 from metrolab.core.models.base import AuditedQuerySet
+from metrolab.core.text import CODE, NAME, NOTE, REFERENCE, SHORT_TEXT
 
 
 class MediaRemovalRefused(RuntimeError):
@@ -50,9 +51,9 @@ class ItemNumberCounter(AuditedModel):
 class StorageLocation(AuditedModel):
     """A storage room and shelf (样品间 / 货架) where items wait (R6.6d)."""
 
-    room = models.CharField(_("room"), max_length=100)
-    shelf = models.CharField(_("shelf"), max_length=50, blank=True)
-    code = models.CharField(_("code"), max_length=30, unique=True)
+    room = models.CharField(_("room"), max_length=NAME)
+    shelf = models.CharField(_("shelf"), max_length=CODE, blank=True)
+    code = models.CharField(_("code"), max_length=CODE, unique=True)
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -89,11 +90,11 @@ class Item(AuditedModel):
         on_delete=models.PROTECT,
         related_name="items",
     )
-    name = models.CharField(_("name"), max_length=200)
-    model_range = models.CharField(_("model / range"), max_length=200, blank=True)
-    accuracy_class = models.CharField(_("accuracy class"), max_length=60, blank=True)
-    serial_no = models.CharField(_("serial no."), max_length=100, blank=True)
-    manufacturer = models.CharField(_("manufacturer"), max_length=200, blank=True)
+    name = models.CharField(_("name"), max_length=NAME)
+    model_range = models.CharField(_("model / range"), max_length=NAME, blank=True)
+    accuracy_class = models.CharField(_("accuracy class"), max_length=NAME, blank=True)
+    serial_no = models.CharField(_("serial no."), max_length=REFERENCE, blank=True)
+    manufacturer = models.CharField(_("manufacturer"), max_length=NAME, blank=True)
     service = models.CharField(_("service"), max_length=16, choices=Service)
     received_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -114,7 +115,7 @@ class Item(AuditedModel):
         on_delete=models.PROTECT,
         related_name="items",
     )
-    condition = models.TextField(_("condition on receipt"), blank=True)
+    condition = models.TextField(_("condition on receipt"), blank=True, max_length=NOTE)
 
     class Meta:
         verbose_name = _("item")
@@ -145,8 +146,8 @@ class CustodyEvent(AuditedModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    collected_by = models.CharField(_("collected by"), max_length=100, blank=True)
-    note = models.CharField(_("note"), max_length=300, blank=True)
+    collected_by = models.CharField(_("collected by"), max_length=NAME, blank=True)
+    note = models.CharField(_("note"), max_length=SHORT_TEXT, blank=True)
 
     class Meta:
         verbose_name = _("custody event")
@@ -160,7 +161,7 @@ class CustodyEvent(AuditedModel):
 class RfidTag(AuditedModel):
     """An RFID / NFC tag bound to an item (R6.6a); a UID is bound to one item at a time."""
 
-    uid = models.CharField(_("tag UID"), max_length=64, unique=True)
+    uid = models.CharField(_("tag UID"), max_length=CODE, unique=True)
     item = models.ForeignKey(
         Item, verbose_name=_("item"), on_delete=models.CASCADE, related_name="tags"
     )
@@ -209,7 +210,7 @@ class ItemMedia(AuditedModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    caption = models.CharField(_("caption"), max_length=200, blank=True)
+    caption = models.CharField(_("caption"), max_length=SHORT_TEXT, blank=True)
 
     objects = ItemMediaQuerySet.as_manager()
 

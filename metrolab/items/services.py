@@ -18,6 +18,7 @@ from metrolab.commissions.choices import CommissionStatus
 from metrolab.commissions.models import Commission, CommissionLine
 from metrolab.commissions.services import commission_refresh_status
 from metrolab.core.service import ServiceError, service
+from metrolab.core.text import excerpt, field_checked
 from metrolab.items import files
 from metrolab.items.custody import NEEDS_LOCATION, location_after, transition_problem
 from metrolab.items.models import (
@@ -237,6 +238,7 @@ def item_media_add(*, item: Item, upload: Any, actor: Any, caption: str = "") ->
     MP4, MOV, WebM), size-limited, stored once under its SHA-256 outside the web root and
     never overwritten. The same content added again to the same item is the same record."""
     _require_actor(actor)
+    caption = field_checked(ItemMedia, "caption", (caption or "").strip())
     sniffed = _inspect_upload(upload)
     limit = files.max_bytes(sniffed.kind)
     try:
@@ -246,7 +248,7 @@ def item_media_add(*, item: Item, upload: Any, actor: Any, caption: str = "") ->
     existing = ItemMedia.objects.filter(item=item, sha256=stored.sha256).first()
     if existing is not None:
         return existing
-    name = (getattr(upload, "name", "") or "").rsplit("/", 1)[-1][:255]
+    name = excerpt((getattr(upload, "name", "") or "").rsplit("/", 1)[-1], 255)
     return ItemMedia.objects.create(
         item=item,
         kind=sniffed.kind,
@@ -255,7 +257,7 @@ def item_media_add(*, item: Item, upload: Any, actor: Any, caption: str = "") ->
         size=stored.size,
         original_name=name,
         uploaded_by=actor,
-        caption=caption.strip()[:200],
+        caption=caption,
     )
 
 

@@ -16,6 +16,7 @@ from ninja.pagination import paginate
 from metrolab.commissions.models import Discipline
 from metrolab.core.access import api_access
 from metrolab.core.service import ServiceError
+from metrolab.core.text import NOTE, Code, Name, Note, ShortText
 from metrolab.methods import selectors, services
 from metrolab.methods.models import Deviation, InstrumentCategory, Method
 from metrolab.methods.roles import (
@@ -85,35 +86,35 @@ class MethodIn(Schema):
     """A method. Disciplines by code, categories by code; `superseded_by_id` names the newer
     version. On update (PATCH) every field is optional; fields left out keep their value."""
 
-    kind: str
-    code: str
-    year: str
-    title: str
-    title_en: str = ""
+    kind: Code
+    code: Code
+    year: Code
+    title: ShortText
+    title_en: ShortText = ""
     published_date: dt.date | None = None
     effective_date: dt.date | None = None
     abolished_date: dt.date | None = None
     superseded_by_id: int | None = None
-    services: list[str] = []
-    disciplines: list[str] = []
-    categories: list[str] = []
-    notes: str = ""
+    services: list[Code] = []
+    disciplines: list[Code] = []
+    categories: list[Code] = []
+    notes: Note = ""
 
 
 class MethodPatch(Schema):
-    kind: str | None = None
-    code: str | None = None
-    year: str | None = None
-    title: str | None = None
-    title_en: str | None = None
+    kind: Code | None = None
+    code: Code | None = None
+    year: Code | None = None
+    title: ShortText | None = None
+    title_en: ShortText | None = None
     published_date: dt.date | None = None
     effective_date: dt.date | None = None
     abolished_date: dt.date | None = None
     superseded_by_id: int | None = None
-    services: list[str] | None = None
-    disciplines: list[str] | None = None
-    categories: list[str] | None = None
-    notes: str | None = None
+    services: list[Code] | None = None
+    disciplines: list[Code] | None = None
+    categories: list[Code] | None = None
+    notes: Note | None = None
 
 
 class MethodFilters(Schema):
@@ -125,17 +126,17 @@ class MethodFilters(Schema):
 
 
 class CategoryIn(Schema):
-    code: str
-    name: str
-    name_en: str = ""
-    discipline: str | None = None
+    code: Code
+    name: Name
+    name_en: Name = ""
+    discipline: Code | None = None
 
 
 class CategoryPatch(Schema):
-    code: str | None = None
-    name: str | None = None
-    name_en: str | None = None
-    discipline: str | None = None
+    code: Code | None = None
+    name: Name | None = None
+    name_en: Name | None = None
+    discipline: Code | None = None
 
 
 class LineRef(Schema):
@@ -171,12 +172,12 @@ class DeviationOut(Schema):
 class DeviationIn(Schema):
     line_id: int
     method_id: int
-    description: str
-    justification: str
+    description: Note
+    justification: Note
 
 
 class DecisionIn(Schema):
-    note: str = ""
+    note: Note = ""
 
 
 class DeviationFilters(Schema):
@@ -502,7 +503,9 @@ def deviation_decline(request, pk: int, data: DecisionIn):
     auth=DEVIATION_UPLOAD,
     summary="Record the customer's signed acceptance (PDF / JPEG / PNG upload)",
 )
-def deviation_acceptance(request, pk: int, file: File[UploadedFile], note: Form[str] = ""):
+def deviation_acceptance(
+    request, pk: int, file: File[UploadedFile], note: str = Form("", max_length=NOTE)
+):
     deviation = services.deviation_acceptance_upload(
         deviation=_deviation_or_404(request, pk), upload=file, note=note, actor=request.auth
     )

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from metrolab.commissions.choices import Service
 from metrolab.commissions.models import Discipline
+from metrolab.core.text import CODE, NAME, NOTE, SHORT_TEXT
 from metrolab.methods.models import Deviation, InstrumentCategory, Method
 
 DATE = {"type": "date"}
@@ -21,10 +22,10 @@ class MethodForm(forms.Form):
     """A regulation or specification of the library (R6.7a)."""
 
     kind = forms.ChoiceField(label=_("Kind"), choices=Method.Kind.choices)
-    code = forms.CharField(label=_("Code"), max_length=60, help_text=_("e.g. JJG 52"))
-    year = forms.CharField(label=_("Year / version"), max_length=20, help_text=_("e.g. 2013"))
-    title = forms.CharField(label=_("Title"), max_length=300)
-    title_en = forms.CharField(label=_("Title (English)"), max_length=300, required=False)
+    code = forms.CharField(label=_("Code"), max_length=CODE, help_text=_("e.g. JJG 52"))
+    year = forms.CharField(label=_("Year / version"), max_length=CODE, help_text=_("e.g. 2013"))
+    title = forms.CharField(label=_("Title"), max_length=SHORT_TEXT)
+    title_en = forms.CharField(label=_("Title (English)"), max_length=SHORT_TEXT, required=False)
     published_date = forms.DateField(
         label=_("Published"), required=False, widget=forms.DateInput(attrs=DATE)
     )
@@ -68,7 +69,7 @@ class MethodForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
     )
     notes = forms.CharField(
-        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Notes"), required=False, max_length=NOTE, widget=forms.Textarea(attrs={"rows": 3})
     )
 
     def __init__(self, *args, method: Method | None = None, **kwargs):
@@ -109,7 +110,7 @@ class MethodForm(forms.Form):
 
 
 class MethodFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    q = forms.CharField(label=_("Search"), required=False, max_length=NAME)
     kind = forms.ChoiceField(
         label=_("Kind"), required=False, choices=[("", "—"), *Method.Kind.choices]
     )
@@ -133,9 +134,9 @@ class MethodFilterForm(forms.Form):
 class CategoryForm(forms.Form):
     """An instrument category (器具类别)."""
 
-    code = forms.CharField(label=_("Code"), max_length=30)
-    name = forms.CharField(label=_("Name"), max_length=200)
-    name_en = forms.CharField(label=_("Name (English)"), max_length=200, required=False)
+    code = forms.CharField(label=_("Code"), max_length=CODE)
+    name = forms.CharField(label=_("Name"), max_length=NAME)
+    name_en = forms.CharField(label=_("Name (English)"), max_length=NAME, required=False)
     discipline = forms.ModelChoiceField(
         label=_("Discipline"),
         queryset=Discipline.objects.order_by("code"),
@@ -154,13 +155,13 @@ class DeviationRequestForm(forms.Form):
     )
     description = forms.CharField(
         label=_("Deviation"),
-        max_length=5000,
+        max_length=NOTE,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What is done differently from the method (points, conditions, procedure)."),
     )
     justification = forms.CharField(
         label=_("Technical justification"),
-        max_length=5000,
+        max_length=NOTE,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Why the result stays valid: evidence, uncertainty, the customer's need."),
     )
@@ -177,7 +178,7 @@ class DecisionForm(forms.Form):
     note = forms.CharField(
         label=_("Note"),
         required=False,
-        max_length=5000,
+        max_length=NOTE,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Conditions of the authorisation, if any; the reason is required to refuse."),
     )
@@ -192,7 +193,7 @@ class ResponseForm(forms.Form):
         widget=forms.RadioSelect,
     )
     note = forms.CharField(
-        label=_("Note"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Note"), required=False, max_length=NOTE, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
@@ -203,11 +204,11 @@ class AcceptanceUploadForm(forms.Form):
         label=_("Signed acceptance (PDF, JPEG or PNG)"),
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
     )
-    note = forms.CharField(label=_("Note"), required=False, max_length=5000)
+    note = forms.CharField(label=_("Note"), required=False, max_length=NOTE)
 
 
 class DeviationFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    q = forms.CharField(label=_("Search"), required=False, max_length=NAME)
     state = forms.ChoiceField(
         label=_("State"), required=False, choices=[("", "—"), *Deviation.State.choices]
     )
@@ -216,6 +217,6 @@ class DeviationFilterForm(forms.Form):
 class CommissionLookupForm(forms.Form):
     commission = forms.CharField(
         label=_("Commission no."),
-        max_length=30,
+        max_length=CODE,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )

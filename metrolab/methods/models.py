@@ -12,15 +12,16 @@ from django.utils.translation import gettext_lazy as _
 
 from metrolab.core.documents import DocumentFields
 from metrolab.core.models import AuditedModel
+from metrolab.core.text import CODE, NAME, NOTE, SHORT_TEXT
 
 
 class InstrumentCategory(AuditedModel):
     """A category of instrument (器具类别: elastic-element pressure gauge, liquid-in-glass
     thermometer, digital multimeter, ...) that methods and authorised items cover."""
 
-    code = models.CharField(_("code"), max_length=30, unique=True)
-    name = models.CharField(_("name"), max_length=200)
-    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    code = models.CharField(_("code"), max_length=CODE, unique=True)
+    name = models.CharField(_("name"), max_length=NAME)
+    name_en = models.CharField(_("name (English)"), max_length=NAME, blank=True)
     discipline = models.ForeignKey(
         "commissions.Discipline",
         verbose_name=_("discipline"),
@@ -60,10 +61,10 @@ class Method(DocumentFields, AuditedModel):
         NOT_YET_EFFECTIVE = "not_yet_effective", _("not yet effective")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind)
-    code = models.CharField(_("code"), max_length=60, help_text=_("e.g. JJG 52"))
-    year = models.CharField(_("year / version"), max_length=20, help_text=_("e.g. 2013"))
-    title = models.CharField(_("title"), max_length=300)
-    title_en = models.CharField(_("title (English)"), max_length=300, blank=True)
+    code = models.CharField(_("code"), max_length=CODE, help_text=_("e.g. JJG 52"))
+    year = models.CharField(_("year / version"), max_length=CODE, help_text=_("e.g. 2013"))
+    title = models.CharField(_("title"), max_length=SHORT_TEXT)
+    title_en = models.CharField(_("title (English)"), max_length=SHORT_TEXT, blank=True)
     published_date = models.DateField(_("published"), null=True, blank=True)
     effective_date = models.DateField(_("effective from"))
     abolished_date = models.DateField(_("abolished on"), null=True, blank=True)
@@ -90,7 +91,7 @@ class Method(DocumentFields, AuditedModel):
         blank=True,
         help_text=_("Comma-separated service codes it is used for (verification, calibration…)"),
     )
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=NOTE)
 
     class Meta:
         verbose_name = _("method")
@@ -159,8 +160,8 @@ class Deviation(DocumentFields, AuditedModel):
     method = models.ForeignKey(
         Method, verbose_name=_("method"), on_delete=models.PROTECT, related_name="deviations"
     )
-    description = models.TextField(_("deviation"))
-    justification = models.TextField(_("technical justification"))
+    description = models.TextField(_("deviation"), max_length=NOTE)
+    justification = models.TextField(_("technical justification"), max_length=NOTE)
     state = models.CharField(
         _("state"), max_length=12, choices=State, default=State.REQUESTED, db_index=True
     )
@@ -179,7 +180,7 @@ class Deviation(DocumentFields, AuditedModel):
         related_name="+",
     )
     authorised_at = models.DateTimeField(_("authorised at"), null=True, blank=True)
-    decision_note = models.TextField(_("technical manager's note"), blank=True)
+    decision_note = models.TextField(_("technical manager's note"), blank=True, max_length=NOTE)
     acceptance = models.CharField(
         _("customer acceptance"), max_length=8, choices=Acceptance, blank=True
     )
@@ -192,7 +193,7 @@ class Deviation(DocumentFields, AuditedModel):
         related_name="+",
     )
     accepted_at = models.DateTimeField(_("accepted / declined at"), null=True, blank=True)
-    customer_note = models.TextField(_("customer's note"), blank=True)
+    customer_note = models.TextField(_("customer's note"), blank=True, max_length=NOTE)
 
     class Meta:
         verbose_name = _("deviation")

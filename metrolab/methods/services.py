@@ -30,6 +30,7 @@ from metrolab.core.documents import document_store
 from metrolab.core.pages import holds
 from metrolab.core.roles import DIRECTOR
 from metrolab.core.service import ServiceError, service
+from metrolab.core.text import field_checked
 from metrolab.customers.selectors import portal_customer
 from metrolab.customers.services import customer_notify
 from metrolab.methods.models import Deviation, InstrumentCategory, Method
@@ -636,12 +637,13 @@ def deviation_acceptance_upload(
     _state_required(deviation, Deviation.State.AUTHORISED)
     if upload is None:
         raise ServiceError(_("Attach the signed acceptance."), field="file")
+    note = field_checked(Deviation, "customer_note", _text(note), field="note")
     deviation.attach(document_store(upload, field="file"))
     deviation.state = Deviation.State.ACCEPTED
     deviation.acceptance = Deviation.Acceptance.UPLOAD
     deviation.accepted_by = user
     deviation.accepted_at = timezone.now()
-    deviation.customer_note = _text(note)
+    deviation.customer_note = note
     deviation.save()
     _notify_requester(deviation)
     return deviation

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from metrolab.core.models import AuditedModel
+from metrolab.core.text import DOCUMENT_TEXT, NAME, SHORT_TEXT
 
 
 def webhook_secret_new() -> str:
@@ -31,8 +32,8 @@ class Notification(AuditedModel):
         related_name="notifications",
     )
     event = models.CharField(_("event"), max_length=64, db_index=True)
-    subject = models.CharField(_("subject"), max_length=200)
-    body = models.TextField(_("text"), blank=True)
+    subject = models.CharField(_("subject"), max_length=NAME)
+    body = models.TextField(_("text"), blank=True, max_length=DOCUMENT_TEXT)
     payload = models.JSONField(_("data"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     related_type = models.CharField(_("object type"), max_length=100, blank=True)
     related_id = models.CharField(_("object id"), max_length=64, blank=True)
@@ -81,7 +82,7 @@ class WebhookEndpoint(AuditedModel):
         help_text=_('Event codes to send, e.g. ["commission.status_changed"]; "*" for all.'),
     )
     active = models.BooleanField(_("active"), default=True)
-    description = models.CharField(_("description"), max_length=200, blank=True)
+    description = models.CharField(_("description"), max_length=SHORT_TEXT, blank=True)
 
     class Meta:
         verbose_name = _("webhook endpoint")

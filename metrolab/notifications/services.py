@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from metrolab.core.service import ServiceError, service
+from metrolab.core.text import DOCUMENT_TEXT, NAME, excerpt
 from metrolab.notifications.channels import REGISTRY, DeliveryError, channel_get
 from metrolab.notifications.models import Delivery, Notification, WebhookEndpoint
 
@@ -73,8 +74,9 @@ def notify(
     notification = Notification.objects.create(
         recipient=recipient_user,
         event=event,
-        subject=subject[:200],
-        body=body,
+        # Composed by the platform from texts kept in full where they belong.
+        subject=excerpt(subject, NAME),
+        body=excerpt(body, DOCUMENT_TEXT),
         payload=payload or {},
         related_type=related._meta.label_lower if related is not None else "",
         related_id=str(related.pk) if related is not None else "",

@@ -15,6 +15,7 @@ from ninja.pagination import paginate
 from metrolab.commissions.models import Discipline
 from metrolab.core.access import api_access
 from metrolab.core.service import ServiceError
+from metrolab.core.text import Code, Name, Note, Phone, Reference, ShortText, Unit
 from metrolab.equipment.models import MeasurementStandard
 from metrolab.methods.models import InstrumentCategory, Method
 from metrolab.qualifications import selectors, services
@@ -197,37 +198,37 @@ def _qualified(a: Authorisation) -> dict:
 
 
 class ItemIn(Schema):
-    code: str
-    name: str
-    service: str
-    measurand: str
+    code: Code
+    name: Name
+    service: Code
+    measurand: Name
     category_id: int
     range_low: Decimal | None = None
     range_high: Decimal | None = None
-    unit: str = ""
-    range_text: str = ""
-    cmc: str
+    unit: Unit = ""
+    range_text: Name = ""
+    cmc: Name
     method_ids: list[int]
     standard_id: int | None = None
-    authorisation_ref: str = ""
+    authorisation_ref: Reference = ""
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None
 
 
 class ItemPatch(Schema):
-    code: str | None = None
-    name: str | None = None
-    service: str | None = None
-    measurand: str | None = None
+    code: Code | None = None
+    name: Name | None = None
+    service: Code | None = None
+    measurand: Name | None = None
     category_id: int | None = None
     range_low: Decimal | None = None
     range_high: Decimal | None = None
-    unit: str | None = None
-    range_text: str | None = None
-    cmc: str | None = None
+    unit: Unit | None = None
+    range_text: Name | None = None
+    cmc: Name | None = None
     method_ids: list[int] | None = None
     standard_id: int | None = None
-    authorisation_ref: str | None = None
+    authorisation_ref: Reference | None = None
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None
 
@@ -252,13 +253,13 @@ class ProfileOut(Schema):
 
 
 class ProfileIn(Schema):
-    employee_no: str = ""
-    department: str = ""
-    title: str = ""
-    education: str = ""
+    employee_no: Code = ""
+    department: Name = ""
+    title: Name = ""
+    education: Name = ""
     joined: dt.date | None = None
-    phone: str = ""
-    notes: str = ""
+    phone: Phone = ""
+    notes: Note = ""
 
 
 class CertificateOut(Schema):
@@ -278,18 +279,18 @@ class CertificateOut(Schema):
 
 
 class CertificateIn(Schema):
-    kind: str
-    number: str
-    issued_by: str = ""
+    kind: Code
+    number: Reference
+    issued_by: Name = ""
     issue_date: dt.date
     expiry_date: dt.date | None = None
     item_ids: list[int] = []
 
 
 class CertificatePatch(Schema):
-    kind: str | None = None
-    number: str | None = None
-    issued_by: str | None = None
+    kind: Code | None = None
+    number: Reference | None = None
+    issued_by: Name | None = None
     issue_date: dt.date | None = None
     expiry_date: dt.date | None = None
     item_ids: list[int] | None = None
@@ -308,10 +309,10 @@ class TrainingOut(Schema):
 
 class TrainingIn(Schema):
     date: dt.date
-    topic: str
-    provider: str = ""
+    topic: Name
+    provider: Name = ""
     hours: Decimal = Decimal(0)
-    result: str = ""
+    result: Name = ""
     item_ids: list[int] = []
 
 
@@ -336,14 +337,14 @@ class AuthorisationOut(Schema):
 class AuthorisationIn(Schema):
     person_id: int
     item_id: int
-    capacity: str
+    capacity: Code
     certificate_id: int | None = None
     valid_from: dt.date
     valid_until: dt.date | None = None
 
 
 class RevokeIn(Schema):
-    reason: str
+    reason: ShortText
 
 
 class PersonOut(Schema):

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from metrolab.commissions.choices import Service
 from metrolab.commissions.models import Discipline
 from metrolab.core.roles import LAB_STAFF, ROLES
+from metrolab.core.text import NAME, SHORT_TEXT
 from metrolab.equipment.models import MeasurementStandard
 from metrolab.methods.models import InstrumentCategory, Method
 from metrolab.qualifications import selectors
@@ -89,7 +90,7 @@ class AuthorisedItemForm(forms.ModelForm):
 
 
 class ItemFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    q = forms.CharField(label=_("Search"), required=False, max_length=NAME)
     service = forms.ChoiceField(
         label=_("Service"), required=False, choices=[("", _("any")), *Service.choices]
     )
@@ -201,14 +202,14 @@ class AuthorisationForm(forms.Form):
 class RevokeForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"),
-        max_length=300,
+        max_length=SHORT_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Why the authorisation is withdrawn; it is kept in the audit log."),
     )
 
 
 class PeopleFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    q = forms.CharField(label=_("Search"), required=False, max_length=NAME)
     role = forms.ChoiceField(
         label=_("Role"),
         required=False,

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from metrolab.commissions.choices import Service
 from metrolab.core.documents import DocumentFields
 from metrolab.core.models import AuditedModel
+from metrolab.core.text import CODE, NAME, NOTE, PHONE, REFERENCE, SHORT_TEXT, UNIT
 
 
 def _valid_on(valid_from: dt.date | None, valid_until: dt.date | None, day: dt.date) -> bool:
@@ -28,10 +29,10 @@ class AuthorisedItem(AuditedModel):
     of an instrument category over a range, with its best uncertainty (CMC), the methods and
     the measurement standard it is done with, and its validity."""
 
-    code = models.CharField(_("code"), max_length=30, unique=True)
-    name = models.CharField(_("name"), max_length=200)
+    code = models.CharField(_("code"), max_length=CODE, unique=True)
+    name = models.CharField(_("name"), max_length=NAME)
     service = models.CharField(_("service"), max_length=16, choices=Service)
-    measurand = models.CharField(_("measurand"), max_length=100)
+    measurand = models.CharField(_("measurand"), max_length=NAME)
     category = models.ForeignKey(
         "methods.InstrumentCategory",
         verbose_name=_("instrument category"),
@@ -44,9 +45,9 @@ class AuthorisedItem(AuditedModel):
     range_high = models.DecimalField(
         _("range to"), max_digits=20, decimal_places=9, null=True, blank=True
     )
-    unit = models.CharField(_("unit"), max_length=20, blank=True)
-    range_text = models.CharField(_("range (as stated)"), max_length=200, blank=True)
-    cmc = models.CharField(_("best uncertainty (CMC) / accuracy class"), max_length=200)
+    unit = models.CharField(_("unit"), max_length=UNIT, blank=True)
+    range_text = models.CharField(_("range (as stated)"), max_length=NAME, blank=True)
+    cmc = models.CharField(_("best uncertainty (CMC) / accuracy class"), max_length=NAME)
     methods = models.ManyToManyField(
         "methods.Method", verbose_name=_("methods"), related_name="authorised_items"
     )
@@ -58,7 +59,9 @@ class AuthorisedItem(AuditedModel):
         on_delete=models.PROTECT,
         related_name="authorised_items",
     )
-    authorisation_ref = models.CharField(_("authorisation reference"), max_length=100, blank=True)
+    authorisation_ref = models.CharField(
+        _("authorisation reference"), max_length=REFERENCE, blank=True
+    )
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
 
@@ -98,13 +101,13 @@ class StaffProfile(AuditedModel):
         on_delete=models.PROTECT,
         related_name="staff_profile",
     )
-    employee_no = models.CharField(_("employee no."), max_length=30, blank=True)
-    department = models.CharField(_("department"), max_length=100, blank=True)
-    title = models.CharField(_("professional title"), max_length=100, blank=True)
-    education = models.CharField(_("education"), max_length=100, blank=True)
+    employee_no = models.CharField(_("employee no."), max_length=CODE, blank=True)
+    department = models.CharField(_("department"), max_length=NAME, blank=True)
+    title = models.CharField(_("professional title"), max_length=NAME, blank=True)
+    education = models.CharField(_("education"), max_length=NAME, blank=True)
     joined = models.DateField(_("joined the lab"), null=True, blank=True)
-    phone = models.CharField(_("phone"), max_length=40, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    phone = models.CharField(_("phone"), max_length=PHONE, blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=NOTE)
 
     class Meta:
         verbose_name = _("staff profile")
@@ -133,8 +136,8 @@ class PersonnelCertificate(DocumentFields, AuditedModel):
         related_name="certificates",
     )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind)
-    number = models.CharField(_("certificate no."), max_length=80)
-    issued_by = models.CharField(_("issued by"), max_length=200, blank=True)
+    number = models.CharField(_("certificate no."), max_length=REFERENCE)
+    issued_by = models.CharField(_("issued by"), max_length=NAME, blank=True)
     issue_date = models.DateField(_("issued"))
     expiry_date = models.DateField(_("expires"), null=True, blank=True)
     items = models.ManyToManyField(
@@ -163,10 +166,10 @@ class TrainingRecord(AuditedModel):
         related_name="trainings",
     )
     date = models.DateField(_("date"))
-    topic = models.CharField(_("topic"), max_length=200)
-    provider = models.CharField(_("provider"), max_length=200, blank=True)
+    topic = models.CharField(_("topic"), max_length=NAME)
+    provider = models.CharField(_("provider"), max_length=NAME, blank=True)
     hours = models.DecimalField(_("hours"), max_digits=5, decimal_places=1, default=0)
-    result = models.CharField(_("result"), max_length=100, blank=True)
+    result = models.CharField(_("result"), max_length=NAME, blank=True)
     items = models.ManyToManyField(
         AuthorisedItem, verbose_name=_("related items"), blank=True, related_name="trainings"
     )
@@ -231,7 +234,7 @@ class Authorisation(AuditedModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    revoke_reason = models.CharField(_("reason for revoking"), max_length=300, blank=True)
+    revoke_reason = models.CharField(_("reason for revoking"), max_length=SHORT_TEXT, blank=True)
 
     class Meta:
         verbose_name = _("personnel authorisation")

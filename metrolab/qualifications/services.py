@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from metrolab.core.documents import document_store
 from metrolab.core.roles import LAB_STAFF, ROLES
 from metrolab.core.service import ServiceError, service
+from metrolab.core.text import field_checked
 from metrolab.qualifications.models import (
     Authorisation,
     AuthorisedItem,
@@ -459,12 +460,13 @@ def authorisation_revoke(
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("Say why the authorisation is revoked."), field="reason")
+    field_checked(Authorisation, "revoke_reason", reason, field="reason")
     authorisation = Authorisation.objects.select_for_update().get(pk=authorisation.pk)
     if authorisation.revoked:
         raise ServiceError(_("This authorisation was revoked already."), code="conflict")
     authorisation.revoked = True
     authorisation.revoked_at = timezone.now()
     authorisation.revoked_by = actor if getattr(actor, "pk", None) else None
-    authorisation.revoke_reason = reason[:300]
+    authorisation.revoke_reason = reason
     authorisation.save(update_fields=["revoked", "revoked_at", "revoked_by", "revoke_reason"])
     return authorisation

@@ -14,6 +14,7 @@ from ninja.pagination import paginate
 
 from metrolab.core.access import api_access
 from metrolab.core.service import ServiceError
+from metrolab.core.text import Code, DocumentText, Note
 from metrolab.risk import selectors, services
 from metrolab.risk.forms import default_period
 from metrolab.risk.models import ImpactReview
@@ -98,13 +99,13 @@ class ImpactReviewIn(Schema):
     """`start` / `end`: a day (YYYY-MM-DD: from its start / to its end) or a date-time."""
 
     equipment_id: int
-    start: str
-    end: str
-    reason: str
+    start: Code
+    end: Code
+    reason: Note
 
 
 class CloseIn(Schema):
-    conclusion: str
+    conclusion: DocumentText
 
 
 class ReviewOut(Schema):

@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from metrolab.core.text import DOCUMENT_TEXT, NAME, NOTE
 from metrolab.risk.radar import Bucket, Kind
 
 
@@ -49,7 +50,7 @@ class PeriodForm(forms.Form):
 class TraceForm(PeriodForm):
     """Choose the equipment (asset no. or search) and the period to trace."""
 
-    q = forms.CharField(label=_("Equipment"), required=False, max_length=100)
+    q = forms.CharField(label=_("Equipment"), required=False, max_length=NAME)
     equipment = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     field_order = ["q", "equipment", "start", "end"]
@@ -69,7 +70,7 @@ class ReviewOpenForm(PeriodForm):
     equipment = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(
         label=_("Reason"),
-        max_length=5000,
+        max_length=NOTE,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("e.g. found out of tolerance at its calibration on …"),
     )
@@ -82,7 +83,7 @@ class ReviewOpenForm(PeriodForm):
 
 class ReviewCloseForm(forms.Form):
     conclusion = forms.CharField(
-        label=_("Conclusion"), max_length=10000, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Conclusion"), max_length=DOCUMENT_TEXT, widget=forms.Textarea(attrs={"rows": 4})
     )
 
 

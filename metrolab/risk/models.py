@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from metrolab.core.models import AuditedModel
+from metrolab.core.text import DOCUMENT_TEXT, NOTE
 
 
 class ImpactReview(AuditedModel):
@@ -28,7 +29,7 @@ class ImpactReview(AuditedModel):
     )
     period_start = models.DateTimeField(_("from"))
     period_end = models.DateTimeField(_("until"))
-    reason = models.TextField(_("reason"))
+    reason = models.TextField(_("reason"), max_length=NOTE)
     state = models.CharField(_("state"), max_length=6, choices=State, default=State.OPEN)
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -42,7 +43,7 @@ class ImpactReview(AuditedModel):
     # What the reverse traceability listed when the review was opened (tasks, usage records
     # and, once those modules exist, records and certificates), frozen as it was then.
     snapshot = models.JSONField(_("work listed at opening"), default=list, blank=True)
-    conclusion = models.TextField(_("conclusion"), blank=True)
+    conclusion = models.TextField(_("conclusion"), blank=True, max_length=DOCUMENT_TEXT)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("closed by"),

@@ -15,6 +15,7 @@ from metrolab.core.api_contract import PageLimit, PageOffset
 from metrolab.core.models import User
 from metrolab.core.roles import LAB_STAFF
 from metrolab.core.service import ServiceError
+from metrolab.core.text import Name
 from metrolab.equipment.models import Equipment, MeasurementStandard
 from metrolab.methods.models import Method
 from metrolab.qualifications.eligibility import CAPACITIES, PERFORM, task_eligibility_problems
@@ -49,7 +50,7 @@ class AssignIn(Schema):
     item, the method, standard and equipment not given default to its current method, its
     standard and that standard's usable equipment."""
 
-    assignee: str  # user name
+    assignee: Name  # user name
     scope: int | None = None  # authorised item id
     method: int | None = None
     standard: int | None = None

@@ -268,3 +268,84 @@ def test_public_status_is_rate_limited_per_address(client, mine):
     assert set(body) == {"error", "request_id"} and body["error"]["code"] == "throttled"
     other = status(client, mine.number, mine.query_code, REMOTE_ADDR="10.0.0.8")
     assert other.status_code == 200
+
+
+# --- text limits (R7.2) ---------------------------------------------------------------------
+
+
+def test_a_10000_character_line_requirement_is_refused_whole(cast, client, org_a, pressure):
+    """特殊要求 of 10 000 characters: 422 naming the field and the limit, nothing created, and
+    nothing copied into the audit log."""
+    from metrolab.core.models import AuditEvent
+    from metrolab.core.text import NOTE
+    from metrolab.customers.models import Instrument
+
+    client.force_login(cast["receptionist"])
+    events = AuditEvent.objects.count()
+    line = {**LINE, "serial_no": "SN-1", "requirements": "要" * 10_000}
+    refused = post(client, "/", {"customer_id": org_a.pk, "lines": [line]})
+    assert refused.status_code == 422
+    error = refused.json()["error"]
+    assert error["code"] == "invalid"
+    [detail] = error["details"]
+    assert detail["loc"] == ["body", "data", "lines", "0", "requirements"]
+    assert detail["type"] == "string_too_long"
+    assert detail["message"] == f"String should have at most {NOTE} characters"
+    assert not Commission.objects.exists() and not Instrument.objects.exists()
+    assert AuditEvent.objects.count() == events
+    # The quote refuses it the same way; exactly the limit is kept whole.
+    assert post(client, "/quote", {"lines": [line]}).status_code == 422
+    line["requirements"] = "要" * NOTE
+    created = post(client, "/", {"customer_id": org_a.pk, "lines": [line]})
+    assert created.status_code == 201
+    assert created.json()["lines"][0]["requirements"] == "要" * NOTE
+
+
+def test_a_10000_character_commission_requirement_is_refused(cast, client, org_a, pressure):
+    """The commission's own requirements were stored whole (and audited) at any length."""
+    from metrolab.core.models import AuditEvent
+    from metrolab.core.text import NOTE
+
+    client.force_login(cast["receptionist"])
+    events = AuditEvent.objects.count()
+    refused = post(
+        client, "/", {"customer_id": org_a.pk, "requirements": "x" * 10_000, "lines": [LINE]}
+    )
+    assert refused.status_code == 422
+    [detail] = refused.json()["error"]["details"]
+    assert detail["loc"] == ["body", "data", "requirements"]
+    assert detail["message"] == f"String should have at most {NOTE} characters"
+    assert not Commission.objects.exists()
+    assert AuditEvent.objects.count() == events
+
+
+def test_services_refuse_long_text_instead_of_cutting_it(cast, org_a, pressure):
+    """The service itself refuses (pages, API, tasks and the CLI share it): the line's
+    requirements, the commission's, and a cancellation's reason, which was cut to 300."""
+    from metrolab.commissions.models import StatusEvent
+    from metrolab.commissions.services import commission_cancel
+    from metrolab.core.service import ServiceError
+    from metrolab.core.text import NOTE, SHORT_TEXT
+
+    desk = {"customer": org_a, "channel": "desk", "actor": cast["receptionist"]}
+    with pytest.raises(ServiceError) as line:
+        commission_create(lines=[{**LINE, "requirements": "x" * 10_000}], **desk)
+    assert line.value.field == "lines.0.requirements"
+    assert line.value.message == (
+        f"Line 1: Special requirements: at most {NOTE} characters (10000 given)."
+    )
+    with pytest.raises(ServiceError) as own:
+        commission_create(lines=[LINE], requirements="x" * 10_000, **desk)
+    assert own.value.field == "requirements"
+    assert own.value.message == f"Special requirements: at most {NOTE} characters (10000 given)."
+    assert not Commission.objects.exists()
+    commission = commission_create(lines=[LINE], **desk)
+    with pytest.raises(ServiceError) as cancel:
+        commission_cancel(commission=commission, reason="y" * 1000, actor=cast["receptionist"])
+    assert cancel.value.field == "reason"
+    assert cancel.value.message == (
+        f"Reason for the cancellation: at most {SHORT_TEXT} characters (1000 given)."
+    )
+    commission.refresh_from_db()
+    assert commission.status == "applied"
+    assert not StatusEvent.objects.filter(commission=commission, status="cancelled").exists()

@@ -5,6 +5,7 @@ the receipt and the public status page."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -291,3 +292,33 @@ def test_the_slot_picker_shows_one_discipline_at_a_time(cast, client, org_a, slo
     assert "slot" in mismatch.context["form"].errors and Commission.objects.count() == 0
     data["discipline"] = "P"
     assert client.post("/commissions/apply/", data).status_code == 302
+
+
+def test_a_10000_character_requirement_in_the_form_is_refused(cast, client, org_a, pressure):
+    """特殊要求 of 10 000 characters pasted into the desk form (R7.2): the browser is not asked
+    to cut it (no maxlength attribute), the form shows an error naming the limit, and nothing
+    is created."""
+    from metrolab.core.models import AuditEvent
+    from metrolab.core.text import NOTE
+
+    client.force_login(cast["receptionist"])
+    form = client.get("/commissions/new/", {"customer": org_a.pk}).content.decode()
+    for name in ("lines-0-requirements", "requirements"):
+        [tag] = re.findall(rf'<(?:input|textarea)[^>]* name="{name}"[^>]*>', form)
+        assert f'data-maxlength="{NOTE}"' in tag and " maxlength=" not in tag
+    events = AuditEvent.objects.count()
+    base = {"customer": org_a.pk, "channel": "desk", "action": "save"}
+    line = {**LINE, "requirements": "要" * 10_000}
+    refused = client.post("/commissions/new/", base | _lines_post(line))
+    assert refused.status_code == 200
+    errors = refused.context["lines"].forms[0].errors["requirements"]
+    assert errors == [f"Ensure this value has at most {NOTE} characters (it has 10000)."]
+    assert errors[0] in refused.content.decode()
+    own = client.post(
+        "/commissions/new/", base | {"requirements": "x" * 10_000} | _lines_post(LINE)
+    )
+    assert own.context["form"].errors["requirements"] == [
+        f"Ensure this value has at most {NOTE} characters (it has 10000)."
+    ]
+    assert not Commission.objects.exists()
+    assert AuditEvent.objects.count() == events

@@ -56,7 +56,18 @@ class AuditedModel(TimeStampedModel):
 
     def save(self, *args, **kwargs):
         from metrolab.core import audit
+        from metrolab.core.text import refuse_too_long
 
+        # Text longer than its field allows is refused: never stored, never copied into the
+        # audit log (R7.2). TextField limits exist only here, not in the database.
+        update_fields = kwargs.get("update_fields")
+        refuse_too_long(
+            self,
+            unchanged=getattr(self, "_audit_snapshot", {}),
+            only=None
+            if update_fields is None
+            else {self._meta.get_field(n).attname for n in update_fields},
+        )
         with transaction.atomic(using=kwargs.get("using")):
             audit.lock_chain()
             adding = self._state.adding

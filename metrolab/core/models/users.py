@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from metrolab.core.models.base import AuditedModel, AuditedQuerySet
+from metrolab.core.text import NAME, PHONE
 
 
 class AuditedUserManager(UserManager.from_queryset(AuditedQuerySet)):
@@ -25,8 +26,8 @@ class User(AuditedModel, AbstractUser):
     )
     audit_secret = frozenset({"password", "totp_secret"})
 
-    display_name = models.CharField(_("display name"), max_length=150, blank=True)
-    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    display_name = models.CharField(_("display name"), max_length=NAME, blank=True)
+    phone = models.CharField(_("phone"), max_length=PHONE, blank=True)
     totp_secret = models.CharField(_("TOTP secret"), max_length=64, blank=True)
     totp_enabled = models.BooleanField(_("two-factor authentication"), default=False)
     totp_last_step = models.BigIntegerField(_("last accepted TOTP step"), null=True, blank=True)
@@ -70,7 +71,7 @@ class ApiToken(AuditedModel):
     user = models.ForeignKey(
         User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=NAME)
     prefix = models.CharField(_("prefix"), max_length=12, unique=True)
     key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
     roles = models.ManyToManyField(Group, verbose_name=_("roles"), blank=True, related_name="+")

@@ -522,10 +522,12 @@ def test_acknowledging_needs_a_comment_and_happens_once(feed, probe, temp_req, c
             assert refused.value.field == "comment"
             assert refused.value.message == "Write a comment: what you found and what was done."
         with pytest.raises(ServiceError, match="too long"):
-            alarms.alarm_acknowledge(alarm, actor=cast["metrologist"], comment="x" * 2001)
+            alarms.alarm_acknowledge(
+                alarm, actor=cast["metrologist"], comment="x" * (alarms.COMMENT_MAX + 1)
+            )
         alarm.refresh_from_db()
         assert (alarm.status, alarm.acknowledged_at, alarm.comment) == ("raised", None, "")
-        alarms.alarm_acknowledge(alarm, actor=cast["metrologist"], comment="x" * 2000)
+        alarms.alarm_acknowledge(alarm, actor=cast["metrologist"], comment="x" * alarms.COMMENT_MAX)
         with pytest.raises(ServiceError) as again:
             alarms.alarm_acknowledge(alarm, actor=cast["director"], comment="Me too.")
     assert again.value.code == "conflict"

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 
 from metrolab.core.service import ServiceError
+from metrolab.core.text import NAME
 from metrolab.equipment import charts, selectors, services
 from metrolab.equipment.models import (
     Equipment,
@@ -77,7 +78,7 @@ def test_register_equipment_with_its_first_location(cast, pressure_discipline):
         ({"rfid_uid": "x!"}, "rfid_uid"),
         ({"purchase_date": days(1)}, "purchase_date"),
         ({"purchase_date": days(-10), "commissioning_date": days(-11)}, "commissioning_date"),
-        ({"model": "m" * 101}, "model"),
+        ({"model": "m" * (NAME + 1)}, "model"),
     ],
 )
 def test_bad_register_entries_are_refused(cast, fields, field):

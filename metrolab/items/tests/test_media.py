@@ -293,3 +293,29 @@ def test_a_file_name_of_300_characters_is_refused(item, cast, client):
     assert response.status_code == 400, response.content
     assert "255" in response.json()["error"]["message"]
     assert not item.media.exists()
+
+
+def test_a_long_caption_is_refused_not_cut(item, cast, client, item_media_root):
+    """(R7.2) A caption was cut to 200 characters without a word; now the service and the API
+    refuse it whole, naming the limit, and store nothing."""
+    from metrolab.core.text import SHORT_TEXT
+
+    upload = SimpleUploadedFile("IMG_0002.JPG", jpeg_bytes(), content_type="image/jpeg")
+    with pytest.raises(ServiceError) as refused:
+        item_media_add(item=item, upload=upload, actor=cast["item_keeper"], caption="c" * 400)
+    assert refused.value.field == "caption"
+    assert f"{SHORT_TEXT}" in refused.value.message and "400" in refused.value.message
+    client.force_login(cast["item_keeper"])
+    response = client.post(
+        f"/api/v1/items/{item.number}/media",
+        {"file": SimpleUploadedFile("a.png", png_bytes()), "caption": "c" * (SHORT_TEXT + 1)},
+    )
+    assert response.status_code == 422
+    [detail] = response.json()["error"]["details"]
+    assert detail["loc"][-1] == "caption" and detail["type"] == "string_too_long"
+    assert not item.media.exists()
+    assert _stored_files(item_media_root) == []
+    kept = item_media_add(
+        item=item, upload=upload, actor=cast["item_keeper"], caption="c" * SHORT_TEXT
+    )
+    assert kept.caption == "c" * SHORT_TEXT

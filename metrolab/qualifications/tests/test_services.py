@@ -383,3 +383,23 @@ def test_revoke_needs_a_reason_and_happens_once(cast, grant):
         actor=cast["quality_manager"],
     )
     assert error.code == "conflict"
+
+
+def test_a_long_revocation_reason_is_refused_not_cut(cast, grant, certificate, today):
+    """(R7.2) The reason was cut to 300 characters without a word; now it is refused whole."""
+    from metrolab.core.text import SHORT_TEXT
+
+    authorisation = grant(cast["metrologist"], valid_from=today)
+    with pytest.raises(ServiceError) as refused:
+        services.authorisation_revoke(
+            authorisation=authorisation, reason="理" * 400, actor=cast["quality_manager"]
+        )
+    assert refused.value.field == "reason"
+    assert str(SHORT_TEXT) in refused.value.message and "400" in refused.value.message
+    authorisation.refresh_from_db()
+    assert (authorisation.revoked, authorisation.revoke_reason) == (False, "")
+    services.authorisation_revoke(
+        authorisation=authorisation, reason="理" * SHORT_TEXT, actor=cast["quality_manager"]
+    )
+    authorisation.refresh_from_db()
+    assert authorisation.revoke_reason == "理" * SHORT_TEXT
