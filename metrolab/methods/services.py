@@ -525,10 +525,20 @@ def deviation_authorise(
 ) -> Deviation:
     """The technical manager (技术负责人) authorises a requested deviation, with a note if any
     (R6.7c). It then awaits the customer's acceptance: the customer is told; so is the
-    requester."""
+    requester. Whoever requested the deviation cannot authorise it (R4.4: no self-approval;
+    code "self_approval"): another technical manager does. They may still refuse their own
+    request, which withdraws it."""
     user = _check_authoriser(actor)
     deviation = _deviation_locked(deviation)
     _state_required(deviation, Deviation.State.REQUESTED)
+    if deviation.requested_by_id == user.pk:
+        raise ServiceError(
+            _(
+                "You requested this deviation, so you cannot authorise it: another technical "
+                "manager must (no one approves their own request)."
+            ),
+            code="self_approval",
+        )
     deviation.state = Deviation.State.AUTHORISED
     deviation.authorised_by = user
     deviation.authorised_at = timezone.now()
