@@ -37,7 +37,6 @@ class Migration(migrations.Migration):
             name='installed_at',
             field=models.DateTimeField(default=django.utils.timezone.now, help_text='Readings timed before this are refused.', verbose_name='installed at'),
         ),
-        migrations.RunPython(installed_at_from_history, migrations.RunPython.noop),
         migrations.AddField(
             model_name='sensor',
             name='plausible_high',
@@ -57,4 +56,7 @@ class Migration(migrations.Migration):
             model_name='sensor',
             constraint=models.CheckConstraint(condition=models.Q(('plausible_low__isnull', True), ('plausible_high__isnull', True), ('plausible_low__lt', models.F('plausible_high')), _connector='OR'), name='sensor_plausible_range_ordered'),
         ),
+        # Last: PostgreSQL refuses to alter a table after rows of it were updated in the same
+        # transaction (pending trigger events).
+        migrations.RunPython(installed_at_from_history, migrations.RunPython.noop),
     ]
