@@ -5,7 +5,8 @@ ServiceError and writes nothing.
 - `method_create` / `method_update` / `method_file_attach`: regulations and specifications
   with their dates and supersession, checked so that the computed status stays meaningful;
 - `category_create` / `category_update`: the instrument categories methods cover;
-- `deviation_request` → `deviation_authorise` / `deviation_refuse` (the technical manager) →
+- `deviation_request` → `deviation_authorise` / `deviation_refuse` (the technical manager;
+  never the one who requested it authorises it, R4.4) →
   `deviation_accept` / `deviation_decline` (the customer in the portal) or
   `deviation_acceptance_upload` (the lab records a signed acceptance). Verification (检定)
   admits no deviation: the request is refused (R6.7c).
