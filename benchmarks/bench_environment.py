@@ -51,10 +51,14 @@ SENSORS = 100
 STEPS = 10  # seconds per batch: 100 sensors × 10 s = 1 000 readings
 BATCHES = 30
 REPEAT = 3
-T0 = dt.datetime(2026, 11, 1, 0, 0, tzinfo=dt.UTC)
+# Readings start two days ago: within the raw-retention window and never in the future (the
+# HTTP run is judged against the real clock).
+T0 = (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
 
 
-def make_sensors(prefix: str):
+def make_sensors(prefix: str, device=None):
+    """SENSORS sensors installed before T0, bound to `device` (the HTTP run's token reports
+    only for its own sensors)."""
     from decimal import Decimal
 
     from metrolab.environment.models import Actuator, ControlRule, Requirement, Room, Sensor
@@ -82,6 +86,8 @@ def make_sensors(prefix: str):
             room=room,
             quantity="temperature",
             unit="℃",
+            installed_at=T0 - dt.timedelta(days=1),
+            device=device,
         )
         for n in range(SENSORS)
     ]
@@ -182,7 +188,7 @@ def main() -> None:
             results["baseline"].append(run_baseline(make_sensors(f"B{r}"), start))
             results["bare"].append(run_ingest(make_sensors(f"N{r}"), start, listeners=False))
             results["ingest"].append(run_ingest(make_sensors(f"I{r}"), start))
-            results["http"].append(run_http(make_sensors(f"H{r}"), start, raw))
+            results["http"].append(run_http(make_sensors(f"H{r}", device), start, raw))
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
     base = statistics.median(results["baseline"])

@@ -78,6 +78,7 @@ def test_dashboard_shows_a_new_value_and_an_alarm_without_reload(
         unit="℃",
         uncertainty=Decimal("0.1"),
         period_seconds=60,
+        installed_at=timezone.now() - dt.timedelta(days=30),
     )
     ingest.ingest_readings(
         [
@@ -206,7 +207,13 @@ def test_trends_and_manual_control_from_the_dashboard(live_server, cast, new_pag
     )
     for code, quantity, unit in (("T-21", "temperature", "℃"), ("H-21", "humidity", "%RH")):
         Sensor.objects.create(
-            code=code, name=code, room=room, quantity=quantity, unit=unit, period_seconds=60
+            code=code,
+            name=code,
+            room=room,
+            quantity=quantity,
+            unit=unit,
+            period_seconds=60,
+            installed_at=timezone.now() - dt.timedelta(days=30),
         )
     # A week every 10 minutes: a daily swing, a little over the method's 22 ℃ each afternoon.
     now = timezone.now().replace(microsecond=0)

@@ -142,8 +142,10 @@ class SeriesQuery(Schema):
 def post_readings(request, payload: ReadingsIn):
     """`{"readings": [{"sensor": code, "time": ISO 8601 with offset | epoch s, "value": n}]}`,
     at most 10 000 per request. Answers 200 with what was stored and, per rejected item, its
-    index and a code (unknown_sensor, not_allowed, inactive_sensor, bad_value, bad_time,
-    future_time, duplicate, bad_item)."""
+    index, a code and why (unknown_sensor, not_allowed, inactive_sensor, bad_value,
+    implausible_value, bad_time, future_time, before_installation, too_old, duplicate,
+    bad_item). The caller reports as its own account: only for the sensors bound to it
+    (docs/environment-protocols.md)."""
     if len(payload.readings) > MAX_BATCH:
         raise HttpError(413, _("At most %(max)d readings per request.") % {"max": MAX_BATCH})
     result = ingest_readings(payload.readings, device=request.user, channel="http")

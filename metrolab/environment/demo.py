@@ -300,6 +300,12 @@ ROOMS = [
 # barometer, a power meter, a vibration transmitter. Readings have the simulator's resolution.
 NOISE = {T: 0.015, H: 0.2, P: 0.003, V: 0.3, VIB: 0.01}
 
+# Each demo sensor's measuring range, its plausible range in MetroLab (demo values of the
+# usual kinds of instrument: a temperature-humidity logger, a digital barometer, a mains
+# voltage transducer, a vibration transmitter); and when they were installed.
+MEASURING_RANGES = {T: (-20, 60), H: (0, 100), P: (50, 110), V: (0, 300), VIB: (0, 50)}
+INSTALLED_DAYS_AGO = 400
+
 
 def demo_children() -> list[list[str]]:
     """The long-running environment processes the demo starts beside the web server: the
@@ -466,7 +472,7 @@ def _method(code: str, year: str):
     return Method.objects.filter(code=code, year=year).first()
 
 
-def _create_room(spec: dict, seed: int, users: dict, disciplines: dict, today) -> Room:
+def _create_room(spec: dict, seed: int, users: dict, disciplines: dict, now) -> Room:
     room = Room.objects.create(
         code=spec["code"],
         name=spec["name"],
@@ -504,8 +510,11 @@ def _create_room(spec: dict, seed: int, users: dict, disciplines: dict, today) -
             protocol=Sensor.Protocol.SIMULATED,
             correction=Decimal(correction),
             uncertainty=Decimal(uncertainty),
-            calibration_due=today + dt.timedelta(days=due_in),
+            calibration_due=timezone.localdate(now) + dt.timedelta(days=due_in),
             period_seconds=PERIOD,
+            plausible_low=MEASURING_RANGES[quantity][0],
+            plausible_high=MEASURING_RANGES[quantity][1],
+            installed_at=now - dt.timedelta(days=INSTALLED_DAYS_AGO),
         )
     actuators = {}
     for code, name, kind, low, high, on, setpoint in spec["actuators"]:
@@ -614,10 +623,9 @@ def demo_seed_environment(now: dt.datetime | None = None) -> bool:
     if MANAGER not in users:
         return False
     now = now or timezone.now()
-    today = timezone.localdate(now)
     disciplines = {d.code: d for d in Discipline.objects.all()}
     rooms = [
-        (_create_room(spec, seed, users, disciplines, today), spec)
+        (_create_room(spec, seed, users, disciplines, now), spec)
         for seed, spec in enumerate(ROOMS, start=1)
     ]
     histories = _store_history(rooms, now)

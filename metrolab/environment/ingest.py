@@ -3,18 +3,22 @@
 
 A batch is validated item by item; a bad item is rejected with a code and a message, counted
 against the device, and never stored, and it never stops the good items of the same batch.
-The good items are written with one `bulk_create`; the minute and hour aggregates of the
-buckets they fall in are merged (in Python, against the existing rows locked for update), the
-sensors' latest value moves forward only, and the device's counter is updated - all in one
+What an item must be: a sensor the reporter may report for (a device only for the sensors
+bound to it; a sensor bound to no device only through the lab's internal channels), a
+finite value within the quantity's physical limits and the sensor's plausible range
+(`plausibility.py`), and a time after the sensor's installation, within the raw-retention
+window and not in the future. The good items are written in one statement; the minute and
+hour aggregates of the buckets they fall in are merged with the stored ones, the sensors'
+latest value moves forward only, and the device's counter is updated - all in one
 transaction. After the commit, `ingest_listeners` (alarms) receive the stored readings.
 
 Concurrency: ingesters take an ingestion lock first (a PostgreSQL advisory lock; on SQLite
 the IMMEDIATE transaction already is the single write lock), so two batches never race on the
-same (sensor, time): a duplicate is always a clean rejection, never an IntegrityError. The
-lock is not the audit chain's: ingestion writes no audited row, and it never waits for the
-chain lock, so it cannot deadlock with audited writers (an administrator editing a sensor
-merely waits for the batch's commit). The aggregate upserts and the forward-only sensor update
-are correct even without the lock.
+same (sensor, time): a duplicate is always a clean rejection, never an IntegrityError, and the
+aggregates a batch merges with are not changed by another batch meanwhile. The lock is not
+the audit chain's: ingestion writes no audited row, and it never waits for the chain lock, so
+it cannot deadlock with audited writers (an administrator editing a sensor merely waits for
+the batch's commit). The forward-only sensor update is correct even without the lock.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from metrolab.environment.models import Aggregate, IngestCounter, Reading, Sensor
+from metrolab.environment.plausibility import ValueCheck
+from metrolab.environment.selectors import raw_days, weighted_mean
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +51,11 @@ REJECTION_CODES = (
     "not_allowed",
     "inactive_sensor",
     "bad_value",
+    "implausible_value",
     "bad_time",
     "future_time",
+    "before_installation",
+    "too_old",
     "duplicate",
     "bad_item",
 )
@@ -155,13 +164,16 @@ def ingest_readings(
 ) -> IngestResult:
     """Validate and store a batch of readings `{"sensor", "time", "value"}` (R6.11b/c).
 
-    `device` is the device account reporting (a sensor bound to another device is refused);
-    None means a trusted internal channel (a poller, the simulator), which may report for any
-    sensor. Never raises for bad items; see the module docstring for what is written."""
+    `device` is the account reporting: a device reports only for the sensors bound to it
+    (`Sensor.device`; a sensor bound to another device or to none is refused `not_allowed`).
+    None means a trusted internal channel (the Modbus poller, the MQTT ingester for topics the
+    broker's ACL reserves, the simulator), which may report for any sensor. Never raises for
+    bad items; see the module docstring for what is written."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown ingestion channel {channel!r}")
     now = now or timezone.now()
     latest_allowed = now + dt.timedelta(seconds=max_future_seconds())
+    oldest_allowed = now - dt.timedelta(days=raw_days())
     items = list(items)
     rejected: list[Rejection] = []
 
@@ -195,14 +207,15 @@ def ingest_readings(
             for chunk in _chunks(sorted(codes))
             for s in Sensor.objects.filter(code__in=chunk)
         }
+        checks: dict[int, ValueCheck] = {}
         candidates: list[tuple[int, Sensor, dt.datetime, float]] = []
         for index, code, raw_time, raw_value in shaped:
             sensor = sensors.get(code)
             if sensor is None:
                 reject(index, code, "unknown_sensor", f"No sensor has the code {code!r}.")
                 continue
-            if device_id is not None and sensor.device_id not in (None, device_id):
-                reject(index, code, "not_allowed", "This sensor reports through another device.")
+            if device_id is not None and sensor.device_id != device_id:
+                reject(index, code, "not_allowed", _not_allowed(sensor))
                 continue
             if not sensor.active:
                 reject(index, code, "inactive_sensor", "This sensor is not active.")
@@ -210,6 +223,13 @@ def ingest_readings(
             value = parse_value(raw_value)
             if value is None:
                 reject(index, code, "bad_value", "The value must be a finite number.")
+                continue
+            check = checks.get(sensor.id)
+            if check is None:
+                check = checks[sensor.id] = ValueCheck.of(sensor)
+            problem = check.problem(value)
+            if problem is not None:
+                reject(index, code, "implausible_value", problem)
                 continue
             moment = parse_time(raw_time)
             if moment is None:
@@ -222,6 +242,23 @@ def ingest_readings(
                 continue
             if moment > latest_allowed:
                 reject(index, code, "future_time", "The time is in the future.")
+                continue
+            if moment < sensor.installed_at:
+                reject(
+                    index,
+                    code,
+                    "before_installation",
+                    "The time is before the sensor was installed "
+                    f"({sensor.installed_at.astimezone(_UTC).isoformat()}).",
+                )
+                continue
+            if moment < oldest_allowed:
+                reject(
+                    index,
+                    code,
+                    "too_old",
+                    f"The time is older than raw readings are kept ({raw_days()} days).",
+                )
                 continue
             candidates.append((index, sensor, moment, value))
 
@@ -259,6 +296,15 @@ def ingest_readings(
         if rows and ingest_listeners:
             transaction.on_commit(lambda: _notify(rows))
     return IngestResult(stored=len(rows), rejected=rejected, rows=rows)
+
+
+def _not_allowed(sensor: Sensor) -> str:
+    if sensor.device_id is None:
+        return (
+            "This sensor is bound to no device: it takes readings only from the lab's internal "
+            "channels (Modbus poller, MQTT ingester, simulator)."
+        )
+    return "This sensor reports through another device."
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,7 +358,11 @@ def _insert_readings(rows, *, received_at: dt.datetime) -> None:
 
 
 def _bucket_stats(rows) -> dict[tuple[int, str, dt.datetime], list]:
-    """(sensor, period, start) -> [count, min, max, sum] of the batch's raw values."""
+    """(sensor, period, start) -> [count, min, max, mean] of the batch's raw values.
+
+    The mean is the sum over the count while the sum is finite (the usual case, one pass);
+    a bucket whose sum overflowed (values near the float's limit) has its mean computed again
+    without overflow (`weighted_mean`)."""
     fresh: dict[tuple[int, str, dt.datetime], list] = {}
     minute, hour = Aggregate.Period.MINUTE, Aggregate.Period.HOUR
     for sensor, moment, v in rows:
@@ -330,35 +380,74 @@ def _bucket_stats(rows) -> dict[tuple[int, str, dt.datetime], list]:
                 if v > stats[2]:
                     stats[2] = v
                 stats[3] += v
+    overflowed = set()
+    for key, stats in fresh.items():
+        if math.isfinite(stats[3]):
+            stats[3] = min(max(stats[3] / stats[0], stats[1]), stats[2])
+        else:
+            overflowed.add(key)
+    if overflowed:
+        values: dict[tuple[int, str, dt.datetime], list[float]] = {k: [] for k in overflowed}
+        for sensor, moment, v in rows:
+            for key in (
+                (sensor.id, minute, moment.replace(second=0, microsecond=0)),
+                (sensor.id, hour, moment.replace(minute=0, second=0, microsecond=0)),
+            ):
+                if key in values:
+                    values[key].append(v)
+        for key, bucket in values.items():
+            fresh[key][3] = weighted_mean((v, 1) for v in bucket)
     return fresh
+
+
+def _stored_buckets(keys) -> dict[tuple[int, str, dt.datetime], tuple]:
+    """The stored statistics (count, min, max, mean) of these buckets: one query over the
+    batch's sensors and bucket starts (a typical batch is a few time steps of many sensors,
+    so little more than the buckets asked for is read)."""
+    wanted = set(keys)
+    sensor_ids = sorted({key[0] for key in wanted})
+    starts = sorted({key[2] for key in wanted})
+    stored = {}
+    for ids in _chunks(sensor_ids):
+        for moments in _chunks(starts):
+            rows = Aggregate.objects.filter(sensor_id__in=ids, start__in=moments).values_list(
+                "sensor_id", "period", "start", "count", "minimum", "maximum", "mean"
+            )
+            for sensor_id, period, start, *stats in rows:
+                key = (sensor_id, period, start)
+                if key in wanted:
+                    stored[key] = stats
+    return stored
 
 
 def _merge_aggregates(rows) -> None:
     """Minute and hour statistics of the new readings, merged into the stored buckets.
 
-    The batch's statistics per bucket are computed here; the merge with what is stored is an
-    upsert (INSERT ... ON CONFLICT DO UPDATE, SQLite ≥ 3.24 and PostgreSQL), so each bucket is
-    read and written in one statement whatever order batches arrive in, and concurrent
-    ingesters cannot lose an update. (The ORM way, select_for_update then bulk_update, took
+    The batch's statistics per bucket are merged here with the stored ones (read under the
+    ingestion lock): counts add, min and max widen, and the means combine weighted by their
+    counts (`weighted_mean`: no sum that could overflow is ever formed). The result is
+    written with one upsert (INSERT ... ON CONFLICT DO UPDATE, SQLite ≥ 3.24 and PostgreSQL),
+    whatever order batches arrive in. (The ORM way, select_for_update then bulk_update, took
     25 × longer: benchmarks/bench_environment.py.)"""
     fresh = _bucket_stats(rows)
+    keys = sorted(fresh)  # a stable order: concurrent upserts lock rows in the same order
+    for key, (count, low, high, mean) in _stored_buckets(keys).items():
+        new = fresh[key]
+        fresh[key] = [
+            count + new[0],
+            min(low, new[1]),
+            max(high, new[2]),
+            weighted_mean(((mean, count), (new[3], new[0]))),
+        ]
     q = connection.ops.quote_name
     table = q(Aggregate._meta.db_table)
-    names = ("sensor_id", "period", "start", "count", "minimum", "maximum", "total")
+    names = ("sensor_id", "period", "start", "count", "minimum", "maximum", "mean")
     columns = ", ".join(q(c) for c in names)
-    count, low, high, total = (q(c) for c in names[3:])
-    keys = sorted(fresh)  # a stable order: concurrent upserts lock rows in the same order
-    postgres = connection.vendor == "postgresql"
-    least, greatest = ("LEAST", "GREATEST") if postgres else ("MIN", "MAX")
-    merge = (
-        f"ON CONFLICT ({', '.join(q(c) for c in names[:3])}) DO UPDATE SET "
-        f"{count} = {table}.{count} + excluded.{count}, "
-        f"{low} = {least}({table}.{low}, excluded.{low}), "
-        f"{high} = {greatest}({table}.{high}, excluded.{high}), "
-        f"{total} = {table}.{total} + excluded.{total}"
+    merge = f"ON CONFLICT ({', '.join(q(c) for c in names[:3])}) DO UPDATE SET " + ", ".join(
+        f"{q(c)} = excluded.{q(c)}" for c in names[3:]
     )
     with connection.cursor() as cursor:
-        if postgres:
+        if connection.vendor == "postgresql":
             # Seven arrays instead of 7 × n parameters (client-side formatting is the cost).
             columns_of = list(zip(*[(*key, *fresh[key]) for key in keys], strict=True))
             cursor.execute(

@@ -10,8 +10,12 @@ the configuration that produced them and the per-device ingestion counters.
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from metrolab.core.models import AuditedModel
@@ -150,8 +154,10 @@ class Requirement(AuditedModel):
 class Sensor(AuditedModel):
     """A sensor in a room: what it measures, how it reports (protocol and address), its own
     calibration (a correction added to every raw value, and the expanded uncertainty of the
-    corrected value) and how often it is expected to report (silence longer than that is an
-    "offline" alarm, R6.9c)."""
+    corrected value), how often it is expected to report (silence longer than that is an
+    "offline" alarm, R6.9c), and what it may report: raw values within the quantity's
+    physical limits and its own plausible range, timed after its installation
+    (`plausibility.py`, checked by the ingester)."""
 
     class Protocol(models.TextChoices):
         MQTT = "mqtt", _("MQTT")
@@ -195,7 +201,10 @@ class Sensor(AuditedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="sensors",
-        help_text=_("The device (token) allowed to report for this sensor; empty: any device."),
+        help_text=_(
+            "The device (token) allowed to report for this sensor; empty: no device, only the "
+            "lab's internal channels (Modbus poller, MQTT ingester, simulator)."
+        ),
     )
     correction = models.DecimalField(_("correction"), max_digits=12, decimal_places=4, default=0)
     uncertainty = models.DecimalField(
@@ -203,6 +212,29 @@ class Sensor(AuditedModel):
     )
     calibration_due = models.DateField(_("calibration due"), null=True, blank=True)
     period_seconds = models.PositiveIntegerField(_("expected reporting period (s)"), default=60)
+    plausible_low = models.FloatField(
+        _("plausible from"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Raw values below are refused, e.g. the low end of the measuring range; empty: only "
+            "the quantity's physical limit."
+        ),
+    )
+    plausible_high = models.FloatField(
+        _("plausible to"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Raw values above are refused, e.g. the high end of the measuring range; empty: only "
+            "the quantity's physical limit."
+        ),
+    )
+    installed_at = models.DateTimeField(
+        _("installed at"),
+        default=timezone.now,
+        help_text=_("Readings timed before this are refused."),
+    )
     active = models.BooleanField(_("active"), default=True)
     # The latest reading, kept on the sensor for live pages (written by the ingester).
     last_time = models.DateTimeField(_("last reading at"), null=True, blank=True)
@@ -214,9 +246,47 @@ class Sensor(AuditedModel):
         verbose_name = _("sensor")
         verbose_name_plural = _("sensors")
         ordering = ["room", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(plausible_low__isnull=True)
+                | models.Q(plausible_high__isnull=True)
+                | models.Q(plausible_low__lt=models.F("plausible_high")),
+                name="sensor_plausible_range_ordered",
+            )
+        ]
 
     def __str__(self):
         return f"{self.code} {self.name}"
+
+    def clean(self):
+        """The plausible range: finite, from a lower to a higher value, and within the
+        quantity's physical limits (a humidity sensor plausible up to 120 %RH is a typo)."""
+        from metrolab.environment.plausibility import number, physical_limits
+
+        errors = {}
+        physical = physical_limits(self.quantity, self.unit)
+        for name in ("plausible_low", "plausible_high"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if not math.isfinite(value):
+                errors[name] = _("Enter a finite number.")
+            elif not physical.admits(value):
+                errors[name] = _(
+                    "%(value)s is physically impossible for %(quantity)s: the limits are "
+                    "%(limits)s."
+                ) % {
+                    "value": number(value),
+                    "quantity": self.get_quantity_display(),
+                    "limits": physical.text(self.unit),
+                }
+        low, high = self.plausible_low, self.plausible_high
+        if not errors and low is not None and high is not None and low >= high:
+            errors["plausible_high"] = _(
+                "The plausible range must go from a lower to a higher value."
+            )
+        if errors:
+            raise ValidationError(errors)
 
     def corrected(self, raw: float) -> float:
         """The raw value with the sensor's calibration correction applied."""
@@ -244,8 +314,9 @@ class Reading(models.Model):
 
 
 class Aggregate(models.Model):
-    """Minute or hour statistics of a sensor's raw readings (count, min, max, sum), kept when
-    raw readings are thinned out by the retention policy."""
+    """Minute or hour statistics of a sensor's raw readings (count, min, max, mean), kept when
+    raw readings are thinned out by the retention policy. The mean is kept rather than the
+    sum: a sum of large values overflows a float, a mean lies between min and max."""
 
     class Period(models.TextChoices):
         MINUTE = "m", _("minute")
@@ -257,7 +328,7 @@ class Aggregate(models.Model):
     count = models.PositiveIntegerField()
     minimum = models.FloatField()
     maximum = models.FloatField()
-    total = models.FloatField()
+    mean = models.FloatField()
 
     class Meta:
         indexes = [models.Index(fields=["sensor", "period", "start"], name="aggregate_lookup_idx")]
@@ -267,10 +338,6 @@ class Aggregate(models.Model):
 
     def __str__(self):
         return f"{self.sensor_id} {self.period} {self.start:%Y-%m-%d %H:%M}"
-
-    @property
-    def mean(self) -> float:
-        return self.total / self.count if self.count else float("nan")
 
 
 class IngestCounter(models.Model):

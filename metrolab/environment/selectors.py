@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -42,6 +43,23 @@ def corrected(raw: float, correction: Decimal) -> float:
     if not correction:
         return raw
     return float(Decimal(repr(raw)) + correction)
+
+
+def weighted_mean(values: Iterable[tuple[float, int]]) -> float | None:
+    """The mean of (value, weight) pairs (a bucket's mean and count, or a reading and 1),
+    None when there is none. It never overflows, even for values near the float's limit (two
+    readings of 1.7e308 have the mean 1.7e308, not infinity: the quarters of the values are
+    summed, exactly, with their shares of the weight), and it lies within the least and the
+    greatest value whatever the rounding."""
+    pairs = [(float(value), weight) for value, weight in values if weight]
+    if not pairs:
+        return None
+    weights = sum(weight for _, weight in pairs)
+    quarter = math.fsum((value * 0.25) * (weight / weights) for value, weight in pairs)
+    mean = quarter * 4  # at most a rounding above the greatest value: clamped below
+    low = min(value for value, _ in pairs)
+    high = max(value for value, _ in pairs)
+    return min(max(mean, low), high)
 
 
 def plain_number(value: float | Decimal) -> str:
@@ -122,12 +140,12 @@ def _aggregate_points(sensor: Sensor, period: str, start, end) -> list[Point]:
     rows = (
         Aggregate.objects.filter(sensor=sensor, period=period, start__gte=start, start__lte=end)
         .order_by("start")
-        .values_list("start", "count", "minimum", "maximum", "total")
+        .values_list("start", "count", "minimum", "maximum", "mean")
     )
     c = sensor.correction
     return [
-        Point(at, corrected(total / count, c), corrected(low, c), corrected(high, c), count)
-        for at, count, low, high, total in rows
+        Point(at, corrected(mean, c), corrected(low, c), corrected(high, c), count)
+        for at, count, low, high, mean in rows
         if count
     ]
 
@@ -332,11 +350,7 @@ class QuantityConditions:
 
     @property
     def mean(self) -> float | None:
-        return (
-            math.fsum(r.value for r in self.readings) / len(self.readings)
-            if self.readings
-            else None
-        )
+        return weighted_mean((r.value, 1) for r in self.readings)
 
     @property
     def held(self) -> bool:

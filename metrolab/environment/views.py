@@ -189,7 +189,7 @@ def _window_stats(sensor: Sensor, now: dt.datetime) -> list[dict]:
                 "count": count,
                 "min": number(min((p.minimum for p in points), default=None)),
                 "max": number(max((p.maximum for p in points), default=None)),
-                "mean": number(math.fsum(p.value * p.count for p in points) / count)
+                "mean": number(selectors.weighted_mean((p.value, p.count) for p in points))
                 if count
                 else "—",
             }

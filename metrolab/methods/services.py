@@ -5,7 +5,8 @@ ServiceError and writes nothing.
 - `method_create` / `method_update` / `method_file_attach`: regulations and specifications
   with their dates and supersession, checked so that the computed status stays meaningful;
 - `category_create` / `category_update`: the instrument categories methods cover;
-- `deviation_request` → `deviation_authorise` / `deviation_refuse` (the technical manager) →
+- `deviation_request` → `deviation_authorise` / `deviation_refuse` (the technical manager;
+  never the one who requested it authorises it, R4.4) →
   `deviation_accept` / `deviation_decline` (the customer in the portal) or
   `deviation_acceptance_upload` (the lab records a signed acceptance). Verification (检定)
   admits no deviation: the request is refused (R6.7c).
@@ -526,10 +527,20 @@ def deviation_authorise(
 ) -> Deviation:
     """The technical manager (技术负责人) authorises a requested deviation, with a note if any
     (R6.7c). It then awaits the customer's acceptance: the customer is told; so is the
-    requester."""
+    requester. Whoever requested the deviation cannot authorise it (R4.4: no self-approval;
+    code "self_approval"): another technical manager does. They may still refuse their own
+    request, which withdraws it."""
     user = _check_authoriser(actor)
     deviation = _deviation_locked(deviation)
     _state_required(deviation, Deviation.State.REQUESTED)
+    if deviation.requested_by_id == user.pk:
+        raise ServiceError(
+            _(
+                "You requested this deviation, so you cannot authorise it: another technical "
+                "manager must (no one approves their own request)."
+            ),
+            code="self_approval",
+        )
     deviation.state = Deviation.State.AUTHORISED
     deviation.authorised_by = user
     deviation.authorised_at = timezone.now()

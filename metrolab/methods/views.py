@@ -378,6 +378,8 @@ def deviation_detail(request, pk: int):
             "commission": deviation.line.commission,
             "is_staff": staff,
             "decision_form": DecisionForm() if can_decide else None,
+            # R4.4: the requester cannot authorise (another technical manager does).
+            "own_request": can_decide and deviation.requested_by_id == user.pk,
             "response_form": ResponseForm() if can_respond else None,
             "upload_form": AcceptanceUploadForm() if can_upload else None,
         },

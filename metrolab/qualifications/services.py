@@ -20,10 +20,12 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from metrolab.commissions.choices import Service
 from metrolab.core.documents import document_store
 from metrolab.core.roles import LAB_STAFF, ROLES
 from metrolab.core.service import ServiceError, service
 from metrolab.core.text import field_checked
+from metrolab.methods.models import Method
 from metrolab.qualifications.models import (
     Authorisation,
     AuthorisedItem,
@@ -114,9 +116,71 @@ def _require_staff_member(person: Any, field: str = "person") -> None:
 # --- authorised items (scope) ----
 
 
+# The kinds of method an item's service may be done under (R6.7a-b; the guide's 6.7 a-b): a
+# verification (检定) under a verification regulation (JJG: national, departmental or local);
+# a calibration (校准) under a calibration specification (JJF), a published national,
+# international or regional standard or technical specification (GB, GB/T, ISO, IEC, other
+# published documents such as OIML or EURAMET guides), or the corresponding verification
+# regulation (JJG). An in-house method (作业指导书) only details how the lab applies one of
+# them: it may be listed beside, never alone. Testing and inspection have no such rule here.
+BASIS_KINDS: dict[str, tuple[str, ...]] = {
+    Service.VERIFICATION: (Method.Kind.JJG,),
+    Service.CALIBRATION: (
+        Method.Kind.JJF,
+        Method.Kind.GB,
+        Method.Kind.GBT,
+        Method.Kind.ISO,
+        Method.Kind.IEC,
+        Method.Kind.OTHER,
+        Method.Kind.JJG,
+    ),
+}
+SUPPLEMENT_KINDS: tuple[str, ...] = (Method.Kind.INHOUSE,)
+
+
+def _basis_label(service: str) -> str:
+    if service == Service.VERIFICATION:
+        return _("a verification regulation (JJG)")
+    return _(
+        "a calibration specification (JJF), a published standard or technical specification "
+        "(GB, GB/T, ISO, IEC, other), or a verification regulation (JJG)"
+    )
+
+
+def _methods_fit_service(service: str, methods: list) -> None:
+    """Every method of the item is of a kind its service may be done under, or an in-house
+    method beside one that is (BASIS_KINDS)."""
+    basis = BASIS_KINDS.get(service)
+    if basis is None:
+        return
+    for method in methods:
+        if method.kind not in basis and method.kind not in SUPPLEMENT_KINDS:
+            raise ServiceError(
+                _("A %(service)s is done under %(basis)s, not under %(method)s (%(kind)s).")
+                % {
+                    "service": Service(service).label,
+                    "basis": _basis_label(service),
+                    "method": method,
+                    "kind": method.get_kind_display(),
+                },
+                code="method_kind_unfit",
+                field="methods",
+            )
+    if not any(method.kind in basis for method in methods):
+        raise ServiceError(
+            _(
+                "Name %(basis)s this item is done under: an in-house method only details how "
+                "the lab applies one."
+            )
+            % {"basis": _basis_label(service)},
+            code="method_kind_unfit",
+            field="methods",
+        )
+
+
 def _check_item(item: AuthorisedItem, methods: list) -> None:
     """The rules of an authorised item beyond the model's: a coherent range with its unit, at
-    least one method, validity dates in order."""
+    least one method, each of a kind fit for the item's service, validity dates in order."""
     _validate(item)
     low, high = item.range_low, item.range_high
     if (low is not None or high is not None) and not item.unit:
@@ -129,6 +193,7 @@ def _check_item(item: AuthorisedItem, methods: list) -> None:
         )
     if not methods:
         raise ServiceError(_("Name at least one method this item is done with."), field="methods")
+    _methods_fit_service(item.service, methods)
     _dates_ordered(item.valid_from, item.valid_until, field="valid_until")
 
 
@@ -326,6 +391,7 @@ def authorisation_problem(
     valid_until: dt.date | None = None,
     certificate: PersonnelCertificate | None = None,
     exclude_pk: int | None = None,
+    granted_by: Any = None,
 ) -> ServiceError | None:
     """Why this authorisation may not be granted (None: it may)."""
     if capacity not in Authorisation.Capacity.values:
@@ -348,6 +414,16 @@ def authorisation_problem(
             )
             % {"name": person, "capacity": capacity_label(capacity), "roles": _role_labels(fit)},
             code="role_unfit",
+            field="person",
+        )
+    if granted_by is not None and granted_by.pk == person.pk:
+        return ServiceError(
+            _(
+                "Nobody may grant an authorisation to themselves: another quality manager or "
+                "an administrator must authorise %(name)s."
+            )
+            % {"name": person},
+            code="self_grant",
             field="person",
         )
     if item is None:
@@ -429,7 +505,8 @@ def authorisation_grant(
     certificate named as its basis must be the same person's and still valid when the
     authorisation starts; the authorisation then also ends when the certificate expires.
     A second authorisation of the same person, item and capacity overlapping one in force is
-    refused."""
+    refused, and so is an authorisation granted to oneself (R4.4, code "self_grant")."""
+    granted_by = actor if getattr(actor, "pk", None) else None
     problem = authorisation_problem(
         person=person,
         item=item,
@@ -437,6 +514,7 @@ def authorisation_grant(
         valid_from=valid_from,
         valid_until=valid_until,
         certificate=certificate,
+        granted_by=granted_by,
     )
     if problem is not None:
         raise problem
@@ -447,7 +525,7 @@ def authorisation_grant(
         certificate=certificate,
         valid_from=valid_from,
         valid_until=valid_until,
-        granted_by=actor if getattr(actor, "pk", None) else None,
+        granted_by=granted_by,
     )
 
 

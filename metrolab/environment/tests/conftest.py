@@ -14,6 +14,8 @@ from metrolab.core.services import api_token_create, user_create
 from metrolab.environment.models import Requirement, Room, Sensor
 
 T0 = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
+# When the test sensors were installed: well before anything the tests report.
+INSTALLED = T0 - dt.timedelta(days=365)
 
 
 @pytest.fixture
@@ -32,6 +34,7 @@ def room(db):
 @pytest.fixture
 def make_sensor(db):
     def _make(code, room, quantity="temperature", unit="℃", **fields):
+        fields.setdefault("installed_at", INSTALLED)
         return Sensor.objects.create(
             code=code, name=code, room=room, quantity=quantity, unit=unit, **fields
         )

@@ -29,6 +29,13 @@ def sensors(room, make_sensor):
     }
 
 
+def bind(device, *codes):
+    """Bind the sensors to the device account (a device reports only for its own)."""
+    for sensor in Sensor.objects.filter(code__in=codes):
+        sensor.device = device
+        sensor.save()
+
+
 def item(sensor="T-1", time=T0, value=20.0):
     return {
         "sensor": sensor,
@@ -42,15 +49,20 @@ def test_every_rejection_code_and_the_good_items_are_stored(
 ):
     device, _ = make_device("probe-1")
     other, _ = make_device("probe-2")
+    bind(device, "T-1", "T-2", "H-1")
     make_sensor("T-BOUND", room, device=other)
     make_sensor("T-MINE", room, device=device)
-    make_sensor("T-OFF", room, active=False)
+    make_sensor("T-OFF", room, active=False, device=device)
+    make_sensor("T-FREE", room)  # bound to no device
+    make_sensor("T-RANGE", room, device=device, plausible_low=-20, plausible_high=60)
+    make_sensor("T-NEW", room, device=device, installed_at=T0 + dt.timedelta(minutes=1))
     Reading.objects.create(sensor=sensors["t2"], time=T0, value=1.0)
     now = T0 + dt.timedelta(minutes=10)
+    oldest = now - dt.timedelta(days=31)  # the raw-retention window (METROLAB_ENV_RAW_DAYS)
     batch = [
         item("T-1", T0, 20.5),  # 0 good
         item("NOPE", T0, 20.0),  # 1 unknown_sensor
-        item("T-BOUND", T0, 20.0),  # 2 not_allowed
+        item("T-BOUND", T0, 20.0),  # 2 not_allowed (another device's)
         item("T-OFF", T0, 20.0),  # 3 inactive_sensor
         item("T-1", T0 + dt.timedelta(seconds=1), float("nan")),  # 4 bad_value
         item("T-1", T0 + dt.timedelta(seconds=2), float("inf")),  # 5 bad_value
@@ -69,6 +81,16 @@ def test_every_rejection_code_and_the_good_items_are_stored(
             "T-2", now + dt.timedelta(seconds=300), "20.25"
         ),  # 17 good: at the limit, numeric string
         item("H-1", T0.timestamp() + 30.5, 45),  # 18 good: epoch seconds
+        item("T-FREE", T0, 20.0),  # 19 not_allowed (bound to no device)
+        item("H-1", T0 + dt.timedelta(seconds=40), 100.5),  # 20 implausible_value (physical)
+        item("H-1", T0 + dt.timedelta(seconds=41), 100),  # 21 good: on the physical limit
+        item("T-1", T0 + dt.timedelta(seconds=5), -273.15),  # 22 implausible: absolute zero
+        item("T-RANGE", T0, 60.5),  # 23 implausible_value (the sensor's range)
+        item("T-RANGE", T0 + dt.timedelta(seconds=1), 60),  # 24 good: on its range's limit
+        item("T-1", oldest - dt.timedelta(seconds=1), 20.0),  # 25 too_old
+        item("T-1", oldest, 20.0),  # 26 good: on the retention limit
+        item("T-NEW", T0, 20.0),  # 27 before_installation
+        item("T-NEW", T0 + dt.timedelta(minutes=1), 20.0),  # 28 good: at its installation
     ]
     result = ingest_readings(batch, device=device, channel="http", now=now)
     codes = {r.index: r.code for r in result.rejected}
@@ -88,11 +110,34 @@ def test_every_rejection_code_and_the_good_items_are_stored(
         13: "bad_item",
         14: "bad_item",
         15: "bad_item",
+        19: "not_allowed",
+        20: "implausible_value",
+        22: "implausible_value",
+        23: "implausible_value",
+        25: "too_old",
+        27: "before_installation",
     }
     assert {r.code for r in result.rejected} == set(ingest.REJECTION_CODES)
     assert [r.index for r in result.rejected] == sorted(codes)
-    assert result.rejected[0].sensor == "NOPE" and result.rejected[-1].sensor == ""
-    assert result.stored == 4
+    messages = {r.index: r.message for r in result.rejected}
+    assert messages[2] == "This sensor reports through another device."
+    assert messages[19] == (
+        "This sensor is bound to no device: it takes readings only from the lab's internal "
+        "channels (Modbus poller, MQTT ingester, simulator)."
+    )
+    assert messages[20] == (
+        "The value 100.5 is physically impossible for relative humidity (0–100 %RH)."
+    )
+    assert messages[22] == (
+        "The value -273.15 is physically impossible for temperature (above -273.15 ℃)."
+    )
+    assert messages[23] == "The value 60.5 is outside this sensor's plausible range (-20–60 ℃)."
+    assert messages[25] == "The time is older than raw readings are kept (31 days)."
+    assert messages[27] == (
+        "The time is before the sensor was installed (2026-11-30T08:01:00+00:00)."
+    )
+    assert result.rejected[0].sensor == "NOPE"
+    assert result.stored == 8
     stored = {(r.sensor.code, r.time, r.value) for r in Reading.objects.select_related("sensor")}
     assert stored == {
         ("T-1", T0, 20.5),
@@ -100,16 +145,42 @@ def test_every_rejection_code_and_the_good_items_are_stored(
         ("T-MINE", T0, 19.0),
         ("T-2", now + dt.timedelta(seconds=300), 20.25),
         ("H-1", T0 + dt.timedelta(seconds=30.5), 45.0),
+        ("H-1", T0 + dt.timedelta(seconds=41), 100.0),
+        ("T-RANGE", T0 + dt.timedelta(seconds=1), 60.0),
+        ("T-1", oldest, 20.0),
+        ("T-NEW", T0 + dt.timedelta(minutes=1), 20.0),
     }
     counter = IngestCounter.objects.get(device=device, channel="http")
-    assert (counter.accepted, counter.rejected) == (4, 15)
-    assert counter.last_rejection.startswith("[bad_item]")
+    assert (counter.accepted, counter.rejected) == (8, 21)
+    assert counter.last_rejection.startswith("[before_installation] T-NEW:")
     assert counter.last_seen == now
+
+
+def test_a_device_reports_only_for_its_own_sensors(room, make_sensor, make_device):
+    """A device's own sensor: stored; another device's, or one bound to none: refused. The
+    internal channels (no device) report for all of them."""
+    a, _ = make_device("probe-a")
+    b, _ = make_device("probe-b")
+    make_sensor("T-A", room, device=a)
+    make_sensor("T-B", room, device=b)
+    make_sensor("T-FREE", room)
+    batch = [item("T-A", T0), item("T-B", T0), item("T-FREE", T0)]
+    result = ingest_readings(batch, device=a, channel="mqtt", now=T0)
+    assert result.stored == 1
+    assert [(r.index, r.code) for r in result.rejected] == [(1, "not_allowed"), (2, "not_allowed")]
+    for second, channel in enumerate(("modbus", "mqtt", "simulated"), start=1):
+        at = T0 + dt.timedelta(seconds=second)
+        result = ingest_readings(
+            [item(code, at) for code in ("T-A", "T-B", "T-FREE")], channel=channel, now=T0
+        )
+        assert (result.stored, result.rejected) == (3, []), channel
 
 
 def test_counters_per_device_and_channel(sensors, make_device):
     a, _ = make_device("probe-a")
     b, _ = make_device("probe-b")
+    bind(a, "T-1")
+    bind(b, "T-2")
     ingest_readings([item("T-1", T0), item("X", T0)], device=a, channel="http", now=T0)
     ingest_readings([item("T-1", T0 + dt.timedelta(seconds=1))], device=a, channel="http", now=T0)
     ingest_readings([item("T-1", T0 + dt.timedelta(seconds=2))], device=a, channel="mqtt", now=T0)
@@ -211,7 +282,7 @@ def test_a_late_reading_merges_into_its_old_bucket(sensors):
         now=T0 + dt.timedelta(hours=1),
     )
     minute = Aggregate.objects.get(sensor=t1, period="m", start=T0)
-    assert (minute.count, minute.minimum, minute.maximum, minute.total) == (2, 18.0, 20.0, 38.0)
+    assert (minute.count, minute.minimum, minute.maximum, minute.mean) == (2, 18.0, 20.0, 19.0)
     hour = Aggregate.objects.get(sensor=t1, period="h", start=T0)
     assert (hour.count, hour.minimum, hour.maximum, hour.mean) == (3, 18.0, 22.0, 20.0)
     # Sensor's latest value moved forward only: the late reading did not move it back.

@@ -173,6 +173,87 @@ def test_bad_payloads_are_counted_never_stored_and_the_ingester_goes_on(
     assert last.last_seen is not None
 
 
+def test_implausible_early_and_old_readings_are_refused_over_mqtt(
+    mqtt_broker, run_ingester, sensors, room, make_sensor
+):
+    """The same checks as over HTTP: a humidity above 100 %RH, a value outside the sensor's
+    plausible range, a time before the sensor's installation or older than raw readings are
+    kept are refused and counted; the good readings of the same batch are stored."""
+    make_sensor("TH-R", room, plausible_low=0, plausible_high=50)
+    make_sensor("TH-N", room, installed_at=recent(60))
+    ingester = run_ingester()
+    now = recent(0)
+    gateway = mqtt_broker.publisher()
+    try:
+        gateway.publish(topic("RH-01"), json.dumps({"time": now.isoformat(), "value": 100.5}))
+        gateway.publish(
+            batch_topic(root=TEST_ROOT),
+            json.dumps(
+                {
+                    "readings": [
+                        {"sensor": "TH-R", "time": now.isoformat(), "value": 51},
+                        {"sensor": "TH-N", "time": recent(120).isoformat(), "value": 21},
+                        {
+                            "sensor": "RH-01",
+                            "time": (now - dt.timedelta(days=40)).isoformat(),
+                            "value": 45,
+                        },
+                        {"sensor": "TH-R", "time": now.isoformat(), "value": 49.5},
+                        {"sensor": "TH-N", "time": now.isoformat(), "value": 21},
+                    ]
+                }
+            ),
+        )
+    finally:
+        gateway.close()
+
+    wait_for(lambda: mqtt_rejected() == 4)
+    wait_for(lambda: ingester.stats.stored == 2)
+    assert stored("TH-R") == [(now, 49.5)]
+    assert stored("TH-N") == [(now, 21.0)]
+    assert stored("RH-01") == []
+    assert ingester.stats.rejected == 4
+    counter = IngestCounter.objects.get(channel="mqtt", device=None)
+    assert (counter.accepted, counter.rejected) == (2, 4)
+    assert counter.last_rejection == (
+        "[too_old] RH-01: The time is older than raw readings are kept (31 days)."
+    )
+
+
+def test_a_device_batch_topic_carries_only_the_devices_own_sensors(
+    mqtt_broker, run_ingester, sensors
+):
+    """On its own batch topic a device reports for its sensor; another device's sensor and a
+    sensor bound to no device are refused (only the trusted topics feed those)."""
+    run_ingester()
+    t1 = recent(10)
+    device = mqtt_broker.publisher(DEVICE)
+    try:
+        device.publish(
+            batch_topic(DEVICE[0], root=TEST_ROOT),
+            json.dumps(
+                {
+                    "readings": [
+                        {"sensor": code, "time": t1.isoformat(), "value": 21.0}
+                        for code in ("TH-01", "TH-02", "RH-01")
+                    ]
+                }
+            ),
+        )
+    finally:
+        device.close()
+
+    counter = wait_for(
+        lambda: IngestCounter.objects.filter(
+            channel="mqtt", device__username=DEVICE[0], rejected=2
+        ).first()
+    )
+    assert counter.accepted == 1
+    assert "not_allowed" in counter.last_rejection and "RH-01" in counter.last_rejection
+    assert stored("TH-01") == [(t1, 21.0)]
+    assert stored("TH-02") == [] and stored("RH-01") == []
+
+
 def test_the_broker_keeps_a_device_to_its_own_topics(mqtt_broker, run_ingester, sensors):
     if not mqtt_broker.auth:
         pytest.skip("mosquitto_passwd is not installed: the test broker runs without an ACL")
@@ -182,8 +263,8 @@ def test_the_broker_keeps_a_device_to_its_own_topics(mqtt_broker, run_ingester, 
     try:
         # Another sensor's topic: the broker's ACL drops it (the device gets no error).
         device.publish(topic("RH-01"), json.dumps({"time": t1.isoformat(), "value": 50}))
-        # Its own batch topic: its own sensor and an unbound one are accepted, a sensor bound
-        # to another device is refused.
+        # Its own batch topic: its own sensor is accepted, a sensor bound to another device
+        # is refused.
         device.publish(
             batch_topic(DEVICE[0], root=TEST_ROOT),
             json.dumps(

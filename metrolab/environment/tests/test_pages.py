@@ -35,6 +35,11 @@ pytestmark = pytest.mark.django_db
 STAFF = set(LAB_STAFF)
 
 
+def installed() -> dt.datetime:
+    """When the page tests' sensors were installed: before any history they report."""
+    return timezone.now() - dt.timedelta(days=30)
+
+
 @pytest.fixture
 def english(client, settings):
     from django.utils import translation
@@ -93,13 +98,19 @@ def t1(room):
         unit="℃",
         correction=Decimal("0.1"),
         uncertainty=Decimal("0.1"),
+        installed_at=installed(),
     )
 
 
 @pytest.fixture
 def h1(room):
     return Sensor.objects.create(
-        code="H-01", name="Hygrometer", room=room, quantity="humidity", unit="%RH"
+        code="H-01",
+        name="Hygrometer",
+        room=room,
+        quantity="humidity",
+        unit="%RH",
+        installed_at=installed(),
     )
 
 
@@ -375,6 +386,35 @@ def test_the_dashboard_shows_values_requirements_alarms_and_actuators(
     assert response["Content-Security-Policy"]
 
 
+def test_the_dashboard_statistics_of_huge_values_do_not_overflow(cast, login, english, room):
+    """A sensor with no plausible range reporting 1.7e308 twice: the 24 h and 7 d means are
+    1.7e308 (their sums would overflow), and the page opens."""
+    from metrolab.environment.views import number
+
+    big = Sensor.objects.create(
+        code="T-BIG",
+        name="Broken probe",
+        room=room,
+        quantity="temperature",
+        unit="℃",
+        installed_at=installed(),
+    )
+    report(big, 1.7e308, 1.7e308, step=10)
+    client = login(cast["metrologist"])
+    response = client.get(reverse("environment:room", args=[room.pk]))
+    assert response.status_code == 200
+    page = html(response)
+    for window in ("24h", "7d"):
+        trend = page[page.index(f'data-testid="trend-T-BIG-{window}"') :]
+        stats = dict(re.findall(r'class="stat-(\w+)">([^<]*)<', trend[: trend.index("</figure>")]))
+        assert stats == {
+            "min": number(1.7e308),
+            "max": number(1.7e308),
+            "mean": number(1.7e308),
+            "count": "2",
+        }
+
+
 def test_the_dashboard_query_count_does_not_grow_per_alarm(
     cast, login, room, t1, h1, hvac, dehumidifier, django_assert_max_num_queries
 ):
@@ -461,7 +501,7 @@ def test_the_alarm_log_filters(cast, login, english, room, t1, h1):
     Requirement.objects.create(room=other, quantity="temperature", high=Decimal("30"), unit="℃")
     t9 = Sensor.objects.create(
         code="T-ML", name="T-ML", room=other, quantity="temperature", unit="℃"
-    )
+    )  # no readings: its installation does not matter
     high = make_alarm(t1, minutes_ago=10)
     low = make_alarm(t1, kind="low", minutes_ago=20, value=14.0, status="acknowledged")
     low.acknowledged_at, low.acknowledged_by = timezone.now(), cast["admin"]
@@ -682,6 +722,8 @@ def test_an_inactive_actuator_is_not_offered_and_cannot_be_commanded(
 
 def test_the_ingestion_health_page(cast, login, english, room, t1, h1, make_device):
     device, _raw = make_device("probe-7")
+    t1.device = device
+    t1.save()
     ingest_readings(
         [
             {"sensor": "T-01", "time": timezone.now().isoformat(), "value": 21},

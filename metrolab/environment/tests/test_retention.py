@@ -8,6 +8,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 
 from metrolab.environment.ingest import ingest_readings
 from metrolab.environment.models import Aggregate, Reading
@@ -23,8 +24,10 @@ NOW = T0 - dt.timedelta(days=1)  # in the past, so the command (real now) sees i
 
 @pytest.fixture
 def history(room, make_sensor):
-    """Readings of one sensor around both cut-offs (31 days for raw, 400 for minutes)."""
-    make_sensor("T-1", room)
+    """Readings of one sensor around both cut-offs (31 days for raw, 400 for minutes), stored
+    while the raw readings were kept longer (the ingester refuses what retention would
+    delete)."""
+    make_sensor("T-1", room, installed_at=NOW - dt.timedelta(days=500))
     raw_cut = NOW - dt.timedelta(days=31)
     minute_cut = NOW - dt.timedelta(days=400)
     times = [
@@ -35,9 +38,11 @@ def history(room, make_sensor):
         minute_cut - dt.timedelta(minutes=1),  # its minute goes, its hour stays
         minute_cut,
     ]
-    ingest_readings(
-        [{"sensor": "T-1", "time": t, "value": 20.0} for t in times], channel="http", now=NOW
-    )
+    with override_settings(METROLAB_ENV_RAW_DAYS=500):
+        result = ingest_readings(
+            [{"sensor": "T-1", "time": t, "value": 20.0} for t in times], channel="http", now=NOW
+        )
+    assert result.stored == len(times)
     return raw_cut, minute_cut
 
 

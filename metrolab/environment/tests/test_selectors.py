@@ -217,3 +217,26 @@ def test_conditions_are_serialisable(room, probes, method):
 def test_a_period_that_ends_before_it_starts_is_refused(room):
     with pytest.raises(ValueError):
         selectors.conditions_at(room, T0, T0 - dt.timedelta(seconds=1))
+
+
+def test_the_conditions_mean_of_huge_values_is_finite(room, make_sensor):
+    """Conditions stored with a record: the mean of readings near the float's limit is the
+    value itself, not an overflow (their sum would be infinite)."""
+    make_sensor("T-BIG", room)
+    feed("T-BIG", [1.7e308, 1.7e308, 1.6e308])
+    conditions = selectors.conditions_at(room, T0, T0 + dt.timedelta(minutes=5))
+    temperature = conditions.as_dict()["quantities"]["temperature"]
+    assert temperature["count"] == 3
+    assert temperature["mean"] == pytest.approx(1.7e308 / 3 * 2 + 1.6e308 / 3, rel=1e-15)
+    assert (temperature["min"], temperature["max"]) == (1.6e308, 1.7e308)
+    json.dumps(conditions.as_dict(), allow_nan=False)  # what the record stores: strict JSON
+
+
+def test_weighted_mean():
+    largest = 1.7976931348623157e308
+    assert selectors.weighted_mean([]) is None
+    assert selectors.weighted_mean([(20.5, 1), (21.0, 1)]) == 20.75
+    assert selectors.weighted_mean([(19.0, 2), (22.0, 1)]) == 20.0
+    assert selectors.weighted_mean([(largest, 3), (largest, 7)]) == largest
+    assert selectors.weighted_mean([(-largest, 1), (largest, 1)]) == 0.0
+    assert selectors.weighted_mean([(5e-324, 1), (0.0, 0)]) == 5e-324

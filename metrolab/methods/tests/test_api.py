@@ -204,6 +204,47 @@ def test_deviation_workflow(cast, client, calibration_line, method):
     assert post(client, f"/deviations/{pk}/decline").status_code == 422
 
 
+@pytest.fixture
+def second_director(db):
+    from metrolab.core.services import user_create
+
+    return user_create(username="director-2", password=None, roles=["director"])
+
+
+def test_the_requester_cannot_authorise_their_own_deviation(
+    cast, client, calibration_line, method, second_director
+):
+    """R4.4: the technical manager who requested a deviation gets a refusal with the reason
+    and nothing changes; another technical manager authorises it."""
+    client.force_login(cast["director"])
+    pk = post(client, "/deviations", request_body(calibration_line, method)).json()["id"]
+    response = post(client, f"/deviations/{pk}/authorise", {"note": "mine"})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "self_approval"
+    assert error["message"] == (
+        "You requested this deviation, so you cannot authorise it: another technical manager "
+        "must (no one approves their own request)."
+    )
+    deviation = Deviation.objects.get(pk=pk)
+    assert (deviation.state, deviation.authorised_by, deviation.decision_note) == (
+        "requested",
+        None,
+        "",
+    )
+    client.force_login(second_director)
+    response = post(client, f"/deviations/{pk}/authorise", {"note": "ok"})
+    assert response.status_code == 200 and response.json()["state"] == "authorised"
+    assert Deviation.objects.get(pk=pk).authorised_by == second_director
+
+
+def test_the_requester_may_withdraw_their_own_deviation(cast, client, calibration_line, method):
+    client.force_login(cast["director"])
+    pk = post(client, "/deviations", request_body(calibration_line, method)).json()["id"]
+    response = post(client, f"/deviations/{pk}/refuse", {"note": "withdrawn: not needed"})
+    assert response.status_code == 200 and response.json()["state"] == "refused"
+
+
 def test_verification_deviation_is_refused(cast, client, verification_line, method):
     client.force_login(cast["metrologist"])
     response = post(client, "/deviations", request_body(verification_line, method))

@@ -311,6 +311,38 @@ def test_the_whole_workflow_through_the_pages(cast, client, calibration_line, me
     assert deviation.state == Deviation.State.ACCEPTED
 
 
+def test_the_requester_cannot_authorise_through_the_page(cast, client, calibration_line, method):
+    """R4.4 on the page: the requesting technical manager is told why, the deviation stays
+    requested; another technical manager authorises it."""
+    from metrolab.core.services import user_create
+
+    deviation = services.deviation_request(
+        line=calibration_line,
+        method=method,
+        description="d",
+        justification="j",
+        actor=cast["director"],
+    )
+    detail = reverse("methods:deviation_detail", args=[deviation.pk])
+    decide = reverse("methods:deviation_decide", args=[deviation.pk])
+    client.force_login(cast["director"])
+    assert 'data-testid="own-request"' in client.get(detail).content.decode()
+    response = client.post(decide, {"decision": "authorise", "note": "mine"}, follow=True)
+    assert (
+        "You requested this deviation, so you cannot authorise it: another technical manager "
+        "must (no one approves their own request)."
+    ) in response.content.decode()
+    deviation.refresh_from_db()
+    assert deviation.state == Deviation.State.REQUESTED and deviation.authorised_by is None
+
+    other = user_create(username="director-2", password=None, roles=["director"])
+    client.force_login(other)
+    assert 'data-testid="own-request"' not in client.get(detail).content.decode()
+    client.post(decide, {"decision": "authorise", "note": "ok"})
+    deviation.refresh_from_db()
+    assert deviation.state == Deviation.State.AUTHORISED and deviation.authorised_by == other
+
+
 def test_refusal_through_the_page_needs_a_reason(cast, client, calibration_line, method):
     deviation = services.deviation_request(
         line=calibration_line,

@@ -226,3 +226,119 @@ def test_grant_refusals_over_the_api(cast, client, library, certificate, today):
     assert outsider.json()["error"]["code"] == "not_staff"
     assert not Authorisation.objects.exists()
     assert not PersonnelCertificate.objects.exclude(pk=theirs.pk).exists()
+
+
+# --- separation of duties and the kinds of method (R4.4, R6.7a-b) ----
+
+
+@pytest.fixture
+def editor_and_metrologist(db):
+    """A quality manager who is also a metrologist: could be authorised to perform."""
+    from metrolab.core.services import user_create
+
+    return user_create(
+        username="qm-metrologist", password=None, roles=["quality_manager", "metrologist"]
+    )
+
+
+def test_nobody_grants_an_authorisation_to_themselves(
+    cast, client, library, today, editor_and_metrologist
+):
+    client.force_login(editor_and_metrologist)
+    data = {
+        "person_id": editor_and_metrologist.pk,
+        "item_id": library.item.pk,
+        "capacity": "perform",
+        "valid_from": str(today),
+    }
+    refused = post(client, f"{BASE}/authorisations", data)
+    assert refused.status_code == 422
+    error = refused.json()["error"]
+    assert error["code"] == "self_grant"
+    assert error["message"] == (
+        "Nobody may grant an authorisation to themselves: another quality manager or an "
+        f"administrator must authorise {editor_and_metrologist}."
+    )
+    assert error["details"][0]["loc"] == ["person_id"]
+    assert not Authorisation.objects.exists()
+    # Another editor may.
+    client.force_login(cast["admin"])
+    granted = post(client, f"{BASE}/authorisations", data)
+    assert granted.status_code == 201
+    assert Authorisation.objects.get().granted_by == cast["admin"]
+
+
+@pytest.fixture
+def kinds(library, today):
+    """A calibration specification (JJF) and an in-house work instruction, beside the
+    library's verification regulations (JJG 52, JJG 130)."""
+    from metrolab.methods.models import Method
+
+    jjf = Method.objects.create(
+        kind="JJF",
+        code="JJF 1587",
+        year="2016",
+        title="数字多用表",
+        effective_date=today - days(900),
+    )
+    inhouse = Method.objects.create(
+        kind="inhouse",
+        code="SF/ZY-01",
+        year="2024",
+        title="压力表检定作业指导书",
+        effective_date=today - days(300),
+    )
+    return {"jjf": jjf, "inhouse": inhouse}
+
+
+def test_an_item_uses_methods_of_the_kinds_its_service_allows(cast, client, library, kinds):
+    client.force_login(cast["quality_manager"])
+    jjg, jjf, inhouse = library.jjg52.pk, kinds["jjf"].pk, kinds["inhouse"].pk
+    verification = {"service": "verification"}
+
+    refused = post(
+        client, f"{BASE}/items", item_payload(library, "V-1", method_ids=[jjf], **verification)
+    )
+    assert refused.status_code == 422
+    error = refused.json()["error"]
+    assert error["code"] == "method_kind_unfit"
+    assert error["message"] == (
+        "A verification (检定) is done under a verification regulation (JJG), not under "
+        "JJF 1587-2016 (JJF technical specification)."
+    )
+    assert error["details"][0]["loc"] == ["methods"]
+    alone = post(
+        client, f"{BASE}/items", item_payload(library, "V-2", method_ids=[inhouse], **verification)
+    )
+    assert alone.status_code == 422
+    assert alone.json()["error"]["message"] == (
+        "Name a verification regulation (JJG) this item is done under: an in-house method only "
+        "details how the lab applies one."
+    )
+    cal_alone = post(client, f"{BASE}/items", item_payload(library, "C-0", method_ids=[inhouse]))
+    assert cal_alone.json()["error"]["code"] == "method_kind_unfit"
+    assert not AuthorisedItem.objects.filter(code__in=["V-1", "V-2", "C-0"]).exists()
+
+    # A verification under its JJG, with the work instruction beside it.
+    ok = post(
+        client,
+        f"{BASE}/items",
+        item_payload(library, "V-3", method_ids=[jjg, inhouse], **verification),
+    )
+    assert ok.status_code == 201
+    # A calibration under a JJF, or under the corresponding JJG (R6.7b).
+    assert (
+        post(client, f"{BASE}/items", item_payload(library, "C-1", method_ids=[jjf])).status_code
+        == 201
+    )
+    assert (
+        post(client, f"{BASE}/items", item_payload(library, "C-2", method_ids=[jjg])).status_code
+        == 201
+    )
+    # Turning the JJF calibration into a verification is refused; the item stays as it was.
+    item = AuthorisedItem.objects.get(code="C-1")
+    changed = patch(client, f"{BASE}/items/{item.pk}", {"service": "verification"})
+    assert changed.status_code == 422
+    assert changed.json()["error"]["code"] == "method_kind_unfit"
+    item.refresh_from_db()
+    assert item.service == "calibration"

@@ -203,6 +203,25 @@ def test_staff_with_qualifications(demo_lab):
         assert item.methods.exists() and item.standard is not None and item.cmc
 
 
+def test_the_demo_keeps_the_rules_of_the_scope_and_of_granting(demo_lab):
+    """Every demo item passes the item service's checks as it stands (its methods are of kinds
+    its service may be done under: JJG for verification, with work instructions beside), and
+    no authorisation was granted by the person it authorises (R4.4)."""
+    from metrolab.qualifications.models import Authorisation, AuthorisedItem
+    from metrolab.qualifications.services import authorised_item_update
+
+    for item in AuthorisedItem.objects.all():
+        authorised_item_update(item=item, data={}, reason="demo check")
+    verification_kinds = set(
+        AuthorisedItem.objects.filter(service="verification").values_list(
+            "methods__kind", flat=True
+        )
+    )
+    assert verification_kinds == {"JJG", "inhouse"}
+    grants = Authorisation.objects.values_list("person_id", "granted_by_id")
+    assert grants and all(granted_by not in (None, person) for person, granted_by in grants)
+
+
 def test_every_demo_assignment_is_eligible(demo_lab):
     from metrolab.qualifications.eligibility import task_eligibility_problems
     from metrolab.tasks.models import Task

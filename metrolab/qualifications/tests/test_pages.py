@@ -193,6 +193,69 @@ def test_grant_and_revoke_through_the_pages(cast, login, library, certificate, t
     assert "changed post" in html and 'data-state="revoked"' in html
 
 
+def test_nobody_grants_an_authorisation_to_themselves_through_the_page(cast, login, library, today):
+    from metrolab.core.services import user_create
+
+    editor = user_create(
+        username="qm-metrologist", password=None, roles=["quality_manager", "metrologist"]
+    )
+    client = login(editor)
+    url = reverse("qualifications:authorisation_create")
+    data = {
+        "person": editor.pk,
+        "item": library.item.pk,
+        "capacity": "perform",
+        "valid_from": today.isoformat(),
+    }
+    refused = client.post(url, data)
+    assert refused.status_code == 422
+    assert (
+        "Nobody may grant an authorisation to themselves: another quality manager or an "
+        f"administrator must authorise {editor}."
+    ) in refused.content.decode()
+    assert not Authorisation.objects.exists()
+    client = login(cast["quality_manager"])
+    assert client.post(url, data).status_code == 302
+    assert Authorisation.objects.get().granted_by == cast["quality_manager"]
+
+
+def test_the_item_form_refuses_a_method_unfit_for_the_service(cast, login, library, today):
+    from metrolab.methods.models import Method
+
+    jjf = Method.objects.create(
+        kind="JJF",
+        code="JJF 1587",
+        year="2016",
+        title="数字多用表",
+        effective_date=today - days(900),
+    )
+    client = login(cast["quality_manager"])
+    form = {
+        "code": "V-NEW",
+        "name": "压力表检定",
+        "service": "verification",
+        "measurand": "压力",
+        "category": library.gauge.pk,
+        "range_low": "0",
+        "range_high": "10",
+        "unit": "MPa",
+        "cmc": "1.6 级",
+        "methods": [jjf.pk],
+    }
+    refused = client.post(reverse("qualifications:item_create"), form)
+    assert refused.status_code == 422
+    assert (
+        "A verification (检定) is done under a verification regulation (JJG), not under "
+        "JJF 1587-2016 (JJF technical specification)."
+    ) in refused.content.decode()
+    assert not AuthorisedItem.objects.filter(code="V-NEW").exists()
+    created = client.post(
+        reverse("qualifications:item_create"), {**form, "methods": [library.jjg52.pk]}
+    )
+    assert created.status_code == 302
+    assert list(AuthorisedItem.objects.get(code="V-NEW").methods.all()) == [library.jjg52]
+
+
 def test_profile_certificate_and_training_forms(cast, login, library, today, settings):
     client = login(cast["quality_manager"])
     person = cast["checker"]

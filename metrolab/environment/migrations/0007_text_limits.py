@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("environment", "0002_alarms_actuators"),
+        ("environment", "0006_remove_aggregate_total"),
     ]
 
     operations = [
