@@ -27,6 +27,9 @@ class Evaluation(AuditedModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # The order of the outputs and inputs as entered: PostgreSQL's jsonb keeps object keys in
+    # an order of its own, lists as they are.
+    order = models.JSONField(_("order"), default=dict, blank=True)
     measurement_standard = models.ForeignKey(
         "equipment.MeasurementStandard",
         verbose_name=_("measurement standard"),
@@ -43,3 +46,32 @@ class Evaluation(AuditedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @staticmethod
+    def key_order(spec: dict, result: dict) -> dict[str, list[str]]:
+        return {
+            "model": list(spec.get("model") or {}),
+            "inputs": list(spec.get("inputs") or {}),
+            "outputs": list(result.get("outputs") or {}),
+        }
+
+    @staticmethod
+    def _ordered(mapping: dict, keys: list[str]) -> dict:
+        first = {k: mapping[k] for k in keys if k in mapping}
+        return first | {k: v for k, v in mapping.items() if k not in first}
+
+    @property
+    def ordered_spec(self) -> dict:
+        """The input with its outputs and inputs in the order they were entered."""
+        spec = dict(self.spec)
+        for key in ("model", "inputs"):
+            if isinstance(spec.get(key), dict):
+                spec[key] = self._ordered(spec[key], self.order.get(key, []))
+        return spec
+
+    @property
+    def ordered_result(self) -> dict:
+        result = dict(self.result)
+        if isinstance(result.get("outputs"), dict):
+            result["outputs"] = self._ordered(result["outputs"], self.order.get("outputs", []))
+        return result

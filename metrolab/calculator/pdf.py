@@ -23,7 +23,7 @@ def _with_unit(text: str, unit: str) -> str:
     return f"{text} {unit}" if unit and text not in ("", "—") else text
 
 
-def evaluation_pdf(evaluation, outputs: list[dict]) -> bytes:
+def evaluation_pdf(evaluation, spec: dict, result: dict, outputs: list[dict]) -> bytes:
     font = label_font().name
     title = ParagraphStyle("title", fontName=font, fontSize=15, leading=20, spaceAfter=4)
     heading = ParagraphStyle("heading", fontName=font, fontSize=11.5, leading=16, spaceBefore=8)
@@ -33,7 +33,6 @@ def evaluation_pdf(evaluation, outputs: list[dict]) -> bytes:
     def p(text: str, style=None) -> Paragraph:
         return Paragraph(escape(str(text)), style or body)
 
-    result, spec = evaluation.result, evaluation.spec
     created = date_format(timezone.localtime(evaluation.created_at), "Y-m-d H:i")
     story = [
         p(_("Uncertainty evaluation") + ": " + evaluation.name, title),

@@ -53,6 +53,7 @@ def evaluation_save(
         name=name,
         spec=spec,
         result=result,
+        order=Evaluation.key_order(spec, result),
         author=actor,
         measurement_standard=measurement_standard,
     )

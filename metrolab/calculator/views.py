@@ -135,7 +135,7 @@ def uncertainty(request):
             except calculator.CalculationError as exc:
                 error = f"{exc.field}: {exc.message}" if exc.field else exc.message
     else:
-        source = reopened.spec if reopened else (example["spec"] if example else None)
+        source = reopened.ordered_spec if reopened else (example["spec"] if example else None)
         initial, row_initial = spec_to_initial(source) if source else ({}, [])
         form = UncertaintyForm(initial=initial)
         rows = InputRowFormSet(prefix="inputs", initial=row_initial or [{}, {}, {}])
@@ -198,15 +198,17 @@ def _evaluation_or_404(pk: int):
 @allow(roles=LAB_STAFF)
 def evaluation_detail(request, pk: int):
     evaluation = _evaluation_or_404(pk)
+    spec, result = evaluation.ordered_spec, evaluation.ordered_result
     return render(
         request,
         "calculator/evaluation_detail.html",
         {
             "evaluation": evaluation,
-            "result": evaluation.result,
-            "outputs": outputs_for_display(evaluation.result, evaluation.spec.get("units")),
-            "spec_json": pretty_json(evaluation.spec),
-            "result_json": json.dumps(evaluation.result, ensure_ascii=False, indent=2),
+            "spec": spec,
+            "result": result,
+            "outputs": outputs_for_display(result, spec.get("units")),
+            "spec_json": pretty_json(spec),
+            "result_json": json.dumps(result, ensure_ascii=False, indent=2),
         },
     )
 
@@ -215,9 +217,8 @@ def evaluation_detail(request, pk: int):
 def evaluation_pdf_view(request, pk: int):
     """The evaluation printed as a budget table (A4 PDF)."""
     evaluation = _evaluation_or_404(pk)
-    pdf = evaluation_pdf(
-        evaluation, outputs_for_display(evaluation.result, evaluation.spec.get("units"))
-    )
+    spec, result = evaluation.ordered_spec, evaluation.ordered_result
+    pdf = evaluation_pdf(evaluation, spec, result, outputs_for_display(result, spec.get("units")))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="evaluation-{evaluation.pk}.pdf"'
     return response

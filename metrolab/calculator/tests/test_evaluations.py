@@ -116,10 +116,10 @@ def test_save_reopen_and_print_an_evaluation(cast, login, standard):
     assert evaluation.spec["units"]["R"] == "Ω"
     assert evaluation.result["outputs"]["R"]["u"] == pytest.approx(0.0711, abs=1e-4)
     event = AuditEvent.objects.filter(object_type="calculator.evaluation").get()
+    assert event.action == "calculator.evaluation_save"
     assert event.operation == "create" and event.actor_label == "metrologist"
-    assert event.changes["name"] == {"before": None, "after": "阻抗 H.2 评定"} or (
-        "阻抗 H.2 评定" in str(event.changes["name"])
-    )
+    assert event.changes["name"] == {"before": None, "after": "阻抗 H.2 评定"}
+    assert event.changes["spec"]["after"]["units"]["R"] == "Ω"
     assert "result" not in event.changes
 
     detail = client.get(response["Location"]).content.decode()
@@ -130,7 +130,12 @@ def test_save_reopen_and_print_an_evaluation(cast, login, standard):
     reopened = client.get(f"/calculator/uncertainty/?evaluation={evaluation.pk}")
     form = reopened.context["form"]
     assert form.initial["model"].splitlines()[0] == "R [Ω] = V/I*cos(phi)"
-    assert reopened.context["rows"].initial[1]["unit"] == "A"
+    # outputs and inputs come back in the order entered (PostgreSQL's jsonb reorders keys)
+    assert [line.split(" ")[0] for line in form.initial["model"].splitlines()] == ["R", "X", "Z"]
+    rows = reopened.context["rows"].initial
+    assert [(r["name"], r["unit"]) for r in rows] == [("V", "V"), ("I", "A"), ("phi", "rad")]
+    budget = [row["input"] for row in reopened_budget(client, evaluation)]
+    assert budget == ["V", "I", "phi"]
     assert reopened.context["save_form"].initial["save_name"] == "阻抗 H.2 评定"
 
     pdf = client.get(f"/calculator/evaluations/{evaluation.pk}/pdf/")
@@ -148,6 +153,11 @@ def test_save_reopen_and_print_an_evaluation(cast, login, standard):
     )
     other = client.get("/calculator/evaluations/", {"standard": second.pk}).content.decode()
     assert "阻抗 H.2 评定" not in other and "No saved evaluations." in other
+
+
+def reopened_budget(client, evaluation) -> list[dict]:
+    detail = client.get(f"/calculator/evaluations/{evaluation.pk}/")
+    return detail.context["outputs"][0]["budget"]
 
 
 def test_the_pdf_budget_table_prints_the_rounded_values(cast, login):
