@@ -301,9 +301,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # A 4xx (a 403 from the access policy, ...) is one line, not a traceback.
+    "filters": {"one_line_client_errors": {"()": "metrolab.core.log.OneLineClientErrors"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["one_line_client_errors"]},
+    },
 }
 
 # Tests may lift the audit triggers around `flush` (which empties every table between

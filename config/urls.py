@@ -4,10 +4,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.api import api
-from metrolab.core.views import set_language
+from metrolab.core.views import favicon, set_language
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    path("favicon.ico", favicon, name="favicon"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("calculator/", include("metrolab.calculator.urls")),

@@ -17,6 +17,7 @@ EXAMPLES = {
             "correlations": [["V", "I", -0.3553], ["V", "phi", 0.8576], ["I", "phi", -0.6451]],
             "coverage": {"k": 2},
             "method": "gum",
+            "units": {"V": "V", "I": "A", "phi": "rad", "R": "Ω", "X": "Ω", "Z": "Ω"},
         },
     },
     "mass": {
@@ -36,6 +37,14 @@ EXAMPLES = {
             "trials": 1000000,
             "interval": "shortest",
             "seed": 1,
+            "units": {
+                "dm": "mg",
+                "mRc": "mg",
+                "dmRc": "mg",
+                "rho_a": "kg/m³",
+                "rho_W": "kg/m³",
+                "rho_R": "kg/m³",
+            },
         },
     },
     "additive": {

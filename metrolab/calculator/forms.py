@@ -4,11 +4,12 @@ turned into the same JSON as `metrolab calc uncertainty`."""
 from __future__ import annotations
 
 import json
+import re
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from metrolab.core.text import CODE, NOTE
+from metrolab.core.text import CODE, NAME, NOTE, UNIT
 
 KINDS = [
     ("readings", _("Type A: repeated readings")),
@@ -25,11 +26,15 @@ class InputRowForm(forms.Form):
     name = forms.CharField(label=_("Input"), max_length=CODE, required=False)
     kind = forms.ChoiceField(label=_("Evaluation"), choices=KINDS, initial="standard")
     value = forms.FloatField(label=_("Estimate"), required=False)
+    unit = forms.CharField(label=_("Unit"), max_length=UNIT, required=False)
     param = forms.FloatField(label=_("u / U / a"), required=False, min_value=0)
     k = forms.FloatField(label=_("k"), required=False, min_value=0.1)
     beta = forms.FloatField(label=_("β"), required=False, min_value=0, max_value=1)
     dof = forms.FloatField(label=_("ν"), required=False, min_value=1)
     readings = forms.CharField(label=_("Readings"), required=False, max_length=NOTE)
+
+    def unit_text(self) -> str:
+        return (self.cleaned_data.get("unit") or "").strip()
 
     def to_spec(self) -> tuple[str, dict] | None:
         data = self.cleaned_data
@@ -71,6 +76,10 @@ InputRowFormSet = forms.formset_factory(
 )
 
 
+# "R [Ω]" on the left of a model line: the output and its unit.
+OUTPUT_UNIT = re.compile(r"(?P<name>[^\[\]]+?)\s*\[(?P<unit>[^\[\]]*)\]")
+
+
 class UncertaintyForm(forms.Form):
     model = forms.CharField(
         label=_("Measurement model"),
@@ -79,12 +88,13 @@ class UncertaintyForm(forms.Form):
             attrs={
                 "rows": 3,
                 "spellcheck": "false",
-                "placeholder": "R = V/I*cos(phi)\nX = V/I*sin(phi)",
+                "placeholder": "R [Ω] = V/I*cos(phi)\nX [Ω] = V/I*sin(phi)",
             }
         ),
         help_text=_(
-            "One output per line, as name = expression. Operators + − * / ^, functions "
-            "sqrt exp ln log10 sin cos tan atan atan2 abs, constant pi."
+            "One output per line, as name = expression, or name [unit] = expression. "
+            "Operators + − * / ^, functions sqrt exp ln log10 sin cos tan atan atan2 abs, "
+            "constant pi."
         ),
     )
     correlations = forms.CharField(
@@ -118,6 +128,7 @@ class UncertaintyForm(forms.Form):
 
     def clean_model(self) -> dict:
         outputs = {}
+        self.output_units = {}
         for n, line in enumerate(self.cleaned_data["model"].splitlines(), start=1):
             if not line.strip():
                 continue
@@ -126,7 +137,19 @@ class UncertaintyForm(forms.Form):
                 raise forms.ValidationError(
                     _("Line %(n)s: write name = expression."), params={"n": n}
                 )
-            outputs[name.strip()] = expression.strip()
+            name = name.strip()
+            unit = OUTPUT_UNIT.fullmatch(name)
+            if unit:
+                name = unit["name"]
+                text = unit["unit"].strip()
+                if len(text) > UNIT:
+                    raise forms.ValidationError(
+                        _("Line %(n)s: a unit has at most %(limit)s characters."),
+                        params={"n": n, "limit": UNIT},
+                    )
+                if text:
+                    self.output_units[name] = text
+            outputs[name] = expression.strip()
         return outputs
 
     def clean_correlations(self) -> list:
@@ -143,7 +166,7 @@ class UncertaintyForm(forms.Form):
                 ) from None
         return pairs
 
-    def to_spec(self, inputs: dict) -> dict:
+    def to_spec(self, inputs: dict, units: dict | None = None) -> dict:
         data = self.cleaned_data
         coverage = {"k2": {"k": 2}, "p95": {"p": 0.95}, "p99": {"p": 0.99}}[data["coverage"]]
         spec = {
@@ -153,6 +176,9 @@ class UncertaintyForm(forms.Form):
             "coverage": coverage,
             "method": data["method"],
         }
+        units = {**(units or {}), **getattr(self, "output_units", {})}
+        if units:
+            spec["units"] = units
         if data["method"] == "mc":
             if "k" in coverage:
                 spec["coverage"] = {"p": 0.95}
@@ -164,8 +190,13 @@ class UncertaintyForm(forms.Form):
 
 def spec_to_initial(spec: dict) -> tuple[dict, list[dict]]:
     """Form and input-row initial data from a JSON spec (for the worked examples)."""
+    units = spec.get("units") or {}
+
+    def _left(name: str) -> str:
+        return f"{name} [{units[name]}]" if units.get(name) else name
+
     form = {
-        "model": "\n".join(f"{k} = {v}" for k, v in spec["model"].items()),
+        "model": "\n".join(f"{_left(k)} = {v}" for k, v in spec["model"].items()),
         "correlations": "\n".join(f"{a}, {b}, {r}" for a, b, r in spec.get("correlations", [])),
         "coverage": "k2"
         if "k" in spec.get("coverage", {"k": 2})
@@ -178,6 +209,7 @@ def spec_to_initial(spec: dict) -> tuple[dict, list[dict]]:
     rows = []
     for name, s in spec["inputs"].items():
         row = {"name": name, "value": s.get("value"), "dof": s.get("dof")}
+        row["unit"] = units.get(name, "")
         if "readings" in s:
             row |= {"kind": "readings", "readings": ", ".join(str(x) for x in s["readings"])}
         elif "distribution" not in s:
@@ -192,3 +224,30 @@ def spec_to_initial(spec: dict) -> tuple[dict, list[dict]]:
 
 def pretty_json(spec: dict) -> str:
     return json.dumps(spec, ensure_ascii=False, indent=2)
+
+
+class SaveEvaluationForm(forms.Form):
+    """Name the evaluation and, optionally, the measurement standard it belongs to."""
+
+    save_name = forms.CharField(label=_("Name of the evaluation"), max_length=NAME, required=False)
+    measurement_standard = forms.ModelChoiceField(
+        label=_("Measurement standard"), queryset=None, required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        from metrolab.equipment.models import MeasurementStandard
+
+        super().__init__(*args, **kwargs)
+        self.fields["measurement_standard"].queryset = MeasurementStandard.objects.order_by("name")
+
+
+class EvaluationFilterForm(forms.Form):
+    standard = forms.ModelChoiceField(
+        label=_("Measurement standard"), queryset=None, required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        from metrolab.equipment.models import MeasurementStandard
+
+        super().__init__(*args, **kwargs)
+        self.fields["standard"].queryset = MeasurementStandard.objects.order_by("name")

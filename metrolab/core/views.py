@@ -4,13 +4,14 @@ account security and the language switch."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import segno
 from django.contrib import messages
 from django.contrib.auth import BACKEND_SESSION_KEY, login
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -36,6 +37,17 @@ PENDING_USER = "metrolab_pending_user"
 PENDING_BACKEND = "metrolab_pending_backend"
 PENDING_NEXT = "metrolab_pending_next"
 PENDING_SINCE = "metrolab_pending_since"
+
+
+FAVICON = Path(__file__).parent / "static" / "core" / "favicon.ico"
+
+
+@public
+def favicon(request):
+    """`/favicon.ico`, which browsers and bookmarks ask for whatever the page links."""
+    response = HttpResponse(FAVICON.read_bytes(), content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @public

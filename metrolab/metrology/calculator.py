@@ -111,7 +111,8 @@ def _int_field(spec: Mapping, key: str, default: int | None, low: int, high: int
 
 def calc_uncertainty(spec: Any) -> dict:
     """Evaluate a measurement model's uncertainty by the GUM (JCGM 100:2008) or by Monte Carlo
-    (JCGM 101:2008), from the JSON input of `metrolab calc uncertainty`."""
+    (JCGM 101:2008), from the JSON input of `metrolab calc uncertainty`. An optional `units`
+    object ({name: unit}) is carried for display and not used in the calculation."""
     spec = _require_mapping(spec)
     method = spec.get("method", "gum")
     if method not in {"gum", "mc"}:
@@ -219,16 +220,31 @@ def calc_conformity(spec: Any) -> dict:
 
 
 def display(result: dict, digits: int = 2) -> dict:
-    """Values as a certificate prints them: U to `digits` significant digits and the value to
-    U's last digit (JJF 1059.1-2012 §5.3.8). Leaves `result` unchanged."""
+    """Values as a certificate prints them: U to `digits` significant digits, the value and
+    both ends of the coverage interval to U's last digit (JJF 1059.1-2012 §5.3.8), in plain
+    notation (never 1.2e-05). Leaves `result` unchanged."""
     shown = {}
     for name, output in result.get("outputs", {}).items():
         U = output.get("U")
         if U is None or not math.isfinite(U) or U <= 0:
-            shown[name] = {"value": repr(output["value"]), "U": None}
+            shown[name] = {
+                "value": rounding.format_plain(output["value"]),
+                "U": None,
+                "interval": None,
+            }
             continue
         value, expanded = rounding.report(
             Decimal(repr(output["value"])), Decimal(repr(U)), digits=digits
         )
-        shown[name] = {"value": rounding.format_plain(value), "U": rounding.format_plain(expanded)}
+        interval = None
+        if output.get("interval"):
+            interval = [
+                rounding.format_plain(rounding.report(end, expanded)[0])
+                for end in output["interval"]
+            ]
+        shown[name] = {
+            "value": rounding.format_plain(value),
+            "U": rounding.format_plain(expanded),
+            "interval": interval,
+        }
     return shown

@@ -23,6 +23,7 @@ PUBLIC_PAGES = {
     "core:login_totp",
     "core:logout",
     "set_language",
+    "favicon",
     "admin:login",
     "admin:logout",
     "api-1:openapi-json",

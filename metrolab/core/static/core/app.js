@@ -33,3 +33,29 @@
     if (field.hasAttribute && field.hasAttribute("data-maxlength")) check(field);
   });
 })();
+
+// List filters on a phone (core/_filters_toggle.html): folded behind the 筛选 button, which
+// shows how many filters are set; the button opens and closes them.
+(function () {
+  var toggles = document.querySelectorAll(".filters-toggle");
+  if (!toggles.length) return;
+  document.documentElement.classList.add("js-filters");
+  toggles.forEach(function (button) {
+    var form = button.nextElementSibling;
+    if (!form || form.tagName !== "FORM") return;
+    button.hidden = false;
+    var set = 0;
+    form.querySelectorAll("input, select, textarea").forEach(function (field) {
+      if (field.type === "hidden" || field.type === "submit" || field.name === "page") return;
+      var chosen = field.tagName === "SELECT" ? field.selectedIndex > 0
+        : (field.type === "checkbox" || field.type === "radio") ? field.checked : field.value.trim();
+      if (chosen) set += 1;
+    });
+    var count = button.querySelector(".filters-count");
+    if (count && set) { count.hidden = false; count.textContent = set; }
+    button.addEventListener("click", function () {
+      var open = button.getAttribute("aria-expanded") !== "true";
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  });
+})();
