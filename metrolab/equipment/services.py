@@ -513,6 +513,33 @@ def _recalibrated(equipment: Equipment, calibration: EquipmentCalibration, *, ac
     _back_in_control(equipment, reason=reason, actor=actor)
 
 
+@service("equipment.control_reconcile", record_calls=False)
+def equipment_control_reconcile(*, actor: Any = None, reason: str = "") -> list[Equipment]:
+    """Apply the out-of-control rule to checks recorded before it existed (after an upgrade):
+    equipment whose active plan's latest check is out of control, with no confirmed
+    calibration done on or after that check, is put out of control — restricted if it was
+    usable — audited with the reason. Equipment already in that state is left alone. Returns
+    the equipment it changed (`metrolab equipment_control`)."""
+    changed = []
+    candidates = Equipment.objects.exclude(status=S.SCRAPPED).filter(
+        out_of_control_check__isnull=True
+    )
+    for equipment in candidates.order_by("pk"):
+        failing = _failing_results(equipment)
+        if not failing:
+            continue
+        latest = max(failing, key=lambda r: (r.date, r.pk))
+        recalibrated = equipment.calibrations.filter(
+            confirmed_at__isnull=False, date__gte=latest.date
+        ).exists()
+        if recalibrated:
+            continue
+        equipment = _locked(equipment)
+        _put_out_of_control(equipment, latest, actor=actor)
+        changed.append(equipment)
+    return changed
+
+
 def _out_of_control_problem(equipment: Equipment) -> str | None:
     """Why out-of-control equipment may not be returned to use by a status change."""
     if equipment.out_of_control_check_id is None:

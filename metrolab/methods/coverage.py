@@ -71,15 +71,17 @@ def category_named(name: str) -> InstrumentCategory | None:
 
 @dataclass(frozen=True)
 class Instrument:
-    """An instrument as the commission line describes it."""
+    """An instrument as the commission line describes it, with the category its name means
+    (`category_named`, looked up once)."""
 
     name: str
     accuracy_class: str
     model_range: str
+    category: InstrumentCategory | None = None
 
-    @property
-    def category(self) -> InstrumentCategory | None:
-        return category_named(self.name)
+    @classmethod
+    def described(cls, name: str, accuracy_class: str = "", model_range: str = "") -> Instrument:
+        return cls(name, accuracy_class, model_range, category_named(name))
 
     @property
     def class_code(self) -> str:
@@ -95,10 +97,10 @@ def instrument_of_item(item) -> Instrument:
         value = getattr(line, line_field, "") if line is not None else ""
         return (value or getattr(item, item_field, "") or "").strip()
 
-    return Instrument(
-        name=pick("instrument_name", "name"),
-        accuracy_class=pick("accuracy_class", "accuracy_class"),
-        model_range=pick("model_range", "model_range"),
+    return Instrument.described(
+        pick("instrument_name", "name"),
+        pick("accuracy_class", "accuracy_class"),
+        pick("model_range", "model_range"),
     )
 
 

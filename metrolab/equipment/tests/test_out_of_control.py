@@ -275,3 +275,34 @@ def test_the_eligibility_api_gives_the_reason(client, received_task, qualified_s
     assert [(p["code"], p["message"].split(":")[0]) for p in body["problems"]] == [
         ("equipment_check_failed", "Equipment YQ-001 活塞式压力计 is restricted (限用)")
     ]
+
+
+def test_checks_recorded_before_the_rule_are_applied_once_by_the_command(gauge, plan, cast):
+    """After an upgrade: results written without the rule (here straight into the table) are
+    applied by `metrolab equipment_control`, audited; a second run changes nothing."""
+    import io
+    from decimal import Decimal
+
+    from django.core.management import call_command
+
+    from metrolab.equipment.models import IntermediateCheckResult
+
+    IntermediateCheckResult.objects.create(
+        plan=plan,
+        date=days(-3),
+        value=Decimal("10.040"),
+        performed_by=cast["metrologist"],
+        passed=False,
+        rules_broken="1",
+    )
+    out = io.StringIO()
+    call_command("equipment_control", stdout=out)
+    gauge.refresh_from_db()
+    assert gauge.status == S.RESTRICTED and gauge.out_of_control
+    assert "EQ-001" in out.getvalue() and "out of control: 1 item(s)" in out.getvalue()
+    assert selectors.status_history(gauge)[0]["reason"].startswith(
+        f"10 MPa 点示值于 {days(-3):%Y-%m-%d} 的期间核查失控"
+    )
+    out = io.StringIO()
+    call_command("equipment_control", stdout=out)
+    assert "out of control: 0 item(s)" in out.getvalue() and len(_status_events(gauge)) == 1
