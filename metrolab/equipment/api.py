@@ -150,6 +150,8 @@ class EquipmentOut(Schema):
     status: str
     status_label: str
     status_colour: str
+    out_of_control: bool  # an intermediate check broke a control-chart test (restricted)
+    out_of_control_reason: str  # why, and what brings it back ("" when in control)
     calibration: DueOut
     url: str
 
@@ -326,6 +328,8 @@ def _equipment_out(e: Equipment) -> dict:
         "status": e.status,
         "status_label": str(e.get_status_display()),
         "status_colour": e.status_colour,
+        "out_of_control": e.out_of_control,
+        "out_of_control_reason": selectors.out_of_control_reason(e),
         "calibration": {"due": due.due, "state": due.state, "days_left": due.days_left},
         "url": reverse("equipment:detail", args=[e.pk]),
     }

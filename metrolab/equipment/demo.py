@@ -40,6 +40,7 @@ from metrolab.equipment.models import (
     MeasurementStandard,
     UsageRecord,
 )
+from metrolab.equipment.services import check_result_judged
 
 NIM = "中国计量科学研究院"
 PROVINCE = "示范省计量科学研究院"
@@ -767,11 +768,12 @@ def _check_plan(plan_row: dict, equipment: Equipment, today: dt.date, users: dic
     )
     limits = control_chart.Limits.of(plan_row["centre"], low, high, low_warning, high_warning)
     performer = users.get(plan_row["by"]) or users.get("equipment")
+    result = None
     for n, (value, broken) in enumerate(
         zip(values, control_chart.evaluate(values, limits), strict=True)
     ):
         latest = n == len(values) - 1
-        IntermediateCheckResult.objects.create(
+        result = IntermediateCheckResult.objects.create(
             plan=plan,
             date=first + interval * n,
             value=Decimal(value),
@@ -780,6 +782,9 @@ def _check_plan(plan_row: dict, equipment: Equipment, today: dt.date, users: dic
             rules_broken=",".join(str(rule) for rule in broken),
             note=plan_row.get("last_note", "") if latest else "",
         )
+    if result is not None:
+        # The latest check judged as a recorded one is: out of control restricts the item.
+        check_result_judged(equipment, result, actor=None)
 
 
 def _standards(today: dt.date, equipment: dict[str, Equipment], disciplines, users) -> None:

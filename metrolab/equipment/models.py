@@ -27,14 +27,18 @@ class Equipment(AuditedModel):
     class Status(models.TextChoices):
         IN_SERVICE = "in_service", _("in service (合格)")
         LIMITED = "limited", _("limited use (准用)")
+        RESTRICTED = "restricted", _("restricted (限用)")
         OUT_OF_SERVICE = "out_of_service", _("out of service (停用)")
         UNDER_REPAIR = "under_repair", _("under repair (维修)")
         SCRAPPED = "scrapped", _("scrapped (报废)")
 
     # The status label colours labs stick on equipment: green 合格, yellow 准用, red 停用.
+    # Restricted (限用) equipment is out of statistical control and may not be used until it
+    # is back in control: red, like every status that forbids use.
     STATUS_COLOURS = {
         Status.IN_SERVICE: "green",
         Status.LIMITED: "yellow",
+        Status.RESTRICTED: "red",
         Status.OUT_OF_SERVICE: "red",
         Status.UNDER_REPAIR: "red",
         Status.SCRAPPED: "red",
@@ -82,6 +86,20 @@ class Equipment(AuditedModel):
         _("calibration interval (months)"), default=12
     )
     notes = models.TextField(_("notes"), blank=True, max_length=NOTE)
+    # The out-of-control state (失控), set and cleared only by the equipment services: the
+    # intermediate check whose result broke a control-chart test, and the status the equipment
+    # had before it was restricted (restored once it is back in control or recalibrated).
+    out_of_control_check = models.ForeignKey(
+        "IntermediateCheckResult",
+        verbose_name=_("out of control since the check"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    status_before_restriction = models.CharField(
+        _("status before the restriction"), max_length=16, choices=Status, blank=True
+    )
 
     class Meta:
         verbose_name = _("equipment")
@@ -94,6 +112,12 @@ class Equipment(AuditedModel):
     @property
     def status_colour(self) -> str:
         return self.STATUS_COLOURS.get(self.status, "red")
+
+    @property
+    def out_of_control(self) -> bool:
+        """Out of statistical control: its latest intermediate check broke a control-chart
+        test and neither an in-control check nor a recalibration has followed."""
+        return self.out_of_control_check_id is not None
 
     def current_calibration(self) -> EquipmentCalibration | None:
         """The latest confirmed calibration (the one that counts for use)."""

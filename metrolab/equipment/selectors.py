@@ -24,6 +24,7 @@ from metrolab.equipment.models import (
     UsageRecord,
 )
 from metrolab.equipment.services import decimal_value, normalise_tag_uid
+from metrolab.equipment.services import out_of_control_reason as _out_of_control_reason
 
 # Calibrations and standard certificates falling due within this many days are shown yellow.
 DUE_SOON_DAYS = 30
@@ -46,9 +47,9 @@ def _current_calibration(field_name: str):
 
 def equipment_annotated() -> QuerySet[Equipment]:
     """Equipment with `due` (the due date of its latest confirmed calibration, or None)."""
-    return Equipment.objects.select_related("discipline", "custodian").annotate(
-        due=_current_calibration("due_date")
-    )
+    return Equipment.objects.select_related(
+        "discipline", "custodian", "out_of_control_check__plan"
+    ).annotate(due=_current_calibration("due_date"))
 
 
 def equipment_list(
@@ -229,12 +230,17 @@ def _results_ordered():
 
 
 def latest_check_failed(equipment: Equipment) -> bool:
-    """Whether the latest result of an active plan broke a control-chart test."""
-    for plan in equipment.check_plans.filter(active=True):
-        last = plan.results.order_by("-date", "-pk").first()
-        if last is not None and not last.passed:
-            return True
-    return False
+    """Whether the equipment is out of statistical control (the state the equipment services
+    keep: an intermediate check broke a control-chart test, and neither an in-control check
+    nor a recalibration has followed)."""
+    return Equipment.objects.filter(pk=equipment.pk, out_of_control_check__isnull=False).exists()
+
+
+def out_of_control_reason(equipment: Equipment) -> str:
+    """Why the equipment is out of statistical control, in the reader's language ("" when it
+    is in control)."""
+    check = equipment.out_of_control_check
+    return _out_of_control_reason(check) if check is not None else ""
 
 
 # --- bookings and the week calendar --------------------------------------------------------

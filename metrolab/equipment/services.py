@@ -356,15 +356,198 @@ def _return_to_service_problem(equipment: Equipment) -> str | None:
 
 
 @service("equipment.set_status")
-def _status_write(*, equipment: Equipment, status: str, reason: str, actor: Any = None) -> None:
+def _status_write(
+    *,
+    equipment: Equipment,
+    status: str,
+    reason: str,
+    actor: Any = None,
+    fields: dict[str, Any] | None = None,
+) -> None:
     """The status write itself, as its own audited step with its own reason (so that a status
-    changed by a confirmation or a fault report shows why in the status history)."""
+    changed by a confirmation or a fault report shows why in the status history); `fields`
+    written with it (the out-of-control state)."""
     equipment.status = status
-    equipment.save(update_fields=["status", "updated_at"])
+    for name, value in (fields or {}).items():
+        setattr(equipment, name, value)
+    equipment.save(update_fields=["status", *(fields or {}), "updated_at"])
 
 
-def _status_change(equipment: Equipment, status: str, *, reason: str, actor: Any) -> None:
-    _status_write(equipment=equipment, status=status, reason=reason, actor=actor)
+def _status_change(
+    equipment: Equipment,
+    status: str,
+    *,
+    reason: str,
+    actor: Any,
+    fields: dict[str, Any] | None = None,
+) -> None:
+    _status_write(equipment=equipment, status=status, reason=reason, actor=actor, fields=fields)
+
+
+# --- the out-of-control state (失控) ---------------------------------------------------------
+#
+# The one rule, applied only here: an intermediate check breaking a control-chart test puts
+# the equipment out of control; usable equipment becomes restricted (限用), which forbids its
+# use (bookings, assignment, starting a task: `Equipment.USABLE`). A later in-control check
+# (when no other active plan's latest check is out of control) or a confirmed recalibration
+# done after the failing check brings it back to the status it had. Each status change is
+# audited with its reason; every page and the API read `Equipment.status` and
+# `Equipment.out_of_control_check`.
+
+
+def _failing_values(result: IntermediateCheckResult) -> dict:
+    return {
+        "quantity": result.plan.quantity,
+        "date": result.date.isoformat(),
+        "rules": charts.rules_text(result.rules_broken) or result.rules_broken,
+    }
+
+
+def out_of_control_reason(result: IntermediateCheckResult) -> str:
+    """Why equipment is out of control, in the reader's language: which check broke which
+    tests, and what brings it back."""
+    return _(
+        "Intermediate check of %(quantity)s on %(date)s out of control (%(rules)s): not to "
+        "be used until an intermediate check is back in control or it is recalibrated."
+    ) % _failing_values(result)
+
+
+def _failing_results(equipment: Equipment) -> list[IntermediateCheckResult]:
+    """The latest result of each active plan of the equipment, where it is out of control."""
+    failing = []
+    for plan in equipment.check_plans.filter(active=True).order_by("pk"):
+        last = plan.results.select_related("plan").order_by("-date", "-pk").first()
+        if last is not None and not last.passed:
+            failing.append(last)
+    return failing
+
+
+def _put_out_of_control(
+    equipment: Equipment, result: IntermediateCheckResult, *, actor: Any
+) -> None:
+    """A check broke a control-chart test: usable equipment becomes restricted (限用), with
+    the reason; equipment already unusable keeps its status but stays out of control."""
+    if equipment.status in Equipment.USABLE:
+        with translation.override(settings.LANGUAGE_CODE):
+            reason = _(
+                "Intermediate check of %(quantity)s on %(date)s out of control (%(rules)s): "
+                "restricted until it is back in control or recalibrated."
+            ) % _failing_values(result)
+        _status_change(
+            equipment,
+            S.RESTRICTED,
+            reason=excerpt(reason, SHORT_TEXT),
+            actor=actor,
+            fields={
+                "out_of_control_check": result,
+                "status_before_restriction": equipment.status,
+            },
+        )
+        return
+    equipment.out_of_control_check = result
+    equipment.save(update_fields=["out_of_control_check", "updated_at"])
+
+
+def _back_in_control(equipment: Equipment, *, reason: str, actor: Any) -> None:
+    """Leave the out-of-control state: restricted equipment gets back the status it had
+    (合格 or 准用), with the reason; other statuses (停用, 维修) stay as they are."""
+    if equipment.out_of_control_check_id is None:
+        return
+    cleared = {"out_of_control_check": None, "status_before_restriction": ""}
+    if equipment.status == S.RESTRICTED:
+        before = equipment.status_before_restriction
+        restored = before if before in Equipment.USABLE else S.IN_SERVICE
+        _status_change(
+            equipment,
+            restored,
+            reason=excerpt(reason, SHORT_TEXT),
+            actor=actor,
+            fields=cleared,
+        )
+        return
+    for name, value in cleared.items():
+        setattr(equipment, name, value)
+    equipment.save(update_fields=[*cleared, "updated_at"])
+
+
+def check_result_judged(
+    equipment: Equipment, result: IntermediateCheckResult, *, actor: Any
+) -> None:
+    """Apply the rule after a check result (called by `equipment_check_result_add`, and by the
+    demo for the results it seeds): out of control, still out of control through another
+    plan, or back in control."""
+    if not result.passed:
+        _put_out_of_control(equipment, result, actor=actor)
+        return
+    if equipment.out_of_control_check_id is None:
+        return
+    failing = _failing_results(equipment)
+    if failing:
+        equipment.out_of_control_check = failing[-1]
+        equipment.save(update_fields=["out_of_control_check", "updated_at"])
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = _("Intermediate check of %(quantity)s on %(date)s back in control.") % {
+            "quantity": result.plan.quantity,
+            "date": result.date.isoformat(),
+        }
+    _back_in_control(equipment, reason=reason, actor=actor)
+
+
+def _recalibrated(equipment: Equipment, calibration: EquipmentCalibration, *, actor: Any) -> None:
+    """A confirmed calibration done on or after the failing check brings the equipment back
+    into control."""
+    failing = equipment.out_of_control_check
+    if failing is None or calibration.date < failing.date:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = _(
+            "Recalibrated: calibration %(no)s of %(date)s confirmed after the intermediate "
+            "check of %(quantity)s on %(check_date)s was out of control."
+        ) % {
+            "no": calibration.certificate_no,
+            "date": calibration.date.isoformat(),
+            "quantity": failing.plan.quantity,
+            "check_date": failing.date.isoformat(),
+        }
+    _back_in_control(equipment, reason=reason, actor=actor)
+
+
+@service("equipment.control_reconcile", record_calls=False)
+def equipment_control_reconcile(*, actor: Any = None, reason: str = "") -> list[Equipment]:
+    """Apply the out-of-control rule to checks recorded before it existed (after an upgrade):
+    equipment whose active plan's latest check is out of control, with no confirmed
+    calibration done on or after that check, is put out of control — restricted if it was
+    usable — audited with the reason. Equipment already in that state is left alone. Returns
+    the equipment it changed (`metrolab equipment_control`)."""
+    changed = []
+    candidates = Equipment.objects.exclude(status=S.SCRAPPED).filter(
+        out_of_control_check__isnull=True
+    )
+    for equipment in candidates.order_by("pk"):
+        failing = _failing_results(equipment)
+        if not failing:
+            continue
+        latest = max(failing, key=lambda r: (r.date, r.pk))
+        recalibrated = equipment.calibrations.filter(
+            confirmed_at__isnull=False, date__gte=latest.date
+        ).exists()
+        if recalibrated:
+            continue
+        equipment = _locked(equipment)
+        _put_out_of_control(equipment, latest, actor=actor)
+        changed.append(equipment)
+    return changed
+
+
+def _out_of_control_problem(equipment: Equipment) -> str | None:
+    """Why out-of-control equipment may not be returned to use by a status change."""
+    if equipment.out_of_control_check_id is None:
+        return None
+    return _(
+        "%(equipment)s is out of statistical control: %(reason)s Record an intermediate check "
+        "in control or confirm a new calibration."
+    ) % {"equipment": equipment, "reason": out_of_control_reason(equipment.out_of_control_check)}
 
 
 @service("equipment.set_status")
@@ -394,6 +577,10 @@ def equipment_set_status(
             % {"equipment": equipment, "status": equipment.get_status_display()},
             field="status",
         )
+    if status in Equipment.USABLE:
+        problem = _out_of_control_problem(equipment)
+        if problem:
+            raise ServiceError(problem, code="out_of_control", field="status")
     if status in Equipment.USABLE and equipment.status not in Equipment.USABLE:
         problem = _return_to_service_problem(equipment)
         if problem:
@@ -557,7 +744,12 @@ def equipment_calibration_confirm(
     calibration.confirmed_at = timezone.now()
     calibration.confirmation_note = note
     calibration.save()
-    if return_to_service and equipment.status in (S.OUT_OF_SERVICE, S.UNDER_REPAIR):
+    _recalibrated(equipment, calibration, actor=actor)
+    if (
+        return_to_service
+        and equipment.status in (S.OUT_OF_SERVICE, S.UNDER_REPAIR)
+        and not equipment.out_of_control
+    ):
         with translation.override(settings.LANGUAGE_CODE):
             why = _("Calibration %(no)s confirmed: %(note)s") % {
                 "no": calibration.certificate_no,
@@ -716,6 +908,8 @@ def equipment_check_result_add(
         rules_broken=charts.rules_stored(rules),
         note=note,
     )
+    equipment = _locked(equipment)
+    check_result_judged(equipment, result, actor=user)
     if rules:
         with translation.override(settings.LANGUAGE_CODE):
             subject = _("Intermediate check out of control: %(equipment)s") % {
@@ -781,7 +975,7 @@ def equipment_maintenance_add(
         outcome=outcome,
         by=user,
     )
-    if take_out_of_service and equipment.status in Equipment.USABLE:
+    if take_out_of_service and equipment.status in (*Equipment.USABLE, S.RESTRICTED):
         with translation.override(settings.LANGUAGE_CODE):
             why = _("Fault reported: %(description)s") % {"description": description}
         _status_change(equipment, S.OUT_OF_SERVICE, reason=excerpt(why, SHORT_TEXT), actor=user)

@@ -191,7 +191,7 @@ def equipment_detail(request, pk: int):
     context = {
         "equipment": equipment,
         "due": selectors.calibration_due_status(equipment),
-        "check_failed": selectors.latest_check_failed(equipment),
+        "out_of_control": selectors.out_of_control_reason(equipment),
         "status_history": selectors.status_history(equipment),
         "calibrations": calibrations,
         "plans": _plans_shown(equipment, holds(user, CHECK_RECORDERS)),

@@ -4,6 +4,7 @@ metrolab.methods.services, every read a selector that knows who asks. Customers 
 their own organisation's deviations: another's answers 404, as one that does not exist."""
 
 import datetime as dt
+from decimal import Decimal
 
 from django.http import Http404
 from django.urls import reverse
@@ -16,7 +17,7 @@ from ninja.pagination import paginate
 from metrolab.commissions.models import Discipline
 from metrolab.core.access import api_access
 from metrolab.core.service import ServiceError
-from metrolab.core.text import NOTE, Code, Name, Note, ShortText
+from metrolab.core.text import NOTE, Code, Name, Note, ShortText, Unit
 from metrolab.methods import selectors, services
 from metrolab.methods.models import Deviation, InstrumentCategory, Method
 from metrolab.methods.roles import (
@@ -77,6 +78,10 @@ class MethodOut(Schema):
     services: list[str]
     disciplines: list[str]
     categories: list[str]
+    accuracy_classes: str  # the classes it covers, e.g. "1.0, 1.6, 2.5, 4.0" ("": any)
+    range_low: Decimal | None  # the range it covers ("" unit: any)
+    range_high: Decimal | None
+    range_unit: str
     notes: str
     file_name: str
     file_url: str | None
@@ -98,6 +103,10 @@ class MethodIn(Schema):
     services: list[Code] = []
     disciplines: list[Code] = []
     categories: list[Code] = []
+    accuracy_classes: Name = ""
+    range_low: Decimal | None = None
+    range_high: Decimal | None = None
+    range_unit: Unit = ""
     notes: Note = ""
 
 
@@ -114,6 +123,10 @@ class MethodPatch(Schema):
     services: list[Code] | None = None
     disciplines: list[Code] | None = None
     categories: list[Code] | None = None
+    accuracy_classes: Name | None = None
+    range_low: Decimal | None = None
+    range_high: Decimal | None = None
+    range_unit: Unit | None = None
     notes: Note | None = None
 
 
@@ -223,6 +236,10 @@ def _method_out(method: Method) -> dict:
         "services": [s for s in method.services.split(",") if s],
         "disciplines": [d.code for d in method.disciplines.all()],
         "categories": [c.code for c in method.categories.all()],
+        "accuracy_classes": method.accuracy_classes,
+        "range_low": method.range_low,
+        "range_high": method.range_high,
+        "range_unit": method.range_unit,
         "notes": method.notes,
         "file_name": method.file_name,
         "file_url": reverse("methods:file", args=[method.pk]) if method.has_file else None,

@@ -171,6 +171,15 @@ NATIONAL = [
     ),
 ]
 
+# The accuracy classes the pressure-gauge regulations cover (their scope clauses): JJG 52-2013
+# general gauges of class 1.0, 1.6, 2.5 and 4.0; JJG 49-2013 precision gauges of class 0.1,
+# 0.16, 0.25 and 0.4. The in-house instruction for general gauges follows JJG 52-2013.
+ACCURACY_CLASSES = {
+    ("JJG 52", "2013"): "1.0, 1.6, 2.5, 4.0",
+    ("JJG 49", "2013"): "0.1, 0.16, 0.25, 0.4",
+    ("SFJL/ZY-YL-01", None): "1.0, 1.6, 2.5, 4.0",
+}
+
 # Successions among the national documents: (code, old year, new year).
 SUCCESSIONS = [("JJG 52", "1999", "2013"), ("JJG 130", "2004", "2011")]
 
@@ -297,6 +306,13 @@ def demo_seed_methods() -> bool:
     )
     old_edition.superseded_by = new_edition
     old_edition.save()
+    for (code, year), classes in ACCURACY_CLASSES.items():
+        covered = Method.objects.filter(code=code)
+        if year is not None:
+            covered = covered.filter(year=year)
+        for method in covered:
+            method.accuracy_classes = classes
+            method.save(update_fields=["accuracy_classes", "updated_at"])
     return True
 
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from metrolab.commissions.choices import Service
 from metrolab.commissions.models import Discipline
-from metrolab.core.text import CODE, NAME, NOTE, SHORT_TEXT
+from metrolab.core.text import CODE, NAME, NOTE, SHORT_TEXT, UNIT
 from metrolab.methods.models import Deviation, InstrumentCategory, Method
 
 DATE = {"type": "date"}
@@ -63,6 +63,24 @@ class MethodForm(forms.Form):
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
+    accuracy_classes = forms.CharField(
+        label=_("Accuracy classes covered"),
+        max_length=NAME,
+        required=False,
+        help_text=_("Comma-separated, e.g. 1.0, 1.6, 2.5, 4.0 (empty: any class)."),
+    )
+    range_low = forms.DecimalField(
+        label=_("Range covered from"), required=False, max_digits=20, decimal_places=9
+    )
+    range_high = forms.DecimalField(
+        label=_("Range covered to"), required=False, max_digits=20, decimal_places=9
+    )
+    range_unit = forms.CharField(
+        label=_("Unit of the range covered"),
+        max_length=UNIT,
+        required=False,
+        help_text=_("e.g. MPa (empty range: any)."),
+    )
     file = forms.FileField(
         label=_("Text of the method (PDF)"),
         required=False,
@@ -100,6 +118,10 @@ class MethodForm(forms.Form):
             "services": [s for s in method.services.split(",") if s],
             "disciplines": list(method.disciplines.all()),
             "categories": list(method.categories.all()),
+            "accuracy_classes": method.accuracy_classes,
+            "range_low": method.range_low,
+            "range_high": method.range_high,
+            "range_unit": method.range_unit,
             "notes": method.notes,
         }
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from metrolab.core.documents import DocumentFields
 from metrolab.core.models import AuditedModel
-from metrolab.core.text import CODE, NAME, NOTE, SHORT_TEXT
+from metrolab.core.text import CODE, NAME, NOTE, SHORT_TEXT, UNIT
 
 
 class InstrumentCategory(AuditedModel):
@@ -85,6 +85,21 @@ class Method(DocumentFields, AuditedModel):
         blank=True,
         related_name="methods",
     )
+    # What within its categories it covers (blank: not limited), so that assignment proposes a
+    # method fitting the item and warns when the chosen one does not (metrolab.methods.coverage).
+    accuracy_classes = models.CharField(
+        _("accuracy classes covered"),
+        max_length=NAME,
+        blank=True,
+        help_text=_("Comma-separated, e.g. 1.0, 1.6, 2.5, 4.0 (empty: any class)."),
+    )
+    range_low = models.DecimalField(
+        _("range covered from"), max_digits=20, decimal_places=9, null=True, blank=True
+    )
+    range_high = models.DecimalField(
+        _("range covered to"), max_digits=20, decimal_places=9, null=True, blank=True
+    )
+    range_unit = models.CharField(_("unit of the range covered"), max_length=UNIT, blank=True)
     services = models.CharField(
         _("services"),
         max_length=80,

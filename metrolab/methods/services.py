@@ -34,6 +34,7 @@ from metrolab.core.service import ServiceError, service
 from metrolab.core.text import field_checked
 from metrolab.customers.selectors import portal_customer
 from metrolab.customers.services import customer_notify
+from metrolab.methods.coverage import classes_normalised
 from metrolab.methods.models import Deviation, InstrumentCategory, Method
 from metrolab.methods.roles import (
     DEVIATION_ACCEPTANCE_RECORDERS,
@@ -54,6 +55,10 @@ METHOD_FIELDS = (
     "abolished_date",
     "superseded_by",
     "services",
+    "accuracy_classes",
+    "range_low",
+    "range_high",
+    "range_unit",
     "notes",
 )
 METHOD_RELATIONS = ("disciplines", "categories")
@@ -166,12 +171,26 @@ def _supersession_checked(method: Method) -> None:
             )
 
 
+def _coverage_checked(method: Method) -> None:
+    """The range a method covers: its ends in order, and a unit when an end is given."""
+    low, high = method.range_low, method.range_high
+    if low is not None and high is not None and low > high:
+        raise ServiceError(
+            _("The lower end of the range covered is above its upper end."), field="range_low"
+        )
+    if (low is not None or high is not None) and not method.range_unit:
+        raise ServiceError(_("Give the unit of the range covered."), field="range_unit")
+
+
 def _method_checked(method: Method) -> None:
     """Every rule of a method's fields, before anything is written."""
     if method.effective_date is None:
         raise ServiceError(_("Give the date the method takes effect."), field="effective_date")
     method.services = _services_normalised(method.services)
+    method.accuracy_classes = classes_normalised(method.accuracy_classes)
+    method.range_unit = (method.range_unit or "").strip()
     _model_checked(method)
+    _coverage_checked(method)
     if method.abolished_date is not None and method.abolished_date <= method.effective_date:
         raise ServiceError(
             _("The abolition date must be after the effective date (%(date)s).")

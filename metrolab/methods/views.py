@@ -24,6 +24,7 @@ from metrolab.core.roles import DIRECTOR
 from metrolab.core.service import ServiceError
 from metrolab.customers.selectors import is_lab_staff, portal_customer
 from metrolab.methods import selectors, services
+from metrolab.methods.coverage import method_range_text
 from metrolab.methods.forms import (
     AcceptanceUploadForm,
     CategoryForm,
@@ -104,6 +105,7 @@ def method_detail(request, pk: int):
             "predecessors": method.supersedes.order_by("effective_date", "pk"),
             "services": [Service(s).label for s in method.services.split(",") if s],
             "categories": method.categories.select_related("discipline").order_by("code"),
+            "range_covered": method_range_text(method),
             "disciplines": method.disciplines.order_by("code"),
             "items": method.authorised_items.select_related("category").order_by("code"),
             "standards": method.standards.order_by("name"),

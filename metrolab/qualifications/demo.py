@@ -552,10 +552,11 @@ def demo_scope_for(line) -> AuthorisedItem | None:
 
 def demo_task_setup(task) -> dict[str, Any]:
     """The keyword arguments of `task_assign` that set a demo task up: the authorised item of
-    its line, the item's first listed current method, its measurement standard with the
-    standard's usable equipment, and the instrument range from the line. Empty when no demo
-    item covers the line."""
+    its line, the item's listed current method fitting the instrument best (else the first),
+    its measurement standard with the standard's usable equipment, and the instrument range
+    from the line. Empty when no demo item covers the line."""
     from metrolab.equipment.models import Equipment
+    from metrolab.methods.coverage import instrument_of_item, method_preferred
 
     line = task.item.line
     scope = demo_scope_for(line)
@@ -563,7 +564,8 @@ def demo_task_setup(task) -> dict[str, Any]:
         return {}
     code = scope.code
     listed = next(row[8] for row in ITEMS if row[0] == code)
-    method = next((m for m in _methods(listed) if m.is_current_on()), None)
+    current = [m for m in _methods(listed) if m.is_current_on()]
+    method = method_preferred(current, instrument_of_item(task.item))
     standard = scope.standard
     equipment = (
         list(standard.equipment.filter(status__in=Equipment.USABLE).order_by("asset_no"))

@@ -25,7 +25,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from metrolab.commissions.choices import Service
-from metrolab.equipment.models import Equipment, IntermediateCheckResult
+from metrolab.equipment.models import Equipment
+from metrolab.equipment.services import out_of_control_reason
 from metrolab.methods.models import Deviation, Method
 from metrolab.qualifications.models import Authorisation, AuthorisedItem
 
@@ -244,7 +245,21 @@ def _standard_problems(standard, scope, *, day) -> list[Problem]:
 def _equipment_problems(item: Equipment, *, day) -> list[Problem]:
     problems = []
     name = str(item)
-    if item.status not in Equipment.USABLE:
+    if item.out_of_control:
+        # The out-of-control state is kept by the equipment services (one rule): restricted
+        # until an intermediate check is back in control or the equipment is recalibrated.
+        problems.append(
+            _problem(
+                "equipment_check_failed",
+                _("Equipment %(equipment)s is %(status)s: %(reason)s")
+                % {
+                    "equipment": name,
+                    "status": item.get_status_display(),
+                    "reason": out_of_control_reason(item.out_of_control_check),
+                },
+            )
+        )
+    elif item.status not in Equipment.USABLE:
         problems.append(
             _problem(
                 "equipment_not_in_service",
@@ -271,30 +286,6 @@ def _equipment_problems(item: Equipment, *, day) -> list[Problem]:
                 "Its calibration %(certificate)s of %(date)s awaits confirmation."
             ) % {"certificate": pending.certificate_no, "date": _date(pending.date)}
         problems.append(_problem("equipment_calibration_overdue", message))
-    for plan in item.check_plans.all():
-        if not plan.active:
-            continue
-        latest = (
-            IntermediateCheckResult.objects.filter(plan=plan, date__lte=day)
-            .order_by("-date", "-pk")
-            .first()
-        )
-        if latest is not None and not latest.passed:
-            values = {"equipment": name, "quantity": plan.quantity, "date": _date(latest.date)}
-            if latest.rules_broken:
-                message = _(
-                    "Equipment %(equipment)s failed its intermediate check of %(quantity)s on "
-                    "%(date)s (%(rules)s)."
-                ) % {**values, "rules": latest.rules_broken}
-            else:
-                message = (
-                    _(
-                        "Equipment %(equipment)s failed its intermediate check of %(quantity)s "
-                        "on %(date)s."
-                    )
-                    % values
-                )
-            problems.append(_problem("equipment_check_failed", message))
     return problems
 
 

@@ -27,6 +27,22 @@ from metrolab.tasks.services import TASK_MANAGERS
 router = Router(tags=["tasks"])
 
 
+class WarningOut(Schema):
+    code: str
+    message: str
+
+
+class MethodProposalOut(Schema):
+    """A current method for the task, best fitting the item first: whether it covers the item
+    (its categories, accuracy classes and range) and why not."""
+
+    id: int
+    method: str  # e.g. "JJG 49-2013"
+    designation: str
+    covers: bool
+    warnings: list[WarningOut]
+
+
 class TaskOut(Schema):
     id: int
     item: str
@@ -43,6 +59,7 @@ class TaskOut(Schema):
     equipment: list[str]  # asset numbers
     range_low: Decimal | None
     range_high: Decimal | None
+    warnings: list[WarningOut]  # why the method does not cover the item (not a refusal)
 
 
 class AssignIn(Schema):
@@ -68,6 +85,7 @@ class ProblemOut(Schema):
 class EligibilityOut(Schema):
     eligible: bool
     problems: list[ProblemOut]
+    warnings: list[WarningOut]  # the method does not cover the item (not a refusal)
 
 
 class WorkloadOut(Schema):
@@ -94,7 +112,12 @@ def _task_out(task: Task) -> dict:
         "equipment": sorted(e.asset_no for e in task.equipment.all()),
         "range_low": task.range_low,
         "range_high": task.range_high,
+        "warnings": _warnings(task, task.method),
     }
+
+
+def _warnings(task: Task, method) -> list[dict]:
+    return [{"code": g.code, "message": g.message} for g in selectors.method_warnings(task, method)]
 
 
 def _task(pk: int) -> Task:
@@ -220,7 +243,40 @@ def eligibility(
         {"code": p.code, "message": p.message, "deviable": p.deviable}
         for p in task_eligibility_problems(task, user, capacity=capacity, on=on)
     ]
-    return {"eligible": not problems, "problems": problems}
+    return {
+        "eligible": not problems,
+        "problems": problems,
+        "warnings": _warnings(task, task.method),
+    }
+
+
+@router.get(
+    "/{task_id}/methods",
+    response=list[MethodProposalOut],
+    auth=api_access(roles=TASK_MANAGERS),
+    summary="The current methods for the task, the one fitting the item best first",
+)
+def methods_proposed(request, task_id: int, scope: int | None = None):
+    """The methods assignment would choose from (those of authorised item `scope` when given,
+    else every current method for the task's service), best fitting the item (its instrument
+    category, accuracy class, range) first; for each, whether it covers the item and why not.
+    The first is what assignment proposes."""
+    task = _task(task_id)
+    authorised = _get(AuthorisedItem, scope, "scope", _("No such authorised item."))
+    proposals = []
+    for method in selectors.methods_proposed(task, authorised):
+        warnings = _warnings(task, method)
+        covers = not any(w["code"] != "method_fitting" for w in warnings)
+        proposals.append(
+            {
+                "id": method.pk,
+                "method": str(method),
+                "designation": method.designation,
+                "covers": covers,
+                "warnings": [w for w in warnings if w["code"] != "method_fitting"],
+            }
+        )
+    return proposals
 
 
 @router.post(

@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from metrolab.methods.coverage import coverage_gaps, instrument_of_item
 from metrolab.tasks import selectors
 
 
@@ -47,7 +48,15 @@ class TaskSetupForm(forms.Form):
         self.fields["scope"].queryset = selectors.scopes_for(task)
         self.fields["scope"].label_from_instance = _scope_label
         self.fields["method"].queryset = selectors.methods_for(task)
-        self.fields["method"].label_from_instance = _method_label
+        instrument = instrument_of_item(task.item)
+
+        def method_label(method):
+            label = _method_label(method)
+            if coverage_gaps(method, instrument):
+                return f"{label} · ⚠ {_('does not cover this instrument')}"
+            return label
+
+        self.fields["method"].label_from_instance = method_label
         self.fields["standard"].queryset = selectors.standards_for(task)
         self.fields["standard"].label_from_instance = _standard_label
         self.fields["equipment"].queryset = selectors.equipment_for(task)

@@ -8,10 +8,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from metrolab.core.models import User
 from metrolab.core.roles import METROLOGIST
 from metrolab.equipment.models import Equipment, MeasurementStandard
+from metrolab.methods.coverage import (
+    Gap,
+    coverage_gaps,
+    fit,
+    instrument_of_item,
+    methods_ranked,
+)
 from metrolab.methods.models import Method
 from metrolab.qualifications.eligibility import PERFORM, Problem, people_eligibility
 from metrolab.qualifications.models import AuthorisedItem
@@ -167,3 +175,45 @@ def assignment_verdicts(task: Task, setup: dict[str, Any], people=None) -> list[
         ]
         verdicts.append(Verdict(person=person, problems=problems + found[person.pk]))
     return verdicts
+
+
+# --- whether the method covers the item (a warning, not a refusal) ---------------------------
+
+
+def methods_proposed(task: Task, scope: AuthorisedItem | None = None) -> list[Method]:
+    """The current methods for the task (those of `scope` when given, else `methods_for`),
+    the best fitting the task's item first (`metrolab.methods.coverage`)."""
+    candidates = scope.methods.all() if scope is not None else methods_for(task)
+    current = [m for m in candidates if m.is_current_on()]
+    return methods_ranked(current, instrument_of_item(task.item))
+
+
+def method_warnings(task: Task, method: Method | None) -> list[Gap]:
+    """Why `method` does not cover the task's item (its category, accuracy class or range),
+    and which current method of the task's service does, with its authorised items; empty
+    when it covers it as far as both say."""
+    if method is None:
+        return []
+    instrument = instrument_of_item(task.item)
+    gaps = coverage_gaps(method, instrument)
+    if not gaps:
+        return gaps
+    better = next(
+        (m for m in methods_proposed(task) if m.pk != method.pk and fit(m, instrument) is not None),
+        None,
+    )
+    if better is not None:
+        items = AuthorisedItem.objects.filter(methods=better, service=task.service).order_by("code")
+        named = "、".join(f"{i.code} {i.name}" for i in items)
+        gaps.append(
+            Gap(
+                "method_fitting",
+                (
+                    _("%(method)s covers it (authorised item %(items)s).")
+                    if named
+                    else _("%(method)s covers it.")
+                )
+                % {"method": better, "items": named},
+            )
+        )
+    return gaps

@@ -28,6 +28,7 @@ from metrolab.equipment.services import equipment_usage_record
 from metrolab.items.custody import FINAL
 from metrolab.items.models import Item
 from metrolab.items.services import item_mark_in_testing
+from metrolab.methods.coverage import instrument_of_item, method_preferred
 from metrolab.qualifications.ranges import stated_range
 from metrolab.tasks.models import Task
 
@@ -78,11 +79,18 @@ def is_task_manager(user: Any) -> bool:
 
 def setup_defaults(scope: Any, *, on: dt.date | None = None, task: Any = None) -> dict[str, Any]:
     """What a task done under authorised item `scope` uses unless told otherwise: the scope's
-    first method current on the day, the scope's measurement standard, that standard's
+    current method fitting the task's item best (`metrolab.methods.coverage`; else its first
+    current method), the scope's measurement standard, that standard's
     usable equipment (in service / limited use) and, given the task, the instrument range read
     from its item's model / range in the scope's unit (None when it cannot be read)."""
     day = on or timezone.localdate()
-    method = next((m for m in scope.methods.all() if m.is_current_on(day)), None)
+    current = [m for m in scope.methods.all() if m.is_current_on(day)]
+    # The method fitting the item best (category, accuracy class, range), else the first.
+    method = (
+        method_preferred(current, instrument_of_item(task.item))
+        if task is not None
+        else next(iter(current), None)
+    )
     standard = scope.standard
     equipment = (
         list(standard.equipment.filter(status__in=Equipment.USABLE).order_by("asset_no"))

@@ -135,6 +135,9 @@ def assign(request, pk: int):
                         _("Task %(task)s assigned to %(name)s.")
                         % {"task": task, "name": data["assignee"]},
                     )
+                    assigned = selectors.task_get(task.pk)
+                    for gap in selectors.method_warnings(assigned, assigned.method):
+                        messages.warning(request, gap.message)
                     return back_to(request, "tasks:assign")
         else:
             setup = selectors.task_setup(task)
@@ -151,6 +154,7 @@ def assign(request, pk: int):
             "form": form,
             "setup": setup,
             "verdicts": verdicts,
+            "method_warnings": selectors.method_warnings(task, setup["method"]),
             "refused": refused,
             "refused_person": refused_person,
             "next": request.POST.get("next") or request.GET.get("next", ""),

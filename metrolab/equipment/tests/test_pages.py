@@ -214,7 +214,9 @@ def test_the_card_shows_everything(client, cast, gauge, plan, standard, calibrat
     # The checker reads, reports faults and books; no editing, no confirming, no check results.
     assert "confirm-form" not in html and "status-form" not in html
     assert f"result-form-{plan.pk}" not in html and 'data-testid="edit"' not in html
-    assert "maintenance-form" in html and "booking-form" in html
+    # Out of control since the check of -20 days: restricted, so it cannot be booked.
+    assert "maintenance-form" in html and "booking-form" not in html
+    assert 'data-status="restricted"' in html
     client.force_login(cast["metrologist"])
     html = client.get(f"/equipment/{gauge.pk}/").content.decode()
     assert f"result-form-{plan.pk}" in html and "confirm-form" not in html

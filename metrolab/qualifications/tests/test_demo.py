@@ -128,6 +128,10 @@ def test_standards_with_their_equipment(demo_lab):
         calibration = item.current_calibration()
         assert calibration is not None and calibration.certificate_no
     assert Equipment.objects.filter(status=Equipment.Status.LIMITED).count() == 1
+    # The gauge whose latest intermediate check broke its limits is restricted (限用).
+    drifting = Equipment.objects.get(status=Equipment.Status.RESTRICTED)
+    assert drifting.asset_no == "YQ-2019-001" and drifting.out_of_control
+    assert drifting.out_of_control_check.rules_broken and not drifting.out_of_control_check.passed
     stopped = Equipment.objects.get(status=Equipment.Status.OUT_OF_SERVICE)
     assert stopped.calibration_due() < today
     dues = sorted(

@@ -19,7 +19,6 @@ from django.utils import timezone
 from metrolab.equipment.models import (
     Equipment,
     EquipmentCalibration,
-    IntermediateCheckResult,
     MeasurementStandard,
 )
 from metrolab.items.tests.fixtures import *  # noqa: F403
@@ -355,34 +354,29 @@ def test_only_a_confirmed_calibration_counts(ask, s, cast):
 
 
 def test_failing_intermediate_check(ask, s, cast):
-    IntermediateCheckResult.objects.create(
-        plan=s.plan,
-        date=s.today - DAY,
-        value=Decimal("10.007"),
-        performed_by=cast["equipment_manager"],
-        passed=False,
-        rules_broken="1 point beyond 3σ",
+    """The out-of-control state is the equipment services' (one rule): a check breaking a
+    control-chart test restricts the equipment, and the eligibility refuses it with the reason
+    until a check is back in control."""
+    from metrolab.equipment.services import equipment_check_result_add
+
+    def fresh():
+        return list(Equipment.objects.filter(pk__in=[e.pk for e in s.equipment]).order_by("pk"))
+
+    equipment_check_result_add(
+        plan=s.plan, date=s.today - DAY, value="10.007", actor=cast["equipment_manager"]
     )
-    assert ask(on=-2) == []  # before the failing check, the earlier passing one was the latest
-    problems = ask()
+    problems = ask(equipment=fresh())
     assert codes(problems) == ["equipment_check_failed"]
     assert problems[0].message == (
-        "Equipment YQ-001 活塞式压力计 failed its intermediate check of 10 MPa 点示值 on "
-        f"{s.today - DAY:%Y-%m-%d} (1 point beyond 3σ)."
+        "Equipment YQ-001 活塞式压力计 is restricted (限用): Intermediate check of 10 MPa 点示值 "
+        f"on {s.today - DAY:%Y-%m-%d} out of control (test 1: a point beyond a control limit): "
+        "not to be used until an intermediate check is back in control or it is recalibrated."
     )
-    # A newer check in control clears it; an inactive plan is not looked at.
-    IntermediateCheckResult.objects.create(
-        plan=s.plan,
-        date=s.today,
-        value=Decimal("10.001"),
-        performed_by=cast["equipment_manager"],
-        passed=True,
+    # A newer check in control clears it.
+    equipment_check_result_add(
+        plan=s.plan, date=s.today, value="10.001", actor=cast["equipment_manager"]
     )
-    assert ask() == []
-    assert codes(ask(on=-1)) == ["equipment_check_failed"]
-    s.plan.active = False
-    s.plan.save()
-    assert ask(on=-1) == []
+    assert ask(equipment=fresh()) == []
 
 
 @pytest.mark.parametrize(

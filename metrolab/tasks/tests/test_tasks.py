@@ -618,9 +618,9 @@ def test_eligibility_api(received, cast, client, qualified_setup, qualified_assi
             params["capacity"] = capacity
         return client.get(url, params, headers=headers)
 
-    assert ask("metrologist").json() == {"eligible": True, "problems": []}
-    assert ask("checker", "check").json() == {"eligible": True, "problems": []}
-    assert ask("approver", "approve").json() == {"eligible": True, "problems": []}
+    assert ask("metrologist").json() == {"eligible": True, "problems": [], "warnings": []}
+    assert ask("checker", "check").json() == {"eligible": True, "problems": [], "warnings": []}
+    assert ask("approver", "approve").json() == {"eligible": True, "problems": [], "warnings": []}
     body = ask("checker").json()
     assert body["eligible"] is False
     assert [p["code"] for p in body["problems"]] == ["role_missing", "not_qualified"]
