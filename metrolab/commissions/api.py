@@ -75,9 +75,23 @@ class QuoteIn(Schema):
     lines: list[LineIn]
 
 
+class LinePriceIn(Schema):
+    """The price of one line confirmed at contract review: a price-list entry (its price) or
+    a unit price set by hand, with the reason."""
+
+    line_id: int
+    price_entry_id: int | None = None
+    unit_price: Decimal | None = None
+    reason: ShortText = ""
+
+
 class ContractReviewIn(Schema):
+    """Accepting confirms the quote: `prices` confirms or sets the price of lines; a line not
+    named keeps its price-list price (a line without one must be named)."""
+
     decision: Code  # "accepted" or "rejected"
     note: Note = ""
+    prices: list[LinePriceIn] = []
 
 
 class CancelIn(Schema):
@@ -130,6 +144,8 @@ class LineOut(Schema):
     price_entry_id: int | None
     unit_price: Decimal
     amount: Decimal
+    price_confirmed: bool = False
+    price_note: str = ""
     instrument_id: int | None = None
 
 
@@ -223,7 +239,9 @@ def _detail_out(c: Commission) -> dict:
             "promised_date": line.promised_date,
             "price_entry_id": line.price_entry_id,
             "unit_price": line.unit_price,
-            "amount": line.unit_price * line.quantity,
+            "amount": line.amount,
+            "price_confirmed": line.price_confirmed,
+            "price_note": line.price_note,
             "instrument_id": line.instrument_id,
         }
         for line in c.lines.all()
@@ -401,6 +419,15 @@ def commission_review(request, pk: int, data: ContractReviewIn):
         commission=_get_or_404(request, pk),
         decision=data.decision,
         note=data.note,
+        prices=[
+            {
+                "line": p.line_id,
+                "price_entry": p.price_entry_id,
+                "unit_price": p.unit_price,
+                "reason": p.reason,
+            }
+            for p in data.prices
+        ],
         actor=request.auth,
         reason=data.note,
     )

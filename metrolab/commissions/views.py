@@ -28,6 +28,7 @@ from metrolab.commissions.forms import (
     CommissionFilterForm,
     CommissionForm,
     LineFormSet,
+    LinePricesForm,
     PublicStatusForm,
     ReviewForm,
     line_values,
@@ -88,8 +89,10 @@ def _stored_rows(lines) -> list[dict]:
             **{name: getattr(line, name) for name in LINE_SHOWN},
             "service_label": line.get_service_display(),
             "unit_price": line.unit_price,
-            "priced": line.price_entry_id is not None or line.unit_price > 0,
-            "amount": line.unit_price * line.quantity,
+            "priced": line.priced,
+            "confirmed": line.price_confirmed,
+            "price_note": line.price_note,
+            "amount": line.amount,
         }
         for line in lines
     ]
@@ -185,6 +188,9 @@ def commission_detail(request, pk: int):
             "is_staff": is_lab_staff(user),
             "can_review": can_review,
             "review_form": ReviewForm() if can_review else None,
+            "prices_form": (
+                LinePricesForm(lines=commission.lines.all(), prefix="price") if can_review else None
+            ),
             "can_cancel": _can_cancel(user, commission, items),
             "cancel_form": CancelForm(),
             **_deviation_context(user, commission),
@@ -219,14 +225,25 @@ def commission_review(request, pk: int):
     """Contract review (合同评审): accept, with conditions if any, or reject with the reason."""
     commission = _commission_or_404(request, pk)
     form = ReviewForm(request.POST)
+    prices = LinePricesForm(request.POST, lines=commission.lines.all(), prefix="price")
     if not form.is_valid():
         messages.error(request, _("Choose to accept or to reject."))
+        return redirect("commissions:detail", pk=commission.pk)
+    if not prices.is_valid():
+        for row in prices.rows:
+            for bound in (row["entry"], row["price"], row["reason"]):
+                for error in bound.errors:
+                    messages.error(
+                        request,
+                        _("Line %(n)s: %(message)s") % {"n": row["n"], "message": error},
+                    )
         return redirect("commissions:detail", pk=commission.pk)
     try:
         services.commission_review(
             commission=commission,
             decision=form.cleaned_data["decision"],
             note=form.cleaned_data["note"],
+            prices=prices.prices(),
             actor=request.user,
             reason=form.cleaned_data["note"],
         )
