@@ -81,6 +81,56 @@ class TaskSetupForm(forms.Form):
         self.fields["assignee"].label_from_instance = label
 
 
+class AssignManyForm(forms.Form):
+    """Several tasks for one person with one set-up (R6.4e): ticked in the list of tasks to
+    assign. The set-up may be left empty (each task keeps its own); given an authorised item,
+    the service fills in its method, standard and equipment. Each task's eligibility is
+    checked on its own."""
+
+    tasks = forms.ModelMultipleChoiceField(
+        label=_("Tasks"), queryset=None, widget=forms.MultipleHiddenInput
+    )
+    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=None, empty_label="—")
+    scope = forms.ModelChoiceField(
+        label=_("Authorised item"), queryset=None, required=False, empty_label="—"
+    )
+    method = forms.ModelChoiceField(
+        label=_("Technical basis"), queryset=None, required=False, empty_label="—"
+    )
+    standard = forms.ModelChoiceField(
+        label=_("Measurement standard"), queryset=None, required=False, empty_label="—"
+    )
+    equipment = forms.ModelMultipleChoiceField(
+        label=_("Equipment"),
+        queryset=None,
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+        help_text=_("Empty: the standard's equipment."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from metrolab.equipment.models import Equipment, MeasurementStandard
+        from metrolab.methods.models import Method
+        from metrolab.qualifications.models import AuthorisedItem
+        from metrolab.tasks.models import Task
+
+        super().__init__(*args, **kwargs)
+        self.fields["tasks"].queryset = Task.objects.all()
+        self.fields["assignee"].queryset = selectors.assignable_people()
+        self.fields["scope"].queryset = AuthorisedItem.objects.select_related("category").order_by(
+            "code"
+        )
+        self.fields["scope"].label_from_instance = _scope_label
+        self.fields["method"].queryset = Method.objects.order_by("kind", "code", "-year")
+        self.fields["method"].label_from_instance = _method_label
+        self.fields["standard"].queryset = MeasurementStandard.objects.filter(active=True)
+        self.fields["standard"].label_from_instance = _standard_label
+        self.fields["equipment"].queryset = Equipment.objects.exclude(
+            status=Equipment.Status.SCRAPPED
+        ).order_by("asset_no")
+        self.fields["equipment"].label_from_instance = _equipment_label
+
+
 def _scope_label(scope):
     unit = f" {scope.unit}" if scope.unit else ""
     rng = scope.range_text or (
