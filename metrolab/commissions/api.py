@@ -178,10 +178,20 @@ class QuoteOut(Schema):
     complete: bool
 
 
+class PublicItemOut(Schema):
+    number: str
+    name: str
+    state: str
+    state_label: str
+
+
 class PublicStatusOut(Schema):
     number: str
     status: str
+    status_label: str
+    expected_completion: dt.date | None  # the promised delivery date, when set
     nodes: list[NodeOut]
+    items: list[PublicItemOut]
 
 
 class CommissionFilters(Schema):
@@ -291,8 +301,9 @@ public_router = Router(tags=["public"])
     **public_api(),
 )
 def public_status(request, number: str, code: str = ""):
-    """R6.1b, R9.1: the status nodes with their times and nothing else. A wrong number and a
-    wrong code get the same 404; each client address may ask a few times a minute (429)."""
+    """R6.1b, R9.1: the status nodes with their times, the expected completion date and each
+    item's state (number, name, state), nothing else. A wrong number and a wrong code get the
+    same 404; each client address may ask a few times a minute (429)."""
     if not status_query_allowed(client_ip(request)):
         raise HttpError(429, _("Too many queries from your address. Wait a minute and try again."))
     found = selectors.commission_public_status(number, code)
@@ -302,7 +313,10 @@ def public_status(request, number: str, code: str = ""):
     return {
         "number": commission.number,
         "status": commission.status,
+        "status_label": str(commission.get_status_display()),
+        "expected_completion": selectors.commission_expected_date(commission),
         "nodes": [{"status": n.status, "label": n.label, "at": n.at} for n in nodes],
+        "items": [vars(i) for i in selectors.commission_public_items(commission)],
     }
 
 
