@@ -83,9 +83,10 @@ class TaskSetupForm(forms.Form):
 
 class AssignManyForm(forms.Form):
     """Several tasks for one person with one set-up (R6.4e): ticked in the list of tasks to
-    assign. The set-up may be left empty (each task keeps its own); given an authorised item,
-    the service fills in its method, standard and equipment. Each task's eligibility is
-    checked on its own."""
+    assign. The set-up is an authorised item, done under its current method, its standard
+    and that standard's usable equipment (the service's defaults); left empty, each task
+    keeps the set-up it has. Each task's eligibility is checked on its own. (The API takes
+    the method, standard and equipment too.)"""
 
     tasks = forms.ModelMultipleChoiceField(
         label=_("Tasks"), queryset=None, widget=forms.MultipleHiddenInput
@@ -94,23 +95,8 @@ class AssignManyForm(forms.Form):
     scope = forms.ModelChoiceField(
         label=_("Authorised item"), queryset=None, required=False, empty_label="—"
     )
-    method = forms.ModelChoiceField(
-        label=_("Technical basis"), queryset=None, required=False, empty_label="—"
-    )
-    standard = forms.ModelChoiceField(
-        label=_("Measurement standard"), queryset=None, required=False, empty_label="—"
-    )
-    equipment = forms.ModelMultipleChoiceField(
-        label=_("Equipment"),
-        queryset=None,
-        required=False,
-        widget=forms.SelectMultiple(attrs={"size": 4}),
-        help_text=_("Empty: the standard's equipment."),
-    )
 
     def __init__(self, *args, **kwargs):
-        from metrolab.equipment.models import Equipment, MeasurementStandard
-        from metrolab.methods.models import Method
         from metrolab.qualifications.models import AuthorisedItem
         from metrolab.tasks.models import Task
 
@@ -121,14 +107,6 @@ class AssignManyForm(forms.Form):
             "code"
         )
         self.fields["scope"].label_from_instance = _scope_label
-        self.fields["method"].queryset = Method.objects.order_by("kind", "code", "-year")
-        self.fields["method"].label_from_instance = _method_label
-        self.fields["standard"].queryset = MeasurementStandard.objects.filter(active=True)
-        self.fields["standard"].label_from_instance = _standard_label
-        self.fields["equipment"].queryset = Equipment.objects.exclude(
-            status=Equipment.Status.SCRAPPED
-        ).order_by("asset_no")
-        self.fields["equipment"].label_from_instance = _equipment_label
 
 
 def _scope_label(scope):

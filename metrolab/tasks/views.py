@@ -75,9 +75,6 @@ def assign_many(request):
             assignee=data["assignee"],
             actor=request.user,
             scope=data["scope"],
-            method=data["method"],
-            standard=data["standard"],
-            equipment=list(data["equipment"]) or None,
         )
     except ServiceError as exc:
         messages.error(request, exc.message)
