@@ -53,6 +53,9 @@ else:
     ALLOWED_HOSTS += [
         h.strip() for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h.strip()
     ]
+# The site's public address (e.g. https://lab.example.cn): absolute links in notifications,
+# on receipts and in label QR codes (metrolab.commissions.links).
+METROLAB_SITE_URL = os.environ.get("METROLAB_SITE_URL", "").strip().rstrip("/")
 # Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses); none by default.
 METROLAB_TRUSTED_PROXIES = [
     p.strip() for p in os.environ.get("METROLAB_TRUSTED_PROXIES", "").split(",") if p.strip()

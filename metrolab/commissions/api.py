@@ -75,9 +75,23 @@ class QuoteIn(Schema):
     lines: list[LineIn]
 
 
+class LinePriceIn(Schema):
+    """The price of one line confirmed at contract review: a price-list entry (its price) or
+    a unit price set by hand, with the reason."""
+
+    line_id: int
+    price_entry_id: int | None = None
+    unit_price: Decimal | None = None
+    reason: ShortText = ""
+
+
 class ContractReviewIn(Schema):
+    """Accepting confirms the quote: `prices` confirms or sets the price of lines; a line not
+    named keeps its price-list price (a line without one must be named)."""
+
     decision: Code  # "accepted" or "rejected"
     note: Note = ""
+    prices: list[LinePriceIn] = []
 
 
 class CancelIn(Schema):
@@ -130,6 +144,8 @@ class LineOut(Schema):
     price_entry_id: int | None
     unit_price: Decimal
     amount: Decimal
+    price_confirmed: bool = False
+    price_note: str = ""
     instrument_id: int | None = None
 
 
@@ -162,10 +178,20 @@ class QuoteOut(Schema):
     complete: bool
 
 
+class PublicItemOut(Schema):
+    number: str
+    name: str
+    state: str
+    state_label: str
+
+
 class PublicStatusOut(Schema):
     number: str
     status: str
+    status_label: str
+    expected_completion: dt.date | None  # the promised delivery date, when set
     nodes: list[NodeOut]
+    items: list[PublicItemOut]
 
 
 class CommissionFilters(Schema):
@@ -223,7 +249,9 @@ def _detail_out(c: Commission) -> dict:
             "promised_date": line.promised_date,
             "price_entry_id": line.price_entry_id,
             "unit_price": line.unit_price,
-            "amount": line.unit_price * line.quantity,
+            "amount": line.amount,
+            "price_confirmed": line.price_confirmed,
+            "price_note": line.price_note,
             "instrument_id": line.instrument_id,
         }
         for line in c.lines.all()
@@ -273,8 +301,9 @@ public_router = Router(tags=["public"])
     **public_api(),
 )
 def public_status(request, number: str, code: str = ""):
-    """R6.1b, R9.1: the status nodes with their times and nothing else. A wrong number and a
-    wrong code get the same 404; each client address may ask a few times a minute (429)."""
+    """R6.1b, R9.1: the status nodes with their times, the expected completion date and each
+    item's state (number, name, state), nothing else. A wrong number and a wrong code get the
+    same 404; each client address may ask a few times a minute (429)."""
     if not status_query_allowed(client_ip(request)):
         raise HttpError(429, _("Too many queries from your address. Wait a minute and try again."))
     found = selectors.commission_public_status(number, code)
@@ -284,7 +313,10 @@ def public_status(request, number: str, code: str = ""):
     return {
         "number": commission.number,
         "status": commission.status,
+        "status_label": str(commission.get_status_display()),
+        "expected_completion": selectors.commission_expected_date(commission),
         "nodes": [{"status": n.status, "label": n.label, "at": n.at} for n in nodes],
+        "items": [vars(i) for i in selectors.commission_public_items(commission)],
     }
 
 
@@ -401,6 +433,15 @@ def commission_review(request, pk: int, data: ContractReviewIn):
         commission=_get_or_404(request, pk),
         decision=data.decision,
         note=data.note,
+        prices=[
+            {
+                "line": p.line_id,
+                "price_entry": p.price_entry_id,
+                "unit_price": p.unit_price,
+                "reason": p.reason,
+            }
+            for p in data.prices
+        ],
         actor=request.auth,
         reason=data.note,
     )

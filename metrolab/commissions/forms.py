@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from metrolab.commissions import selectors
 from metrolab.commissions.choices import CommissionStatus, Service
-from metrolab.commissions.models import AppointmentSlot, Commission
+from metrolab.commissions.models import AppointmentSlot, Commission, PriceListEntry
 from metrolab.commissions.quote import MAX_LINE_QUANTITY
 from metrolab.core.text import CODE, NAME, NOTE, REFERENCE, SHORT_TEXT
 from metrolab.customers.models import Contact
@@ -139,6 +139,71 @@ class ReviewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Conditions of the acceptance, if any; the reason is required to reject."),
     )
+
+
+class LinePricesForm(forms.Form):
+    """The price of each line, confirmed or set at contract review (R6.1a): a price-list entry
+    of the line's service (its price), or a unit price set by hand with the reason. Left
+    empty, a line keeps the price-list price it was quoted at."""
+
+    def __init__(self, *args, lines, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = list(lines)
+        entries: dict[str, list] = {}
+        for entry in PriceListEntry.objects.filter(active=True).select_related("discipline"):
+            entries.setdefault(entry.service, []).append(entry)
+        self.rows = []
+        for n, line in enumerate(self.lines, start=1):
+            choices = [("", _("— set by hand —"))] + [
+                (
+                    e.pk,
+                    f"{e.discipline} · {e.instrument}"
+                    + (f" ({e.range_text})" if e.range_text else "")
+                    + f" · {e.unit_price}",
+                )
+                for e in entries.get(line.service, [])
+            ]
+            self.fields[f"entry_{line.pk}"] = forms.TypedChoiceField(
+                label=_("Price list"),
+                choices=choices,
+                coerce=int,
+                empty_value=None,
+                required=False,
+                initial=line.price_entry_id,
+            )
+            self.fields[f"price_{line.pk}"] = forms.DecimalField(
+                label=_("Unit price (CNY)"),
+                required=False,
+                min_value=0,
+                max_digits=10,
+                decimal_places=2,
+                widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+            )
+            self.fields[f"reason_{line.pk}"] = forms.CharField(
+                label=_("Reason for the price set by hand"), required=False, max_length=SHORT_TEXT
+            )
+            self.rows.append(
+                {
+                    "n": n,
+                    "line": line,
+                    "entry": self[f"entry_{line.pk}"],
+                    "price": self[f"price_{line.pk}"],
+                    "reason": self[f"reason_{line.pk}"],
+                }
+            )
+
+    def prices(self) -> list[dict]:
+        """The lines' prices as `commission_review` takes them (after is_valid)."""
+        data = self.cleaned_data
+        return [
+            {
+                "line": line.pk,
+                "price_entry": data.get(f"entry_{line.pk}"),
+                "unit_price": data.get(f"price_{line.pk}"),
+                "reason": data.get(f"reason_{line.pk}", ""),
+            }
+            for line in self.lines
+        ]
 
 
 class CancelForm(forms.Form):

@@ -8,10 +8,10 @@ installed the notices are skipped with a log line (metrolab.customers.services.c
 from __future__ import annotations
 
 from django.conf import settings
-from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from metrolab.commissions import links, selectors
 from metrolab.commissions.choices import CommissionStatus
 from metrolab.commissions.models import Commission
 from metrolab.customers.services import customer_notify
@@ -21,7 +21,19 @@ REVIEW_EVENT = "commission.reviewed"
 
 
 def _payload(commission: Commission, **extra) -> dict:
-    return {"number": commission.number, "customer": commission.customer.code, **extra}
+    """What customers' systems (webhooks) and the portal inbox get: the status link too (the
+    inbox shows it with its QR code)."""
+    return {
+        "number": commission.number,
+        "customer": commission.customer.code,
+        "query_code": commission.query_code,
+        "status_url": links.status_url(commission),
+        **extra,
+    }
+
+
+def _follow_line(commission: Commission) -> str:
+    return _("Follow it online: %(url)s") % {"url": links.status_url(commission)}
 
 
 def commission_status_notify(commission: Commission, status: str) -> None:
@@ -36,15 +48,20 @@ def commission_status_notify(commission: Commission, status: str) -> None:
         if status == CommissionStatus.APPLIED:
             lines.append(
                 _(
-                    "Query code: %(code)s. Follow its progress at %(url)s with the number and "
-                    "this code."
+                    "Query code: %(code)s. Follow its progress at %(url)s (the link holds the "
+                    "number and this code)."
                 )
-                % {"code": commission.query_code, "url": reverse("commissions:public_status")}
+                % {"code": commission.query_code, "url": links.status_url(commission)}
             )
         if status == CommissionStatus.CANCELLED:
             event = commission.status_events.filter(status=status).order_by("-at").first()
             if event is not None and event.note:
                 lines.append(_("Reason: %(reason)s") % {"reason": event.note})
+        if status != CommissionStatus.APPLIED:
+            expected = selectors.commission_expected_date(commission)
+            if expected is not None and status != CommissionStatus.CANCELLED:
+                lines.append(_("Expected completion: %(date)s") % {"date": expected.isoformat()})
+            lines.append(_follow_line(commission))
     customer_notify(
         customer=commission.customer,
         contact=commission.contact,
@@ -67,6 +84,9 @@ def commission_review_notify(commission: Commission) -> None:
         body = subject
         if commission.review_note:
             body += "\n" + commission.review_note
+        if commission.review == Commission.Review.ACCEPTED:
+            body += "\n" + _("Confirmed quote: %(total)s CNY.") % {"total": commission.quote_total}
+        body += "\n" + _follow_line(commission)
     customer_notify(
         customer=commission.customer,
         contact=commission.contact,

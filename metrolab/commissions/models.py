@@ -187,6 +187,14 @@ class CommissionLine(AuditedModel):
     unit_price = models.DecimalField(
         _("unit price (CNY)"), max_digits=10, decimal_places=2, default=0
     )
+    price_confirmed = models.BooleanField(
+        _("price confirmed"),
+        default=False,
+        help_text=_("The unit price was confirmed or set at contract review."),
+    )
+    price_note = models.CharField(
+        _("reason for the price set by hand"), max_length=SHORT_TEXT, blank=True
+    )
     instrument = models.ForeignKey(
         "customers.Instrument",
         verbose_name=_("customer instrument"),
@@ -203,6 +211,15 @@ class CommissionLine(AuditedModel):
 
     def __str__(self):
         return f"{self.instrument_name} × {self.quantity}"
+
+    @property
+    def priced(self) -> bool:
+        """The line has a price: confirmed at contract review, or from the price list."""
+        return self.price_confirmed or self.price_entry_id is not None
+
+    @property
+    def amount(self):
+        return self.unit_price * self.quantity
 
 
 class StatusEvent(AuditedModel):

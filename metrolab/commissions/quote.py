@@ -108,16 +108,24 @@ def _date(n: int, value: Any) -> dt.date | None:
     return value
 
 
-def _price_entry(n: int, value: Any, service: str) -> PriceListEntry | None:
-    if value in (None, ""):
-        return None
+def price_entry_checked(value: Any, service: str) -> PriceListEntry:
+    """The active price-list entry `value` (pk or entry) for `service`, or a ServiceError."""
     pk = value.pk if isinstance(value, PriceListEntry) else value
     entry = PriceListEntry.objects.filter(pk=pk, active=True).first() if str(pk).isdigit() else None
     if entry is None:
-        raise _line_error(n, _("no such price-list entry."), "price_entry")
+        raise ServiceError(_("no such price-list entry."), field="price_entry")
     if entry.service != service:
-        raise _line_error(n, _("the price-list entry is for another service."), "price_entry")
+        raise ServiceError(_("the price-list entry is for another service."), field="price_entry")
     return entry
+
+
+def _price_entry(n: int, value: Any, service: str) -> PriceListEntry | None:
+    if value in (None, ""):
+        return None
+    try:
+        return price_entry_checked(value, service)
+    except ServiceError as exc:
+        raise _line_error(n, exc.message, "price_entry") from None
 
 
 def lines_checked(lines: Any) -> list[dict[str, Any]]:

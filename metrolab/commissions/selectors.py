@@ -117,6 +117,40 @@ def commission_public_status(number: str, code: str) -> tuple[Commission, list[N
     return commission, [n for n in commission_timeline(commission) if n.reached]
 
 
+@dataclass(frozen=True)
+class PublicItem:
+    """What the public status query tells of one item: its number, name and state."""
+
+    number: str
+    name: str
+    state: str
+    state_label: str
+
+
+def commission_expected_date(commission: Commission) -> dt.date | None:
+    """When the commission is expected to be completed: its promised delivery date, else the
+    latest promised date of its items or lines (None: not set yet)."""
+    if commission.promised_date is not None:
+        return commission.promised_date
+    from metrolab.items.models import Item
+
+    dates = [
+        *Item.objects.filter(commission=commission).values_list("promised_date", flat=True),
+        *commission.lines.values_list("promised_date", flat=True),
+    ]
+    return max((d for d in dates if d is not None), default=None)
+
+
+def commission_public_items(commission: Commission) -> list[PublicItem]:
+    """The commission's received items with their state, in number order (R6.1b)."""
+    from metrolab.items.models import Item
+
+    return [
+        PublicItem(item.number, item.name, item.state, str(item.get_state_display()))
+        for item in Item.objects.filter(commission=commission).order_by("number")
+    ]
+
+
 def slot_booking_counts() -> Count:
     """Bookings of a slot: its commissions, neither cancelled nor rejected at review."""
     return Count(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils import timezone
@@ -31,7 +32,7 @@ from metrolab.commissions.models import (
 from metrolab.commissions.roles import COMMISSION_DESK, COMMISSION_ONSITE
 from metrolab.commissions.status import derived_status, nodes_between
 from metrolab.core.service import ServiceError, service
-from metrolab.core.text import SHORT_TEXT, text_checked
+from metrolab.core.text import SHORT_TEXT, text_checked, too_long_message
 from metrolab.customers.models import Contact, Customer
 from metrolab.customers.selectors import (
     contact_primary,
@@ -51,6 +52,8 @@ NUMBER_PREFIX = "WT"
 # No 0/O, 1/I/L: a code read from paper or over the phone is typed right the first time.
 QUERY_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 QUERY_CODE_LENGTH = 8
+# Unit prices fit CommissionLine.unit_price (10 digits, 2 of them decimals).
+MAX_UNIT_PRICE = Decimal("100000000")
 
 
 def query_code_new() -> str:
@@ -202,18 +205,117 @@ def commission_create(
     return commission
 
 
+def _price_error(n: int, message: str, field_name: str) -> ServiceError:
+    return ServiceError(
+        _("Line %(n)s: %(message)s") % {"n": n, "message": message},
+        field=f"prices.{n - 1}.{field_name}",
+    )
+
+
+def _unit_price(n: int, value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        price = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise _price_error(n, _("the unit price is not a number."), "unit_price") from None
+    if not price.is_finite() or price < 0:
+        raise _price_error(n, _("the unit price must be zero or more."), "unit_price")
+    if price >= MAX_UNIT_PRICE or price != price.quantize(Decimal("0.01")):
+        raise _price_error(
+            n, _("the unit price has at most 8 digits and 2 decimals."), "unit_price"
+        )
+    return price.quantize(Decimal("0.01"))
+
+
+def _prices_confirmed(commission: Commission, prices: list[dict] | None) -> list[CommissionLine]:
+    """Each line with its confirmed price (R6.1a contract review), not yet saved. A line named
+    in `prices` takes the price-list entry given (its price) or the unit price given; a price
+    that is not the entry's is set by hand and needs its reason. A line not named keeps the
+    price-list price it was quoted at; a line with neither is refused: its price must be set.
+    Every problem names the line (1-based, in the commission's order)."""
+    lines = list(commission.lines.select_for_update().order_by("pk"))
+    by_pk = {line.pk: (n, line) for n, line in enumerate(lines, start=1)}
+    given: dict[int, dict] = {}
+    for i, raw in enumerate(prices or []):
+        if not isinstance(raw, dict):
+            raise ServiceError(_("Price %(n)s is not valid.") % {"n": i + 1}, field="prices")
+        key = raw.get("line")
+        key = getattr(key, "pk", key)
+        if not str(key).isdigit() or int(key) not in by_pk:
+            raise ServiceError(
+                _("Price %(n)s names no line of this commission.") % {"n": i + 1},
+                field=f"prices.{i}.line",
+            )
+        if int(key) in given:
+            raise ServiceError(
+                _("Price %(n)s names a line priced already.") % {"n": i + 1},
+                field=f"prices.{i}.line",
+            )
+        given[int(key)] = raw
+    for line in lines:
+        n, _line = by_pk[line.pk]
+        raw = given.get(line.pk)
+        if raw is None:
+            if line.price_entry_id is None:
+                raise _price_error(
+                    n,
+                    _(
+                        "“%(name)s” has no price yet: choose a price-list entry or set its "
+                        "price by hand with the reason."
+                    )
+                    % {"name": line.instrument_name},
+                    "unit_price",
+                )
+            line.price_confirmed = True
+            continue
+        entry_value = raw.get("price_entry")
+        entry = None
+        if entry_value not in (None, ""):
+            try:
+                entry = quoting.price_entry_checked(entry_value, line.service)
+            except ServiceError as exc:
+                raise _price_error(n, exc.message, "price_entry") from None
+        unit_price = _unit_price(n, raw.get("unit_price"))
+        note = (raw.get("reason") or "").strip()
+        if len(note) > SHORT_TEXT:
+            raise _price_error(n, too_long_message(_("Reason"), SHORT_TEXT, len(note)), "reason")
+        if entry is None and unit_price is None:
+            if line.price_entry_id is None:
+                raise _price_error(
+                    n, _("choose a price-list entry or set the price by hand."), "unit_price"
+                )
+            line.price_confirmed = True
+            continue
+        by_hand = unit_price is not None and (entry is None or unit_price != entry.unit_price)
+        if by_hand and not note:
+            raise _price_error(n, _("give the reason for a price set by hand."), "reason")
+        line.price_entry = entry
+        line.unit_price = unit_price if by_hand else entry.unit_price
+        line.price_note = note if by_hand else ""
+        line.price_confirmed = True
+    return lines
+
+
 @service("commission.review")
 def commission_review(
     *,
     commission: Commission,
     decision: str,
     note: str = "",
+    prices: list[dict] | None = None,
     actor: Any,
     reason: str = "",
 ) -> Commission:
     """Contract review (合同评审, R6.1a): accept the commission, with conditions if any, or reject
     it with the reason; only a commission awaiting review can be reviewed, once. The customer
-    sees the decision in the portal and is told of it (R6.1c)."""
+    sees the decision in the portal and is told of it (R6.1c).
+
+    Accepting confirms the quote: each line's price is confirmed or set (`prices`: a list of
+    {"line": pk, "price_entry": pk, "unit_price": Decimal, "reason": text}; see
+    `_prices_confirmed`), the quoted total is recomputed, and the confirmed quote is kept
+    with the commission (audited) and shown to the customer and on the receipt. Prices given
+    with a rejection are ignored."""
     commission = Commission.objects.select_for_update().get(pk=commission.pk)
     note = (note or "").strip()
     if decision not in (Commission.Review.ACCEPTED, Commission.Review.REJECTED):
@@ -228,11 +330,18 @@ def commission_review(
         )
     if decision == Commission.Review.REJECTED and not note:
         raise ServiceError(_("Give the reason for the rejection."), field="note")
+    fields = ["review", "review_note", "reviewed_by", "reviewed_at"]
+    if decision == Commission.Review.ACCEPTED:
+        lines = _prices_confirmed(commission, prices)
+        for line in lines:
+            line.save(update_fields=["price_entry", "unit_price", "price_note", "price_confirmed"])
+        commission.quote_total = sum((line.amount for line in lines), Decimal("0.00"))
+        fields.append("quote_total")
     commission.review = decision
     commission.review_note = note
     commission.reviewed_by = _actor_user(actor)
     commission.reviewed_at = timezone.now()
-    commission.save(update_fields=["review", "review_note", "reviewed_by", "reviewed_at"])
+    commission.save(update_fields=fields)
     for listener in review_listeners:
         listener(commission)
     return commission

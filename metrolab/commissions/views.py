@@ -7,20 +7,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-import segno
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from metrolab.commissions import links, selectors, services
 from metrolab.commissions import quote as quoting
-from metrolab.commissions import selectors, services
 from metrolab.commissions.choices import CommissionStatus, Service
 from metrolab.commissions.forms import (
     ApplyForm,
@@ -28,6 +25,7 @@ from metrolab.commissions.forms import (
     CommissionFilterForm,
     CommissionForm,
     LineFormSet,
+    LinePricesForm,
     PublicStatusForm,
     ReviewForm,
     line_values,
@@ -88,8 +86,10 @@ def _stored_rows(lines) -> list[dict]:
             **{name: getattr(line, name) for name in LINE_SHOWN},
             "service_label": line.get_service_display(),
             "unit_price": line.unit_price,
-            "priced": line.price_entry_id is not None or line.unit_price > 0,
-            "amount": line.unit_price * line.quantity,
+            "priced": line.priced,
+            "confirmed": line.price_confirmed,
+            "price_note": line.price_note,
+            "amount": line.amount,
         }
         for line in lines
     ]
@@ -183,8 +183,12 @@ def commission_detail(request, pk: int):
             "items": items,
             "timeline": selectors.commission_timeline(commission),
             "is_staff": is_lab_staff(user),
+            "status_url": links.status_url(commission, request),
             "can_review": can_review,
             "review_form": ReviewForm() if can_review else None,
+            "prices_form": (
+                LinePricesForm(lines=commission.lines.all(), prefix="price") if can_review else None
+            ),
             "can_cancel": _can_cancel(user, commission, items),
             "cancel_form": CancelForm(),
             **_deviation_context(user, commission),
@@ -219,14 +223,25 @@ def commission_review(request, pk: int):
     """Contract review (合同评审): accept, with conditions if any, or reject with the reason."""
     commission = _commission_or_404(request, pk)
     form = ReviewForm(request.POST)
+    prices = LinePricesForm(request.POST, lines=commission.lines.all(), prefix="price")
     if not form.is_valid():
         messages.error(request, _("Choose to accept or to reject."))
+        return redirect("commissions:detail", pk=commission.pk)
+    if not prices.is_valid():
+        for row in prices.rows:
+            for bound in (row["entry"], row["price"], row["reason"]):
+                for error in bound.errors:
+                    messages.error(
+                        request,
+                        _("Line %(n)s: %(message)s") % {"n": row["n"], "message": error},
+                    )
         return redirect("commissions:detail", pk=commission.pk)
     try:
         services.commission_review(
             commission=commission,
             decision=form.cleaned_data["decision"],
             note=form.cleaned_data["note"],
+            prices=prices.prices(),
             actor=request.user,
             reason=form.cleaned_data["note"],
         )
@@ -420,18 +435,12 @@ def arrivals(request):
     )
 
 
-def _status_url(request, commission: Commission) -> str:
-    query = urlencode({"number": commission.number, "code": commission.query_code})
-    return request.build_absolute_uri(reverse("commissions:public_status") + "?" + query)
-
-
 @allow(roles=COMMISSION_READERS)
 def commission_receipt(request, pk: int):
-    """The printable receipt (委托单回执): lines, quote, and the query code with a QR code of
-    the public status page."""
+    """The printable receipt (委托单回执): lines, the confirmed quote, and the query code with
+    the full link and a QR code of the public status page."""
     commission = _commission_or_404(request, pk)
-    status_url = _status_url(request, commission)
-    qr_svg = segno.make(status_url, error="m").svg_inline(scale=3)
+    status_url = links.status_url(commission, request)
     return render(
         request,
         "commissions/receipt.html",
@@ -439,7 +448,7 @@ def commission_receipt(request, pk: int):
             "commission": commission,
             "lines": _stored_rows(commission.lines.all()),
             "status_url": status_url,
-            "qr_svg": mark_safe(qr_svg),  # noqa: S308 - segno's own SVG of our URL
+            "qr_svg": links.qr_svg(status_url),
         },
     )
 
@@ -467,7 +476,13 @@ def public_status(request):
                 error = _("No commission matches this number and query code.")
             else:
                 commission, nodes = found
-                result = {"number": commission.number, "nodes": nodes}
+                result = {
+                    "number": commission.number,
+                    "status_label": commission.get_status_display(),
+                    "expected_completion": selectors.commission_expected_date(commission),
+                    "nodes": nodes,
+                    "items": selectors.commission_public_items(commission),
+                }
     return render(
         request,
         "commissions/public_status.html",

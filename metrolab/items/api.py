@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.errors import HttpError
@@ -95,6 +96,23 @@ class ReceiveIn(Schema):
     condition: Note = ""
     location_code: Code | None = None
     promised_date: dt.date | None = None
+
+
+class BatchReceiveIn(Schema):
+    """`count` identical pieces of a line, received in one step; `serial_nos`, if given, one
+    per piece in order."""
+
+    line_id: int
+    count: int
+    serial_nos: list[Reference] = []
+    condition: Note = ""
+    location_code: Code | None = None
+    promised_date: dt.date | None = None
+
+
+class BatchOut(Schema):
+    items: list[ItemOut]
+    labels_url: str  # one A4 sheet with the labels of these items (add &format=roll)
 
 
 class TagIn(Schema):
@@ -208,6 +226,37 @@ def receive(request, data: ReceiveIn):
         promised_date=data.promised_date,
     )
     return Status(201, _item_out(item))
+
+
+@router.post(
+    "/receive/batch",
+    response={201: BatchOut},
+    auth=api_access(roles=RECEIVERS),
+    summary="Receive several identical items of a commission line at once",
+)
+def receive_batch(request, data: BatchReceiveIn):
+    """The items are numbered consecutively; all are received or none (R6.6a)."""
+    line = CommissionLine.objects.filter(pk=data.line_id).first()
+    if line is None:
+        raise ServiceError(_("No such commission line."), field="line_id")
+    items = services.items_receive_batch(
+        line=line,
+        count=data.count,
+        actor=request.auth,
+        serial_nos=data.serial_nos,
+        condition=data.condition,
+        location=_location(data.location_code),
+        promised_date=data.promised_date,
+    )
+    labels = reverse("items:commission_labels", args=[line.commission_id])
+    numbers = ",".join(item.number for item in items)
+    return Status(
+        201,
+        {
+            "items": [_item_out(item) for item in items],
+            "labels_url": f"{labels}?{urlencode({'numbers': numbers})}",
+        },
+    )
 
 
 @router.get(

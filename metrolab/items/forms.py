@@ -64,6 +64,48 @@ class ReceiveForm(forms.Form):
     photos = MultipleMediaField(label=_("Photos or videos"), required=False)
 
 
+class BatchReceiveForm(forms.Form):
+    """Several identical pieces of one line arriving together (R6.6a): received in one step,
+    numbered consecutively, with one label sheet."""
+
+    line = forms.IntegerField(widget=forms.HiddenInput)
+    count = forms.IntegerField(label=_("Number of items"), min_value=1)
+    serial_nos = forms.CharField(
+        label=_("Serial nos."),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Optional: one per line, in the order of the items."),
+    )
+    condition = forms.CharField(
+        label=_("Condition on receipt"),
+        max_length=NOTE,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Appearance, accessories, damage, seals."),
+    )
+    location = _location_field(required=False)
+    promised_date = forms.DateField(
+        label=_("Promised delivery"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, remaining: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if remaining is not None:
+            self.fields["count"].max_value = remaining
+            self.fields["count"].widget.attrs["max"] = remaining
+
+    def clean_serial_nos(self) -> list[str]:
+        lines = [s.strip() for s in self.cleaned_data["serial_nos"].splitlines() if s.strip()]
+        for serial in lines:
+            if len(serial) > REFERENCE:
+                raise forms.ValidationError(
+                    _("A serial no. has at most %(max)d characters.") % {"max": REFERENCE}
+                )
+        return lines
+
+
 class MediaForm(forms.Form):
     files = MultipleMediaField(label=_("Photos or videos"), required=True)
     caption = forms.CharField(label=_("Caption"), max_length=SHORT_TEXT, required=False)

@@ -173,6 +173,68 @@ def item_receive(
     return item
 
 
+# Items received in one step from one line (a batch of identical pieces): far above a real
+# delivery, small enough for one label sheet request and one transaction.
+MAX_BATCH = 200
+
+
+@service("item.receive_batch")
+def items_receive_batch(
+    *,
+    line: CommissionLine,
+    count: int,
+    actor: Any,
+    serial_nos: Iterable[str] = (),
+    condition: str = "",
+    location: StorageLocation | None = None,
+    promised_date: dt.date | None = None,
+    reason: str = "",
+) -> list[Item]:
+    """Receive `count` identical pieces of a commission line in one step (R6.6a): each is an
+    item of its own, numbered consecutively (the year's counter stays locked until the batch
+    is written), with the same condition, place and promised date, its custody event and its
+    task. `serial_nos`, when given, are one per piece, in order. All or nothing: a refusal
+    (more pieces than the line still expects, a commission not receivable, ...) writes no
+    item."""
+    _require_actor(actor)
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ServiceError(_("Receive at least one item."), field="count")
+    if count > MAX_BATCH:
+        raise ServiceError(
+            _("Receive at most %(max)d items in one step.") % {"max": MAX_BATCH}, field="count"
+        )
+    serials = [(s or "").strip() for s in serial_nos]
+    if serials and len(serials) != count:
+        raise ServiceError(
+            _("Give one serial no. per item: %(given)d for %(count)d items.")
+            % {"given": len(serials), "count": count},
+            field="serial_nos",
+        )
+    locked = CommissionLine.objects.select_for_update().get(pk=line.pk)
+    remaining = locked.quantity - Item.objects.filter(line=locked).count()
+    if count > remaining:
+        raise ServiceError(
+            _(
+                "Line “%(name)s” expects %(remaining)d more item(s); %(count)d cannot be "
+                "received on it."
+            )
+            % {"name": locked.instrument_name, "remaining": max(remaining, 0), "count": count},
+            code="quantity_exceeded",
+            field="count",
+        )
+    return [
+        item_receive(
+            line=locked,
+            actor=actor,
+            serial_no=serials[i] if serials else (None if locked.quantity == 1 else ""),
+            condition=condition,
+            location=location,
+            promised_date=promised_date,
+        )
+        for i in range(count)
+    ]
+
+
 # --- photos and videos ----
 
 

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -23,6 +24,7 @@ from metrolab.core.roles import LAB_STAFF
 from metrolab.core.service import ServiceError
 from metrolab.items import files, selectors, services
 from metrolab.items.forms import (
+    BatchReceiveForm,
     CustodyForm,
     ItemFilterForm,
     MediaForm,
@@ -276,10 +278,15 @@ def item_label(request, number: str):
 @allow(roles=ITEM_READERS)
 @require_GET
 def commission_labels(request, pk: int):
-    """The labels of all items of a commission: an A4 sheet (default) or, with
-    ?format=roll, one 50 × 30 mm page per item for a label printer."""
+    """The labels of the items of a commission: an A4 sheet (default) or, with
+    ?format=roll, one 50 × 30 mm page per item for a label printer. ?numbers=A,B,... keeps
+    only those items (the pieces of one batch received together)."""
     commission = selectors.commission_for_labels(user=request.user, pk=pk)
-    items = list(selectors.item_list(user=request.user, commission=commission).order_by("number"))
+    items = selectors.item_list(user=request.user, commission=commission).order_by("number")
+    numbers = [n.strip() for n in request.GET.get("numbers", "").split(",") if n.strip()]
+    if numbers:
+        items = items.filter(number__in=numbers[: services.MAX_BATCH])
+    items = list(items)
     if not items:
         raise Http404("no items received yet")
     data = _label_data(request, items)
@@ -305,13 +312,28 @@ def receive_index(request):
     )
 
 
-def _receipt_slots(commission, bound=None):
-    """For each line, one form per item still to receive (at most FORMS_PER_LINE at once),
-    and the submitted form if it no longer has a place (its line is complete now)."""
+def _receipt_slots(commission, bound=None, batch=None):
+    """For each line, one form per item still to receive (at most FORMS_PER_LINE at once)
+    and, when more than one is still to come, the form receiving several at once; and the
+    submitted form if it no longer has a place (its line is complete now)."""
     lines = []
     placed = False
     for progress in selectors.commission_lines_progress(commission):
         line = progress.line
+        batch_form = None
+        if progress.remaining > 1:
+            if batch is not None and batch.prefix == f"b{line.pk}":
+                batch_form = batch
+            else:
+                batch_form = BatchReceiveForm(
+                    prefix=f"b{line.pk}",
+                    remaining=progress.remaining,
+                    initial={
+                        "line": line.pk,
+                        "count": progress.remaining,
+                        "promised_date": line.promised_date or commission.promised_date,
+                    },
+                )
         forms = []
         for i in range(min(progress.remaining, FORMS_PER_LINE)):
             prefix = f"l{line.pk}-{i}"
@@ -325,16 +347,56 @@ def _receipt_slots(commission, bound=None):
                 "promised_date": line.promised_date or commission.promised_date,
             }
             forms.append(ReceiveForm(prefix=prefix, initial=initial))
-        lines.append({"progress": progress, "forms": forms})
+        lines.append({"progress": progress, "forms": forms, "batch_form": batch_form})
     return lines, (bound if bound is not None and not placed else None)
+
+
+def _receive_batch(request, commission):
+    """Receive several identical pieces of one line (the batch form); returns the redirect
+    on success, else the bound form with the refusal on it."""
+    prefix = request.POST.get("prefix", "")
+    form = BatchReceiveForm(request.POST, prefix=prefix)
+    line = None
+    if form.is_valid():
+        line = commission.lines.filter(pk=form.cleaned_data["line"]).first()
+        if line is None:
+            form.add_error(None, _("This line is not part of the commission."))
+    if line is None:
+        return None, form
+    data = form.cleaned_data
+    try:
+        items = services.items_receive_batch(
+            line=line,
+            count=data["count"],
+            actor=request.user,
+            serial_nos=data["serial_nos"],
+            condition=data["condition"],
+            location=data["location"],
+            promised_date=data["promised_date"],
+        )
+    except ServiceError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        return None, form
+    messages.success(
+        request,
+        _("%(count)d items received: %(first)s to %(last)s. Print their labels below.")
+        % {"count": len(items), "first": items[0].number, "last": items[-1].number},
+    )
+    url = reverse("items:receive_commission", args=[commission.pk])
+    numbers = ",".join(item.number for item in items)
+    return redirect(f"{url}?{urlencode({'batch': numbers})}"), form
 
 
 @allow(roles=RECEIVERS)
 def receive_commission(request, pk: int):
     """Receive a commission's items, one form per item, then print their labels (R6.6a)."""
     commission = selectors.commission_receivable_get(pk)
-    bound = None
-    if request.method == "POST":
+    bound = batch = None
+    if request.method == "POST" and request.POST.get("action") == "batch":
+        done, batch = _receive_batch(request, commission)
+        if done is not None:
+            return done
+    elif request.method == "POST":
         prefix = request.POST.get("prefix", "")
         bound = ReceiveForm(request.POST, request.FILES, prefix=prefix)
         line = None
@@ -363,7 +425,20 @@ def receive_commission(request, pk: int):
                 )
                 return redirect(reverse("items:receive_commission", args=[commission.pk]))
     received = selectors.item_list(user=request.user, commission=commission).order_by("number")
-    lines, unplaced = _receipt_slots(commission, bound)
+    lines, unplaced = _receipt_slots(commission, bound, batch)
+    if batch is not None and batch.errors and not any(e["batch_form"] is batch for e in lines):
+        unplaced = batch
+    just_received = [n.strip() for n in request.GET.get("batch", "").split(",") if n.strip()][
+        : services.MAX_BATCH
+    ]
+    batch_labels = None
+    if just_received:
+        labels = reverse("items:commission_labels", args=[commission.pk])
+        batch_labels = {
+            "count": received.filter(number__in=just_received).count(),
+            "url": f"{labels}?{urlencode({'numbers': ','.join(just_received)})}",
+        }
+    refused = (bound is not None and bound.errors) or (batch is not None and batch.errors)
     return render(
         request,
         "items/receive.html",
@@ -372,8 +447,9 @@ def receive_commission(request, pk: int):
             "lines": lines,
             "unplaced_form": unplaced,
             "received": received,
+            "batch_labels": batch_labels,
         },
-        status=422 if bound is not None and bound.errors else 200,
+        status=422 if refused else 200,
     )
 
 

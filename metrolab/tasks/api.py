@@ -76,6 +76,29 @@ class AssignIn(Schema):
     range_high: Decimal | None = None
 
 
+class AssignManyIn(Schema):
+    """Several tasks (ids) for one person with one set-up; each task's eligibility is
+    checked on its own and each task keeps its own instrument range."""
+
+    tasks: list[int]
+    assignee: Name  # user name
+    scope: int | None = None
+    method: int | None = None
+    standard: int | None = None
+    equipment: list[int] | None = None
+
+
+class RefusedTaskOut(Schema):
+    id: int
+    item: str
+    problems: list[str]
+
+
+class AssignManyOut(Schema):
+    assigned: list[TaskOut]
+    refused: list[RefusedTaskOut]
+
+
 class ProblemOut(Schema):
     code: str
     message: str
@@ -191,6 +214,45 @@ def assign(request, task_id: int, data: AssignIn):
         range_high=data.range_high,
     )
     return _task_out(selectors.task_get(task.pk))
+
+
+@router.post(
+    "/assign-many",
+    response=AssignManyOut,
+    auth=api_access(roles=TASK_MANAGERS),
+    summary="Assign several tasks to one person with one set-up (eligibility per task)",
+)
+def assign_many(request, data: AssignManyIn):
+    """The tasks that pass every check are assigned; the others are listed in `refused` with
+    every reason and left as they were (partial, not all-or-nothing)."""
+    ids = list(dict.fromkeys(data.tasks))
+    found = {t.pk: t for t in selectors.task_list_by_ids(ids)}
+    missing = [pk for pk in ids if pk not in found]
+    if missing:
+        raise ServiceError(
+            _("No such task: %(ids)s.") % {"ids": ", ".join(map(str, missing))}, field="tasks"
+        )
+    assignee = User.objects.filter(username=data.assignee).first()
+    if assignee is None:
+        raise ServiceError(_("No such user."), field="assignee")
+    result = services.tasks_assign_many(
+        tasks=[found[pk] for pk in ids],
+        assignee=assignee,
+        actor=request.auth,
+        scope=_get(AuthorisedItem, data.scope, "scope", _("No such authorised item.")),
+        method=_get(Method, data.method, "method", _("No such method.")),
+        standard=_get(
+            MeasurementStandard, data.standard, "standard", _("No such measurement standard.")
+        ),
+        equipment=_equipment(data.equipment),
+    )
+    return {
+        "assigned": [_task_out(selectors.task_get(t.pk)) for t in result.assigned],
+        "refused": [
+            {"id": t.pk, "item": t.item.number, "problems": problems}
+            for t, problems in result.refused
+        ],
+    }
 
 
 def _get(model, pk: int | None, field: str, missing: str):

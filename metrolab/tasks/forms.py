@@ -90,6 +90,34 @@ class TaskSetupForm(forms.Form):
         self.fields["assignee"].label_from_instance = label
 
 
+class AssignManyForm(forms.Form):
+    """Several tasks for one person with one set-up (R6.4e): ticked in the list of tasks to
+    assign. The set-up is an authorised item, done under its current method, its standard
+    and that standard's usable equipment (the service's defaults); left empty, each task
+    keeps the set-up it has. Each task's eligibility is checked on its own. (The API takes
+    the method, standard and equipment too.)"""
+
+    tasks = forms.ModelMultipleChoiceField(
+        label=_("Tasks"), queryset=None, widget=forms.MultipleHiddenInput
+    )
+    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=None, empty_label="—")
+    scope = forms.ModelChoiceField(
+        label=_("Authorised item"), queryset=None, required=False, empty_label="—"
+    )
+
+    def __init__(self, *args, **kwargs):
+        from metrolab.qualifications.models import AuthorisedItem
+        from metrolab.tasks.models import Task
+
+        super().__init__(*args, **kwargs)
+        self.fields["tasks"].queryset = Task.objects.all()
+        self.fields["assignee"].queryset = selectors.assignable_people()
+        self.fields["scope"].queryset = AuthorisedItem.objects.select_related("category").order_by(
+            "code"
+        )
+        self.fields["scope"].label_from_instance = _scope_label
+
+
 def _scope_label(scope):
     unit = f" {scope.unit}" if scope.unit else ""
     rng = scope.range_text or (

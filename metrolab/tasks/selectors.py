@@ -62,6 +62,11 @@ def task_list_to_assign(*, q: str = "", only_unassigned: bool = True) -> QuerySe
     return _with_item(tasks).order_by("due_date", "pk")
 
 
+def task_list_by_ids(pks) -> QuerySet[Task]:
+    """The tasks with these ids (any status: the assignment service says what may change)."""
+    return _with_item(Task.objects.filter(pk__in=list(pks))).order_by("pk")
+
+
 def task_get(pk: int) -> Task | None:
     return _with_item(Task.objects.filter(pk=pk).select_related("item__line")).first()
 

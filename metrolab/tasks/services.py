@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -221,6 +222,73 @@ def task_assign(
     task.save(update_fields=["assignee", "assigned_by", "assigned_at", "status"])
     commission_refresh_status(task.item.commission, actor=actor)
     return task
+
+
+# Tasks assigned in one step: a day's delivery, small enough for one transaction.
+MAX_ASSIGN_MANY = 200
+
+
+@dataclass
+class ManyAssigned:
+    """What `tasks_assign_many` did: the tasks assigned, and each task refused with every
+    reason (left as it was)."""
+
+    assigned: list[Task] = field(default_factory=list)
+    refused: list[tuple[Task, list[str]]] = field(default_factory=list)
+
+
+@service("task.assign_many")
+def tasks_assign_many(
+    *,
+    tasks: Iterable[Task],
+    assignee: Any,
+    actor: Any,
+    reason: str = "",
+    scope: Any = None,
+    method: Any = None,
+    standard: Any = None,
+    equipment: Iterable[Any] | None = None,
+) -> ManyAssigned:
+    """Assign several tasks to one person with the same set-up (authorised item, method,
+    standard, equipment) in one step (R6.4e). Each task goes through `task_assign` on its
+    own, with every eligibility check; the tasks that pass are assigned and those that fail
+    are reported with every reason and left exactly as they were (each assignment is its own
+    savepoint). Partial on purpose: one item with an unreadable range must not hold back a
+    whole delivery, and the refused tasks are listed for the manager to set up one by one.
+    The instrument range is each task's own (read from its item), never shared."""
+    if not is_task_manager(actor):
+        raise ServiceError(
+            _("Only a technical manager or an administrator assigns tasks."), code="forbidden"
+        )
+    tasks = list({task.pk: task for task in tasks}.values())
+    if not tasks:
+        raise ServiceError(_("Choose at least one task."), field="tasks")
+    if len(tasks) > MAX_ASSIGN_MANY:
+        raise ServiceError(
+            _("Assign at most %(max)d tasks in one step.") % {"max": MAX_ASSIGN_MANY},
+            field="tasks",
+        )
+    if assignee is None:
+        raise ServiceError(_("Choose a person."), field="assignee")
+    equipment = list(equipment) if equipment is not None else None
+    result = ManyAssigned()
+    for task in sorted(tasks, key=lambda t: t.pk):
+        try:
+            done = task_assign(
+                task=task,
+                assignee=assignee,
+                actor=actor,
+                reason=reason,
+                scope=scope,
+                method=method,
+                standard=standard,
+                equipment=equipment,
+            )
+        except ServiceError as exc:
+            result.refused.append((task, list(getattr(exc, "problems", None) or [exc.message])))
+        else:
+            result.assigned.append(done)
+    return result
 
 
 @service("task.start")

@@ -15,7 +15,7 @@ from metrolab.core.pages import back_to
 from metrolab.core.roles import LAB_STAFF
 from metrolab.core.service import ServiceError
 from metrolab.tasks import selectors, services
-from metrolab.tasks.forms import TaskSetupForm
+from metrolab.tasks.forms import AssignManyForm, TaskSetupForm
 from metrolab.tasks.services import TASK_MANAGERS
 
 PAGE_SIZE = 50
@@ -51,8 +51,51 @@ def assign_page(request):
             "q": q,
             "show_all": show_all,
             "query": query,
+            "many_form": AssignManyForm(),
         },
     )
+
+
+@allow(roles=TASK_MANAGERS)
+@require_POST
+def assign_many(request):
+    """Assign the ticked tasks to one person with one set-up (R6.4e): each task is checked
+    on its own; those that pass are assigned, each refused one is listed with its reasons."""
+    form = AssignManyForm(request.POST)
+    if not form.is_valid():
+        for name, errors in form.errors.items():
+            label = form.fields[name].label if name in form.fields else ""
+            for error in errors:
+                messages.error(request, f"{label}: {error}" if label else error)
+        return back_to(request, "tasks:assign")
+    data = form.cleaned_data
+    try:
+        result = services.tasks_assign_many(
+            tasks=list(data["tasks"]),
+            assignee=data["assignee"],
+            actor=request.user,
+            scope=data["scope"],
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return back_to(request, "tasks:assign")
+    if result.assigned:
+        messages.success(
+            request,
+            _("%(n)d task(s) assigned to %(name)s: %(items)s.")
+            % {
+                "n": len(result.assigned),
+                "name": data["assignee"],
+                "items": ", ".join(t.item.number for t in result.assigned),
+            },
+        )
+    for task, problems in result.refused:
+        messages.error(
+            request,
+            _("Task %(task)s was not assigned: %(reasons)s")
+            % {"task": task, "reasons": " ".join(problems)},
+        )
+    return back_to(request, "tasks:assign")
 
 
 def _proposal(task, data: dict) -> dict:

@@ -242,7 +242,15 @@ def test_public_status_shows_only_the_nodes(client, mine):
     response = status(client, mine.number, mine.query_code.lower())
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"number", "status", "nodes"}
+    assert set(body) == {
+        "number",
+        "status",
+        "status_label",
+        "expected_completion",
+        "nodes",
+        "items",
+    }
+    assert (body["expected_completion"], body["items"]) == (None, [])
     assert body["number"] == mine.number and body["status"] == "applied"
     assert [(n["status"], bool(n["at"])) for n in body["nodes"]] == [("applied", True)]
     assert set(body["nodes"][0]) == {"status", "label", "at"}
