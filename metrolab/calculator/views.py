@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from metrolab.calculator import messages
 from metrolab.calculator.examples import EXAMPLES
 from metrolab.calculator.forms import (
     InputRowFormSet,
@@ -90,7 +91,7 @@ def uncertainty(request):
             try:
                 result = calculator.calc_uncertainty(spec)
             except calculator.CalculationError as exc:
-                error = f"{exc.field}: {exc.message}" if exc.field else exc.message
+                error = messages.describe(exc, spec)
     else:
         initial, row_initial = spec_to_initial(example["spec"]) if example else ({}, [])
         form = UncertaintyForm(initial=initial)
