@@ -1,7 +1,11 @@
 """Presentation of audit events on the audit page."""
 
 from django import template
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext_lazy as _
+
+from metrolab.core import audit_names
 
 register = template.Library()
 
@@ -29,10 +33,39 @@ def _text(value) -> str:
 
 
 @register.filter
-def change_rows(changes) -> list[tuple[str, str, str]]:
-    """(field, before, after) rows for an event's recorded changes."""
+def action_name(code: str) -> str:
+    return audit_names.action_name(code)
+
+
+@register.filter
+def object_type_name(code: str) -> str:
+    return audit_names.object_type_name(code)
+
+
+def _field_label(object_type: str, name: str) -> str:
+    """A recorded field's verbose name (`status` → 状态); the name when the model has none."""
+    try:
+        model = apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return name
+    for candidate in (name, name.removesuffix("_id")):
+        try:
+            field = model._meta.get_field(candidate)
+        except FieldDoesNotExist:
+            continue
+        return str(getattr(field, "verbose_name", name))
+    return name
+
+
+@register.filter
+def change_rows(event_or_changes) -> list[tuple[str, str, str]]:
+    """(field, before, after) rows for an event's recorded changes, fields named as their
+    models label them."""
+    changes = getattr(event_or_changes, "changes", event_or_changes)
+    object_type = getattr(event_or_changes, "object_type", "")
     rows = []
-    for name, value in (changes or {}).items():
+    for code, value in (changes or {}).items():
+        name = _field_label(object_type, code) if object_type else code
         if isinstance(value, dict) and set(value) == {"before", "after"}:
             rows.append((name, _text(value["before"]), _text(value["after"])))
         elif isinstance(value, dict) and set(value) <= {"added", "removed"}:
