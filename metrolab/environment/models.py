@@ -234,6 +234,8 @@ class Reading(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("reading")
+        verbose_name_plural = _("readings")
         indexes = [models.Index(fields=["sensor", "time"], name="reading_sensor_time_idx")]
         constraints = [
             models.UniqueConstraint(fields=["sensor", "time"], name="reading_sensor_time_unique")
@@ -260,6 +262,8 @@ class Aggregate(models.Model):
     total = models.FloatField()
 
     class Meta:
+        verbose_name = _("aggregate")
+        verbose_name_plural = _("aggregates")
         indexes = [models.Index(fields=["sensor", "period", "start"], name="aggregate_lookup_idx")]
         constraints = [
             models.UniqueConstraint(fields=["sensor", "period", "start"], name="aggregate_unique")
@@ -291,6 +295,8 @@ class IngestCounter(models.Model):
     last_seen = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("ingest counter")
+        verbose_name_plural = _("ingest counters")
         constraints = [
             models.UniqueConstraint(fields=["device", "channel"], name="ingest_counter_unique")
         ]
@@ -313,6 +319,8 @@ class AlarmState(models.Model):
     last_value = models.FloatField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("alarm state")
+        verbose_name_plural = _("alarm states")
         constraints = [
             models.UniqueConstraint(fields=["requirement", "sensor"], name="alarm_state_unique")
         ]
