@@ -283,16 +283,18 @@ class IngestCounter(models.Model):
 
     device = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("device"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
-    channel = models.CharField(max_length=10)  # http / mqtt / modbus / simulated
-    accepted = models.PositiveBigIntegerField(default=0)
-    rejected = models.PositiveBigIntegerField(default=0)
-    last_rejection = models.CharField(max_length=300, blank=True)
-    last_seen = models.DateTimeField(null=True, blank=True)
+    # http / mqtt / modbus / simulated
+    channel = models.CharField(_("ingestion channel"), max_length=10)
+    accepted = models.PositiveBigIntegerField(_("accepted"), default=0)
+    rejected = models.PositiveBigIntegerField(_("rejected"), default=0)
+    last_rejection = models.CharField(_("last rejection"), max_length=300, blank=True)
+    last_seen = models.DateTimeField(_("last seen"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("ingest counter")
