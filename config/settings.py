@@ -84,7 +84,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "django_tasks_db",
+    "metrolab.core.apps.TasksDatabaseConfig",  # django_tasks_db, named in Chinese
     "ninja",
 ]
 

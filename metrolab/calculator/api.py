@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from ninja import Body, Router, Schema
 from pydantic import StringConstraints
 
+from metrolab.calculator import messages
 from metrolab.core.access import api_access
 from metrolab.core.roles import DEVICE, LAB_STAFF
 from metrolab.core.service import ServiceError
@@ -49,10 +50,13 @@ class ReportOut(Schema):
 
 
 def _run(function, *args, **kwargs):
+    """The calculation, or a refusal in the user's language: the message names the field as
+    the calculator page labels it; `details[].loc` keeps the library's dotted path."""
     try:
         return function(*args, **kwargs)
     except calculator.CalculationError as exc:
-        raise ServiceError(exc.message, field=exc.field) from None
+        spec = args[0] if args else None
+        raise ServiceError(messages.describe(exc, spec), field=exc.field) from None
 
 
 @router.post("/round", response=RoundOut, auth=AUTH, summary="Round (GB/T 8170-2008)")
@@ -76,7 +80,10 @@ def round_value(request, data: RoundIn):
 )
 def report(request, data: ReportIn):
     if data.digits not in (1, 2):
-        raise ServiceError("must be 1 or 2", field="digits")
+        raise ServiceError(
+            messages.describe(calculator.CalculationError("must be 1 or 2", "digits")),
+            field="digits",
+        )
     return _run(
         calculator.calc_report,
         str(data.value),

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from metrolab.calculator import messages as refusals
 from metrolab.calculator import selectors, services
 from metrolab.calculator.examples import EXAMPLES
 from metrolab.calculator.forms import (
@@ -133,7 +134,7 @@ def uncertainty(request):
             try:
                 result = calculator.calc_uncertainty(spec)
             except calculator.CalculationError as exc:
-                error = f"{exc.field}: {exc.message}" if exc.field else exc.message
+                error = refusals.describe(exc, spec)
     else:
         source = reopened.ordered_spec if reopened else (example["spec"] if example else None)
         initial, row_initial = spec_to_initial(source) if source else ({}, [])

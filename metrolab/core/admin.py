@@ -10,9 +10,11 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from metrolab.core import audit_names
 from metrolab.core.access import public
 from metrolab.core.models import ApiToken, AuditEvent, AuditVerification, OrganisationProfile, User
 from metrolab.core.services import signin_release
+from metrolab.core.templatetags.audit import ACTOR_TYPES
 
 
 def admin_login(request, extra_context=None):
@@ -138,10 +140,58 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return False
 
 
+class _CodeFilter(admin.SimpleListFilter):
+    """A filter over a code column, offering the codes by their translated names."""
+
+    names: dict = {}
+
+    def lookups(self, request, model_admin):
+        return list(self.names.items())
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(**{self.parameter_name: value}) if value else queryset
+
+
+class ActorTypeFilter(_CodeFilter):
+    title = _("actor type")
+    parameter_name = "actor_type"
+    names = ACTOR_TYPES
+
+
+class OperationFilter(_CodeFilter):
+    title = _("operation")
+    parameter_name = "operation"
+    names = {**audit_names.OPERATIONS, "call": _("service call"), "event": _("event")}
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ViewOnlyAdmin):
-    list_display = ["seq", "created_at", "actor_label", "action", "object_type", "object_id"]
-    list_filter = ["actor_type", "operation"]
+    list_display = [
+        "seq",
+        "created_at",
+        "actor",
+        "action_name",
+        "action",
+        "object_type_name",
+        "object_id",
+    ]
+    list_filter = [ActorTypeFilter, OperationFilter]
+
+    @admin.display(description=_("actor"))
+    def actor(self, event):
+        if event.actor_label and event.actor_label != event.actor_type:
+            return event.actor_label
+        return str(ACTOR_TYPES.get(event.actor_type, event.actor_type))
+
+    @admin.display(description=_("Action"))
+    def action_name(self, event):
+        return audit_names.action_name(event.action)
+
+    @admin.display(description=_("object type"))
+    def object_type_name(self, event):
+        return audit_names.object_type_name(event.object_type)
+
     search_fields = ["actor_label", "action", "object_type", "object_id", "request_id"]
 
 

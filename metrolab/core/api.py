@@ -1,13 +1,17 @@
-"""Core API: health and "who am I"."""
+"""Core API: health, "who am I" and the audit log."""
 
-from __future__ import annotations
+from datetime import datetime
+from typing import Any
 
 from django.db import connection
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
+from ninja.pagination import paginate
 
 from metrolab import __version__
+from metrolab.core import audit_names, selectors
 from metrolab.core.access import api_access, public_api
 from metrolab.core.roles import ROLES
+from metrolab.core.text import Code, Name
 
 router = Router(tags=["core"])
 
@@ -53,3 +57,45 @@ def me(request):
         "via_token": getattr(request, "api_token", None) is not None,
         "totp_enabled": user.totp_enabled,
     }
+
+
+class AuditEventFilters(Schema):
+    actor: Name = ""
+    action: Name = ""
+    object_type: Name = ""
+    object_id: Code = ""
+
+
+class AuditEventOut(Schema):
+    seq: int
+    created_at: datetime
+    actor_type: str
+    actor_label: str
+    action: str
+    action_name: str
+    object_type: str
+    object_type_name: str
+    object_id: str
+    changes: dict[str, Any]
+    reason: str
+
+    @staticmethod
+    def resolve_action_name(event) -> str:
+        return audit_names.action_name(event.action)
+
+    @staticmethod
+    def resolve_object_type_name(event) -> str:
+        return audit_names.object_type_name(event.object_type)
+
+
+@router.get(
+    "/audit/events",
+    response=list[AuditEventOut],
+    auth=api_access(perms=["core.view_auditevent"]),
+    summary="Audit log: codes and their translated names, newest first",
+)
+@paginate
+def audit_events(request, filters: Query[AuditEventFilters]):
+    """The audit page's events (R7.2): `action` and `object_type` are the stored codes,
+    `action_name` and `object_type_name` what the page shows, in the caller's language."""
+    return selectors.audit_event_list(**{k: v for k, v in filters.dict().items() if v})

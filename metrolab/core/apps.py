@@ -1,11 +1,13 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.apps import TasksAppConfig
 
 
 class CoreConfig(AppConfig):
     """Platform core: users and roles, access policy, audit log, organisation profile, API."""
 
+    default = True  # TasksDatabaseConfig below is for INSTALLED_APPS' django_tasks_db
     name = "metrolab.core"
     label = "core"
     verbose_name = _("Platform")
@@ -24,3 +26,10 @@ def _after_migrate(sender, app_config=None, using="default", **kwargs):
     from metrolab.core.services import roles_sync
 
     roles_sync()
+
+
+class TasksDatabaseConfig(TasksAppConfig):
+    """The background-task results store (django-tasks-db), named in the user's language in
+    the back office."""
+
+    verbose_name = _("Background tasks")

@@ -304,6 +304,8 @@ class Reading(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("reading")
+        verbose_name_plural = _("readings")
         indexes = [models.Index(fields=["sensor", "time"], name="reading_sensor_time_idx")]
         constraints = [
             models.UniqueConstraint(fields=["sensor", "time"], name="reading_sensor_time_unique")
@@ -331,6 +333,8 @@ class Aggregate(models.Model):
     mean = models.FloatField()
 
     class Meta:
+        verbose_name = _("aggregate")
+        verbose_name_plural = _("aggregates")
         indexes = [models.Index(fields=["sensor", "period", "start"], name="aggregate_lookup_idx")]
         constraints = [
             models.UniqueConstraint(fields=["sensor", "period", "start"], name="aggregate_unique")
@@ -346,18 +350,22 @@ class IngestCounter(models.Model):
 
     device = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("device"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
-    channel = models.CharField(max_length=10)  # http / mqtt / modbus / simulated
-    accepted = models.PositiveBigIntegerField(default=0)
-    rejected = models.PositiveBigIntegerField(default=0)
-    last_rejection = models.CharField(max_length=300, blank=True)
-    last_seen = models.DateTimeField(null=True, blank=True)
+    # http / mqtt / modbus / simulated
+    channel = models.CharField(_("ingestion channel"), max_length=10)
+    accepted = models.PositiveBigIntegerField(_("accepted"), default=0)
+    rejected = models.PositiveBigIntegerField(_("rejected"), default=0)
+    last_rejection = models.CharField(_("last rejection"), max_length=300, blank=True)
+    last_seen = models.DateTimeField(_("last seen"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("ingest counter")
+        verbose_name_plural = _("ingest counters")
         constraints = [
             models.UniqueConstraint(fields=["device", "channel"], name="ingest_counter_unique")
         ]
@@ -380,6 +388,8 @@ class AlarmState(models.Model):
     last_value = models.FloatField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("alarm state")
+        verbose_name_plural = _("alarm states")
         constraints = [
             models.UniqueConstraint(fields=["requirement", "sensor"], name="alarm_state_unique")
         ]

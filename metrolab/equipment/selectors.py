@@ -427,6 +427,7 @@ def status_history(equipment: Equipment) -> list[dict]:
     from django.contrib.auth import get_user_model
 
     from metrolab.core.selectors import audit_event_list
+    from metrolab.core.templatetags.audit import actor_type
 
     events = audit_event_list(object_type="equipment.equipment", object_id=str(equipment.pk))
     changes = []
@@ -444,7 +445,7 @@ def status_history(equipment: Equipment) -> list[dict]:
                 "at": event.created_at,
                 "by": names.get(event.actor_id, event.actor_label)
                 if event.actor_type == "user"
-                else event.actor_label,
+                else actor_type(event.actor_type),
                 "before": labels.get(change.get("before"), change.get("before") or "—"),
                 "after": labels.get(change["after"], change["after"]),
                 "after_code": change["after"],

@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, ClassVar
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
     from metrolab.notifications.models import Delivery
@@ -73,6 +74,12 @@ class Channel(ABC):
     name: ClassVar[str] = ""
     inline: ClassVar[bool] = False
 
+    @classmethod
+    def configured(cls) -> bool:
+        """Whether the settings this channel needs are given. An unconfigured channel is shown
+        as such on the delivery log and is not attempted (`notify` queues nothing for it)."""
+        return True
+
     @abstractmethod
     def send(self, delivery: Delivery) -> None:
         """Send one delivery, or raise DeliveryError."""
@@ -93,6 +100,11 @@ def channel_get(name: str) -> Channel:
         return REGISTRY[name]()
     except KeyError:
         raise DeliveryError(f"no channel named {name!r}", retryable=False) from None
+
+
+def configured(name: str) -> bool:
+    """Whether the channel registered as `name` exists and has its settings."""
+    return name in REGISTRY and REGISTRY[name].configured()
 
 
 def timeout() -> float:
@@ -188,10 +200,19 @@ class GatewayChannel(Channel):
     url_setting: ClassVar[str] = ""
     key_setting: ClassVar[str] = ""
 
+    @classmethod
+    def configured(cls) -> bool:
+        return bool(getattr(settings, cls.url_setting, ""))
+
     def send(self, delivery: Delivery) -> None:
         url = getattr(settings, self.url_setting, "")
         if not url:
-            raise DeliveryError(f"{self.url_setting} is not set", retryable=False)
+            # Queued while the gateway was configured, and it no longer is.
+            raise DeliveryError(
+                _("The channel is not configured (%(setting)s is not set).")
+                % {"setting": self.url_setting},
+                retryable=False,
+            )
         notification = delivery.notification
         message = {
             "to": delivery.target,

@@ -36,3 +36,13 @@ def delivery_list(*, status: str = "", channel: str = "") -> QuerySet[Delivery]:
     if channel:
         deliveries = deliveries.filter(channel=channel)
     return deliveries.order_by("-created_at", "-id")
+
+
+def channel_status() -> list[dict]:
+    """Every delivery channel with whether it is configured, for the delivery log (R6.1c)."""
+    from metrolab.notifications.channels import configured
+
+    return [
+        {"code": code, "label": label, "configured": configured(code)}
+        for code, label in Delivery.Channel.choices
+    ]

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 
 from metrolab.core.service import ServiceError, service
 from metrolab.core.text import DOCUMENT_TEXT, NAME, excerpt
-from metrolab.notifications.channels import REGISTRY, DeliveryError, channel_get
+from metrolab.notifications.channels import REGISTRY, DeliveryError, channel_get, configured
 from metrolab.notifications.models import Delivery, Notification, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -67,8 +67,9 @@ def notify(
     reason: str = "",
 ) -> Notification:
     """Record a notification and queue its deliveries (R6.1c): the inbox of `recipient_user`,
-    one delivery per `channels` entry (channel → address; empty addresses are skipped, so a
-    contact's fields can be passed as they are), and a webhook to each active endpoint of
+    one delivery per `channels` entry (channel → address; empty addresses and channels that
+    are not configured, e.g. SMS without a gateway, are skipped, so a contact's fields can be
+    passed as they are), and a webhook to each active endpoint of
     `webhooks_for` subscribed to `event`. Unknown channels are refused."""
     channels = _channels_checked(channels or {}, recipient_user)
     notification = Notification.objects.create(
@@ -103,7 +104,7 @@ def _channels_checked(channels: dict[str, str], recipient_user: Any) -> dict[str
         raise ServiceError(_("The inbox is addressed through the recipient user."))
     if "webhook" in channels:
         raise ServiceError(_("Webhooks go to a customer's registered endpoints only."))
-    return channels
+    return {name: target for name, target in channels.items() if configured(name)}
 
 
 def _delivery_new(notification: Notification, channel: str, target: str, endpoint=None):

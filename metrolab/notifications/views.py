@@ -73,5 +73,10 @@ def delivery_log(request):
     return render(
         request,
         "notifications/delivery_log.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "channels": selectors.channel_status(),
+        },
     )

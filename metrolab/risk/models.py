@@ -81,6 +81,8 @@ class RiskAlertSent(AuditedModel):
     horizon = models.PositiveSmallIntegerField()
 
     class Meta:
+        verbose_name = _("risk alert sent")
+        verbose_name_plural = _("risk alerts sent")
         constraints = [
             models.UniqueConstraint(fields=["key", "due", "horizon"], name="risk_alert_once")
         ]

@@ -66,3 +66,26 @@ def test_device_token_may_calculate(cast, client):
 def test_customers_and_regulators_may_not(cast, client, username):
     client.force_login(cast[username])
     assert post(client, "round", {"value": "1", "places": 0}).status_code == 403
+
+
+def test_errors_are_in_chinese_with_the_path_kept_in_details(cast, client):
+    client.force_login(cast["metrologist"])
+    response = post(client, "uncertainty", {"model": {"E": "Ps +"}, "inputs": {"Ps": {"u": 1}}})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["message"] == "测量模型（输出量 E）：无法读取表达式 'Ps +'：语法错误"
+    assert error["details"][0]["loc"] == ["model.E"]
+    response = post(
+        client,
+        "uncertainty",
+        {"model": {"Y": "X"}, "inputs": {"X": {"value": 1, "distribution": "normal", "k": 2}}},
+    )
+    error = response.json()["error"]
+    assert error["message"] == "输入量 X：扩展不确定度 U：必填"
+    assert error["details"][0]["loc"] == ["inputs.X.expanded"]
+    response = post(client, "round", {"value": "1.25", "places": 1, "sig": 2})
+    assert response.json()["error"]["message"] == (
+        "小数位数：小数位数、有效位数和修约间隔只能给出其中一项"
+    )
+    response = post(client, "report", {"value": "1.25", "uncertainty": "0.1", "digits": 3})
+    assert response.json()["error"]["message"] == "不确定度的有效位数：必须是 1 或 2"

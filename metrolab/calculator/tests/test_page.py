@@ -102,3 +102,48 @@ def test_json_mode(cast, client):
         },
     )
     assert response.context["result"]["outputs"]["Y"]["u"] == pytest.approx(0.2)
+
+
+def test_errors_are_in_chinese_and_name_the_field_as_the_page_labels_it(cast, client):
+    """A refusal names the field as the page labels it, in zh-Hans; no internal paths."""
+    client.force_login(cast["metrologist"])
+    response = _post(
+        client,
+        "E = Ps *",
+        [{"name": "Ps", "kind": "standard", "value": "1", "param": "0.1"}],
+    )
+    error = response.context["error"]
+    assert error == "测量模型（输出量 E）：无法读取表达式 'Ps *'：语法错误"
+    assert "model.E" not in response.content.decode()
+
+    response = client.post(
+        "/calculator/uncertainty/",
+        {
+            "json": '{"model": {"E": "Ps"}, "inputs": {"Ps": {"value": 1, '
+            '"distribution": "normal", "k": 2}}}'
+        },
+    )
+    assert response.context["error"] == "输入量 Ps：扩展不确定度 U：必填"
+
+    response = _post(
+        client,
+        "Y = a / b",
+        [
+            {"name": "a", "kind": "standard", "value": "1", "param": "0.1"},
+            {"name": "b", "kind": "standard", "value": "0", "param": "0.1"},
+        ],
+    )
+    assert response.context["error"].startswith(
+        "测量模型（输出量 Y）：在这些估计值处无法计算输出量 Y"
+    )
+    assert "除数为零" in response.context["error"]
+
+
+def test_errors_in_english_when_chosen(cast, client, settings):
+    client.force_login(cast["metrologist"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.post(
+        "/calculator/uncertainty/",
+        {"json": '{"model": {"E": "Ps"}, "inputs": {"Ps": {"value": 1}}}'},
+    )
+    assert response.context["error"] == "Input Ps: standard uncertainty u: is required"

@@ -511,8 +511,10 @@ def test_a_cancelled_commission_never_moves_on(cast, org_a, pressure):
 # --- the applicant is told -------------------------------------------------------------------
 
 
-def test_the_applicant_is_notified_on_their_channels_and_inbox(cast, org_a, pressure):
+def test_the_applicant_is_notified_on_their_channels_and_inbox(cast, org_a, pressure, settings):
     from metrolab.notifications.models import Notification
+
+    settings.METROLAB_SMS_GATEWAY_URL = "http://127.0.0.1:9/sms"  # configured, never reached
 
     commission = desk(cast, org_a)
     notification = Notification.objects.get(
@@ -535,9 +537,11 @@ def test_the_applicant_is_notified_on_their_channels_and_inbox(cast, org_a, pres
     assert "无能力" in review.body and review.payload["review"] == "rejected"
 
 
-def test_contact_preferences_choose_the_channels(cast, org_a, pressure):
+def test_contact_preferences_choose_the_channels(cast, org_a, pressure, settings):
     from metrolab.customers.services import contact_create
     from metrolab.notifications.models import Notification
+
+    settings.METROLAB_WECHAT_GATEWAY_URL = "http://127.0.0.1:9/wechat"  # never reached
 
     wechat_only = contact_create(
         customer=org_a,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
 
 MISSING = object()
 
@@ -35,7 +36,7 @@ class AuditedQuerySet(models.QuerySet):
 
 
 class TimeStampedModel(models.Model):
-    created_at = models.DateTimeField("created at", auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField("updated at", auto_now=True)
 
     class Meta:

@@ -42,7 +42,8 @@ def _notifications():
     return Notification.objects.filter(event="instrument.due").order_by("pk")
 
 
-def test_due_instruments_are_reminded_once_per_due_date(cast, register):
+def test_due_instruments_are_reminded_once_per_due_date(cast, register, settings):
+    settings.METROLAB_SMS_GATEWAY_URL = "http://127.0.0.1:9/sms"  # configured, never reached
     assert instrument_send_due_reminders(today=TODAY) == 4
     for name in ("soon", "edge", "overdue", "b_soon"):
         register[name].refresh_from_db()

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
 from metrolab.core.models import AuditEvent
@@ -188,11 +188,22 @@ def test_a_slow_gateway_times_out_and_is_retried(cast, http_receiver, settings):
     assert delivery.next_attempt_at > timezone.now() + dt.timedelta(seconds=50)
 
 
-def test_an_unconfigured_gateway_fails_with_a_clear_error(cast, settings):
+def test_an_unconfigured_channel_is_not_attempted(cast, settings):
     settings.METROLAB_SMS_GATEWAY_URL = ""
+    settings.METROLAB_WECHAT_GATEWAY_URL = ""
+    notification = _notify(channels={"sms": "13800000005", "wechat": "o-1", "email": "a@b.cn"})
+    assert sorted(notification.deliveries.values_list("channel", flat=True)) == ["email"]
+    assert not Delivery.objects.filter(status__in=["failed", "gave_up"]).exists()
+
+
+def test_a_gateway_removed_after_queueing_fails_with_a_clear_error(cast, http_receiver, settings):
     notification = _notify(channels={"sms": "13800000005"})
-    assert delivery_attempt(_delivery(notification, "sms").pk) == "failed"
-    assert _delivery(notification, "sms").last_error == "METROLAB_SMS_GATEWAY_URL is not set"
+    settings.METROLAB_SMS_GATEWAY_URL = ""
+    with translation.override("zh-hans"):
+        assert delivery_attempt(_delivery(notification, "sms").pk) == "failed"
+    assert _delivery(notification, "sms").last_error == (
+        "该渠道未配置（未设置 METROLAB_SMS_GATEWAY_URL）。"
+    )
 
 
 def test_refused_mail_recipients_fail_or_retry_by_smtp_code(cast, smtp_server):
@@ -216,8 +227,9 @@ def test_a_closed_smtp_port_is_retried(cast, settings):
 
 
 def test_tasks_are_queued_only_when_the_callers_transaction_commits(
-    cast, django_capture_on_commit_callbacks
+    cast, django_capture_on_commit_callbacks, settings
 ):
+    settings.METROLAB_SMS_GATEWAY_URL = "http://127.0.0.1:9/sms"
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         notify(event=EVENT, subject="s", body="b", channels={"sms": "1", "email": "a@b.cn"})
         assert DBTaskResult.objects.count() == 0

@@ -103,8 +103,9 @@ def test_the_delivery_log_opens_only_with_the_permission(cast, client, delivery_
 
 
 def test_the_delivery_log_filters_by_status_and_channel(
-    cast, login, delivery_perm_mapped, django_assert_max_num_queries
+    cast, login, delivery_perm_mapped, django_assert_max_num_queries, settings
 ):
+    settings.METROLAB_SMS_GATEWAY_URL = "http://127.0.0.1:9/sms"  # configured, never reached
     sent = _notify(cast["customer_a"], "inbox only").deliveries.get()
     queued = _notify(cast["customer_a"], "with sms", channels={"sms": "13800000000"})
     pending = queued.deliveries.get(channel="sms")
@@ -118,6 +119,25 @@ def test_the_delivery_log_filters_by_status_and_channel(
     assert {d.pk for d in page} == {sent.pk, queued.deliveries.get(channel="inbox").pk}
     html = client.get("/notifications/deliveries/?channel=sms").content.decode()
     assert "13800000000" in html
+
+
+def test_the_delivery_log_shows_unconfigured_channels_and_queues_nothing_for_them(
+    cast, login, delivery_perm_mapped, settings
+):
+    settings.METROLAB_SMS_GATEWAY_URL = ""
+    settings.METROLAB_WECHAT_GATEWAY_URL = "http://127.0.0.1:9/wechat"
+    notification = _notify(
+        cast["customer_a"], "受理", channels={"sms": "13800000000", "wechat": "o-1"}
+    )
+    assert sorted(notification.deliveries.values_list("channel", flat=True)) == [
+        "inbox",
+        "wechat",
+    ]
+    html = login(cast["quality_manager"]).get("/notifications/deliveries/").content.decode()
+    assert '<li data-channel="sms">短信: <span class="badge">未配置</span></li>' in html
+    assert '<li data-channel="wechat">微信: <span class="badge green">已配置</span></li>' in html
+    assert "13800000000" not in html
+    assert "is not set" not in html
 
 
 def test_the_menu_shows_the_delivery_log_only_to_those_allowed(cast, client, delivery_perm_mapped):
