@@ -14,6 +14,10 @@ from django.utils.translation import gettext_lazy as _lazy
 # Every action code the platform records: service names (`@service("...")`) and the events
 # recorded outside services (sign-in, roles). A test checks that each service has a name here.
 ACTIONS = {
+    "calculator.evaluation_save": _lazy("Save uncertainty evaluation"),
+    "equipment.control_reconcile": _lazy("Apply the statistical-control rule"),
+    "item.receive_batch": _lazy("Receive identical items"),
+    "task.assign_many": _lazy("Assign several tasks"),
     "actuator.command": _lazy("Actuator command"),
     "actuator.command_delivered": _lazy("Actuator command delivered"),
     "alarm.acknowledge": _lazy("Acknowledge alarm"),
