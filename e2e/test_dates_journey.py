@@ -96,6 +96,9 @@ def _edit_untouched(page, base: str, url: str, form_selector: str, obj, dates: l
     _assert_shown(form, {name: before[name] for name in dates}, url)
     _save(page, form, url)
     assert _row(obj) == before, url
+    # Playwright's loop gives this thread connections of its own: close them, or PostgreSQL
+    # cannot drop the test database at the end.
+    connections.close_all()
 
 
 def test_forms_keep_and_propose_their_dates_in_chinese(
@@ -160,6 +163,7 @@ def test_forms_keep_and_propose_their_dates_in_chinese(
     )
     jjf.refresh_from_db()
     assert jjf.published_date == dt.date(2012, 12, 3)  # the date the issue saw erased
+    connections.close_all()
     qualification_form = "[data-testid=qualification-form]"
     for url, obj, dates in [
         (
@@ -206,6 +210,7 @@ def test_forms_keep_and_propose_their_dates_in_chinese(
     _save(page, form, "new calibration")
     calibration = EquipmentCalibration.objects.get(certificate_no="YJL2026-0707")
     assert (calibration.date, calibration.due_date) == (today, due)
+    connections.close_all()
 
     page.goto(f"{base}/equipment/{yq1.pk}/")
     # Every date and time input of the equipment card holds a value the browser takes.
@@ -216,6 +221,7 @@ def test_forms_keep_and_propose_their_dates_in_chinese(
     form.locator("input[name$=value]").fill("10.002")
     _save(page, form, "check result")
     assert IntermediateCheckResult.objects.filter(plan=setup.plan).latest("pk").date == today
+    connections.close_all()
 
     page.goto(f"{base}/equipment/{yq1.pk}/")
     form = page.locator("[data-testid=maintenance-form]")
@@ -224,6 +230,7 @@ def test_forms_keep_and_propose_their_dates_in_chinese(
     form.locator("textarea[name=description]").fill("清洁活塞")
     _save(page, form, "maintenance")
     assert MaintenanceRecord.objects.filter(equipment=yq1).latest("pk").date == today
+    connections.close_all()
 
     # 3. The receptionist: a customer's instrument, and receiving an item (the commission's
     #    promised date is proposed and kept).
@@ -243,3 +250,4 @@ def test_forms_keep_and_propose_their_dates_in_chinese(
     _save(page, form, "receive", redirected_to=f"/items/receive/{commission.pk}/")
     assert Item.objects.get(commission=commission).promised_date == promised
     page.screenshot(path=str(SCREENSHOTS / "e2e-dates-receive.png"), full_page=True)
+    connections.close_all()
