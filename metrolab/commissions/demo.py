@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from metrolab.commissions.models import AppointmentSlot, Discipline, PriceListEntry
+from metrolab.commissions.selectors import slot_list_available
 from metrolab.commissions.services import commission_cancel, commission_create, commission_review
 from metrolab.core.models import User
 from metrolab.core.service import service
@@ -131,7 +132,8 @@ def demo_seed_commissions() -> bool:
             actor=receptionist,
         )
 
-    slot_today = AppointmentSlot.objects.filter(date__gte=today, discipline=by_code["P"]).first()
+    # The next pressure slot not yet past (this morning's is gone in the afternoon).
+    next_slot = slot_list_available(discipline=by_code["P"])[0]
     pressure = {"instrument_name": "压力表", "service": "calibration", "quantity": 2}
     portal_user = _user("customer")
     # Awaiting review: an online application for the next pressure slot.
@@ -139,7 +141,7 @@ def demo_seed_commissions() -> bool:
         customer=a,
         lines=[{**pressure, "serial_no": "YB-2019-001", "model_range": "0-1.6 MPa"}],
         channel="portal" if portal_user else "desk",
-        slot=slot_today,
+        slot=next_slot,
         actor=portal_user or receptionist,
     )
     # Accepted with conditions, at the desk.

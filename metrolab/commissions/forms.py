@@ -10,6 +10,7 @@ from metrolab.commissions import selectors
 from metrolab.commissions.choices import CommissionStatus, Service
 from metrolab.commissions.models import AppointmentSlot, Commission, PriceListEntry
 from metrolab.commissions.quote import MAX_LINE_QUANTITY
+from metrolab.core.forms import SELECT_PLACEHOLDER
 from metrolab.core.text import CODE, NAME, NOTE, REFERENCE, SHORT_TEXT
 from metrolab.customers.models import Contact
 
@@ -28,7 +29,9 @@ class LineForm(forms.Form):
         label=_("Quantity"), min_value=1, max_value=MAX_LINE_QUANTITY, initial=1
     )
     # An empty first choice, so that a line added and left blank counts as unchanged.
-    service = forms.ChoiceField(label=_("Service"), choices=[("", "—"), *Service.choices])
+    service = forms.ChoiceField(
+        label=_("Service"), choices=[("", SELECT_PLACEHOLDER), *Service.choices]
+    )
     requested_method = forms.CharField(label=_("Requested method"), max_length=NAME, required=False)
     requirements = forms.CharField(
         label=_("Special requirements"),
@@ -49,6 +52,15 @@ def line_values(formset) -> list[dict]:
 
 
 class SlotChoiceField(forms.ModelChoiceField):
+    """The slots offered: ahead (not past in the lab's time zone) and with places left."""
+
+    default_error_messages = {
+        "invalid_choice": _(
+            "This appointment slot is no longer open (its half-day is over or it is full); "
+            "choose another one."
+        ),
+    }
+
     def label_from_instance(self, slot: AppointmentSlot) -> str:
         remaining = getattr(slot, "remaining", None)
         label = _("%(date)s %(period)s · %(discipline)s") % {
@@ -213,12 +225,12 @@ class CancelForm(forms.Form):
 class CommissionFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=NAME)
     status = forms.ChoiceField(
-        label=_("Status"), required=False, choices=[("", "—"), *CommissionStatus.choices]
+        label=_("Status"), required=False, choices=[("", _("any")), *CommissionStatus.choices]
     )
     review = forms.ChoiceField(
         label=_("Contract review"),
         required=False,
-        choices=[("", "—"), *Commission.Review.choices],
+        choices=[("", _("any")), *Commission.Review.choices],
     )
     date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(DATE))
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(DATE))

@@ -1,8 +1,11 @@
 """Commissions (委托单): lines, price list, appointment slots, contract review and the status
 nodes of R6.1b (R6.1a-b, R6.12b, R9.1)."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from metrolab.commissions.choices import CommissionStatus, Service
@@ -54,6 +57,10 @@ class AppointmentSlot(AuditedModel):
         MORNING = "am", _("morning")
         AFTERNOON = "pm", _("afternoon")
 
+    #: When each half-day ends, in the lab's time zone (settings.TIME_ZONE): until then its
+    #: slots are offered and booked; from then on they are past.
+    PERIOD_ENDS = {Period.MORNING: dt.time(12, 0), Period.AFTERNOON: dt.time(17, 30)}
+
     discipline = models.ForeignKey(
         Discipline, verbose_name=_("discipline"), on_delete=models.PROTECT, related_name="slots"
     )
@@ -72,6 +79,16 @@ class AppointmentSlot(AuditedModel):
 
     def __str__(self):
         return f"{self.date} {self.get_period_display()} {self.discipline}"
+
+    @property
+    def ends_at(self) -> dt.datetime:
+        """The end of its half-day, in the lab's time zone."""
+        return dt.datetime.combine(
+            self.date, self.PERIOD_ENDS[self.period], tzinfo=timezone.get_default_timezone()
+        )
+
+    def has_passed(self, now: dt.datetime | None = None) -> bool:
+        return (now or timezone.now()) >= self.ends_at
 
 
 class Commission(AuditedModel):

@@ -171,13 +171,18 @@ def slot_booked(slot: AppointmentSlot) -> int:
 def slot_list_available(
     *,
     discipline: Discipline | None = None,
-    today: dt.date | None = None,
+    now: dt.datetime | None = None,
     days: int = SLOT_DAYS_AHEAD,
 ) -> list[AppointmentSlot]:
-    """Slots from today on with capacity left, each with `booked` and `remaining` set."""
-    today = today or timezone.localdate()
+    """Slots not yet past, up to `days` ahead, with capacity left, each with `booked` and
+    `remaining` set. A slot is past once its half-day has ended in the lab's time zone
+    (`AppointmentSlot.PERIOD_ENDS`): this morning's slots are gone at noon (R9.1)."""
+    local = timezone.localtime(now or timezone.now(), timezone.get_default_timezone())
+    today = local.date()
+    ended = [p for p, end in AppointmentSlot.PERIOD_ENDS.items() if local.time() >= end]
     slots = (
         AppointmentSlot.objects.filter(date__gte=today, date__lte=today + dt.timedelta(days=days))
+        .exclude(date=today, period__in=ended)
         .select_related("discipline")
         .annotate(booked=slot_booking_counts())
         .order_by("date", "period", "discipline__code")
@@ -203,7 +208,7 @@ def arrivals(*, day: dt.date | None = None) -> QuerySet[Commission]:
     )
 
 
-def discipline_list_bookable(today: dt.date | None = None) -> list[Discipline]:
-    """Disciplines that have appointment slots with places left."""
-    ids = {slot.discipline_id for slot in slot_list_available(today=today)}
+def discipline_list_bookable(now: dt.datetime | None = None) -> list[Discipline]:
+    """Disciplines that have appointment slots ahead with places left."""
+    ids = {slot.discipline_id for slot in slot_list_available(now=now)}
     return list(Discipline.objects.filter(pk__in=ids).order_by("code"))

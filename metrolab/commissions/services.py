@@ -105,12 +105,18 @@ def _default_contact(actor: Any, customer: Customer) -> Contact | None:
     return contact_primary(customer)
 
 
-def _slot_booked(slot: AppointmentSlot, today: dt.date) -> AppointmentSlot:
+def _slot_booked(slot: AppointmentSlot, now: dt.datetime) -> AppointmentSlot:
     """Lock the slot and check that it is ahead and has room: the count and the new booking
-    happen under the slot's row lock, so two customers cannot both take its last place."""
+    happen under the slot's row lock, so two customers cannot both take its last place.
+    A slot whose half-day has ended in the lab's time zone is past (R9.1)."""
     slot = AppointmentSlot.objects.select_for_update().select_related("discipline").get(pk=slot.pk)
-    if slot.date < today:
-        raise ServiceError(_("This appointment slot is in the past."), field="slot")
+    if slot.has_passed(now):
+        raise ServiceError(
+            _("The appointment slot of %(date)s %(period)s is over; choose a later one.")
+            % {"date": slot.date.isoformat(), "period": slot.get_period_display()},
+            code="slot_past",
+            field="slot",
+        )
     if selectors.slot_booked(slot) >= slot.capacity:
         raise ServiceError(
             _("This appointment slot is full; choose another one."), code="slot_full", field="slot"
@@ -160,14 +166,15 @@ def commission_create(
     if contact is not None and contact.customer_id != customer.pk:
         raise ServiceError(_("The contact belongs to another customer."), field="contact")
     contact = contact or _default_contact(actor, customer)
-    today = timezone.localdate()
+    now = timezone.now()
+    today = timezone.localdate(now)
     if promised_date is not None and promised_date < today:
         raise ServiceError(_("The promised date is in the past."), field="promised_date")
     checked = quoting.lines_checked(lines)
     if channel == Commission.Channel.PORTAL and slot is None:
         raise ServiceError(_("Choose an appointment slot."), field="slot")
     if slot is not None:
-        slot = _slot_booked(slot, today)
+        slot = _slot_booked(slot, now)
     priced = quoting.quote(checked, slot.discipline if slot is not None else None)
 
     commission = Commission.objects.create(

@@ -3,6 +3,10 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 from django_tasks_db.apps import TasksAppConfig
 
+#: The empty first choice of a drop-down that asks for a choice: "— 请选择 —" in Chinese,
+#: instead of Django's "- Select an option -" (or "---------").
+SELECT_PLACEHOLDER = _("— Select —")
+
 
 class CoreConfig(AppConfig):
     """Platform core: users and roles, access policy, audit log, organisation profile, API."""
@@ -13,6 +17,12 @@ class CoreConfig(AppConfig):
     verbose_name = _("Platform")
 
     def ready(self):
+        from django.db.models import fields
+
+        # Django's hook for the empty choice of every drop-down, model and form fields alike;
+        # first, before any form is built.
+        fields.BLANK_CHOICE_LABEL = SELECT_PLACEHOLDER
+
         from metrolab.core import audit_receivers, services
 
         audit_receivers.connect()

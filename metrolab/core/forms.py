@@ -1,21 +1,53 @@
 """Forms of the core pages, and the form renderer of every page."""
 
+import copy
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.forms.renderers import DjangoTemplates
 from django.utils.translation import gettext_lazy as _
 
+from metrolab.core.apps import SELECT_PLACEHOLDER  # noqa: F401 - the apps' forms take it here
 from metrolab.core.models import OrganisationProfile
 from metrolab.core.roles import ROLES
 from metrolab.core.services import ORGANISATION_FIELDS
 from metrolab.core.text import CODE, NAME, SHORT_TEXT
+
+# The only value formats the browser's date and time inputs take, whatever the language:
+# a localised value (2026/12/07 in Chinese) shows as an empty field, and saving the form
+# untouched would erase the stored date.
+HTML_INPUT_FORMATS = {
+    "date": "%Y-%m-%d",
+    "time": "%H:%M",
+    "datetime-local": "%Y-%m-%dT%H:%M",
+}
+
+
+class BoundField(forms.BoundField):
+    """Django's bound field, rendering a date, time or datetime-local input's value in the
+    format the browser takes (HTML_INPUT_FORMATS) in every language and form."""
+
+    def as_widget(self, widget=None, attrs=None, only_initial=False):
+        widget = widget or self.field.widget
+        html_format = HTML_INPUT_FORMATS.get(getattr(widget, "input_type", ""))
+        if (
+            html_format
+            and isinstance(widget, forms.widgets.DateTimeBaseInput)
+            and widget.format != html_format
+        ):
+            widget = copy.copy(widget)
+            widget.format = html_format
+        return super().as_widget(widget, attrs, only_initial)
 
 
 class FormRenderer(DjangoTemplates):
     """Django's renderer, writing a text field's limit as `data-maxlength` instead of
     `maxlength` (settings.FORM_RENDERER). Browsers cut text pasted into a field with a
     maxlength, without a word; without it the form refuses over-long text with a message
-    naming the limit (R7.2), and core/app.js counts the characters as they are typed."""
+    naming the limit (R7.2), and core/app.js counts the characters as they are typed.
+    Its forms' fields are `BoundField`s: date and time inputs get ISO values."""
+
+    bound_field_class = BoundField
 
     def render(self, template_name, context, request=None):
         widget = context.get("widget") if isinstance(context, dict) else None

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from metrolab.commissions.choices import Service
 from metrolab.commissions.models import Discipline
+from metrolab.core.forms import SELECT_PLACEHOLDER
 from metrolab.core.text import CODE, NAME, NOTE, SHORT_TEXT, UNIT
 from metrolab.methods.models import Deviation, InstrumentCategory, Method
 
@@ -42,7 +43,7 @@ class MethodForm(forms.Form):
         label=_("Superseded by"),
         queryset=Method.objects.none(),
         required=False,
-        empty_label="—",
+        empty_label=_("— none —"),
         help_text=_("The newer version that replaces this one once it takes effect."),
     )
     services = forms.MultipleChoiceField(
@@ -134,22 +135,22 @@ class MethodForm(forms.Form):
 class MethodFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=NAME)
     kind = forms.ChoiceField(
-        label=_("Kind"), required=False, choices=[("", "—"), *Method.Kind.choices]
+        label=_("Kind"), required=False, choices=[("", _("any")), *Method.Kind.choices]
     )
     status = forms.ChoiceField(
-        label=_("Status"), required=False, choices=[("", "—"), *Method.Status.choices]
+        label=_("Status"), required=False, choices=[("", _("any")), *Method.Status.choices]
     )
     discipline = forms.ModelChoiceField(
         label=_("Discipline"),
         queryset=Discipline.objects.order_by("code"),
         required=False,
-        empty_label="—",
+        empty_label=_("any"),
     )
     category = forms.ModelChoiceField(
         label=_("Instrument category"),
         queryset=InstrumentCategory.objects.order_by("code"),
         required=False,
-        empty_label="—",
+        empty_label=_("any"),
     )
 
 
@@ -163,7 +164,7 @@ class CategoryForm(forms.Form):
         label=_("Discipline"),
         queryset=Discipline.objects.order_by("code"),
         required=False,
-        empty_label="—",
+        empty_label=_("— none —"),
     )
 
 
@@ -173,7 +174,7 @@ class DeviationRequestForm(forms.Form):
     method = MethodChoiceField(
         label=_("Method departed from"),
         queryset=Method.objects.order_by("kind", "code", "-year"),
-        empty_label="—",
+        empty_label=SELECT_PLACEHOLDER,
     )
     description = forms.CharField(
         label=_("Deviation"),
@@ -232,7 +233,7 @@ class AcceptanceUploadForm(forms.Form):
 class DeviationFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=NAME)
     state = forms.ChoiceField(
-        label=_("State"), required=False, choices=[("", "—"), *Deviation.State.choices]
+        label=_("State"), required=False, choices=[("", _("any")), *Deviation.State.choices]
     )
 
 

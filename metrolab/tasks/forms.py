@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from metrolab.core.forms import SELECT_PLACEHOLDER
 from metrolab.methods.coverage import coverage_gaps, instrument_of_item
 from metrolab.tasks import selectors
 
@@ -13,13 +14,16 @@ class TaskSetupForm(forms.Form):
     in its current method, its standard and the standard's usable equipment."""
 
     scope = forms.ModelChoiceField(
-        label=_("Authorised item"), queryset=None, required=False, empty_label="—"
+        label=_("Authorised item"), queryset=None, required=False, empty_label=SELECT_PLACEHOLDER
     )
     method = forms.ModelChoiceField(
-        label=_("Technical basis"), queryset=None, required=False, empty_label="—"
+        label=_("Technical basis"), queryset=None, required=False, empty_label=SELECT_PLACEHOLDER
     )
     standard = forms.ModelChoiceField(
-        label=_("Measurement standard"), queryset=None, required=False, empty_label="—"
+        label=_("Measurement standard"),
+        queryset=None,
+        required=False,
+        empty_label=SELECT_PLACEHOLDER,
     )
     equipment = forms.ModelMultipleChoiceField(
         label=_("Equipment"),
@@ -39,7 +43,7 @@ class TaskSetupForm(forms.Form):
         help_text=_("In the unit of the authorised item."),
     )
     assignee = forms.ModelChoiceField(
-        label=_("Assign to"), queryset=None, required=False, empty_label="—"
+        label=_("Assign to"), queryset=None, required=False, empty_label=SELECT_PLACEHOLDER
     )
 
     def __init__(self, *args, task, **kwargs):

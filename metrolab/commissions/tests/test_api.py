@@ -205,8 +205,10 @@ def test_desk_creation_review_and_cancel(cast, client, org_a, pressure):
     assert cancelled.json()["nodes"][-1]["status"] == "cancelled"
 
 
-def test_arrivals_for_the_desk(cast, client, org_a, pressure):
+def test_arrivals_for_the_desk(cast, client, org_a, pressure, lab_clock):
     from metrolab.commissions.models import AppointmentSlot
+
+    lab_clock(9)  # this afternoon's slot is ahead
 
     today = AppointmentSlot.objects.create(
         discipline=pressure, date=timezone.localdate(), period="pm", capacity=5

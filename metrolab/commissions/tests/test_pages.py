@@ -212,7 +212,8 @@ def test_customer_cancels_their_own_from_the_card(cast, client, mine):
     assert 'data-node="cancelled" data-reached="1"' in html
 
 
-def test_arrivals_list_the_days_appointments(cast, client, org_a, pressure):
+def test_arrivals_list_the_days_appointments(cast, client, org_a, pressure, lab_clock):
+    lab_clock(9)  # this morning's slot is ahead
     today = AppointmentSlot.objects.create(
         discipline=pressure, date=timezone.localdate(), period="am", capacity=3
     )

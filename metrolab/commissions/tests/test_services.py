@@ -183,7 +183,7 @@ def test_portal_refusals(cast, org_a, org_b, slot):
     slot.save()
     refused(
         commission_create,
-        match="in the past",
+        match="is over",
         customer=org_a,
         lines=[line()],
         channel="portal",
