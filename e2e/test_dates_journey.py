@@ -43,6 +43,18 @@ pytestmark = pytest.mark.browser
 
 DATE_INPUTS = "input[type=date], input[type=time], input[type=datetime-local]"
 CHINESE_BROWSER = {"locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+# The same journey with the English interface chosen (the language cookie) in an English
+# browser: Django's English date format (2026-12-07 / Dec. 7, 2026) must not leak either.
+ENGLISH_BROWSER = {"locale": "en-GB", "timezone_id": "Europe/London"}
+
+
+def _open(new_page, base: str, browser_options: dict):
+    page = new_page(**browser_options)
+    if not browser_options["locale"].startswith("zh"):
+        page.context.add_cookies([{"name": "django_language", "value": "en", "url": base}])
+    return page
+
+
 SKIPPED = {"id", "updated_at", "created_at"}
 
 
@@ -101,7 +113,9 @@ def _edit_untouched(page, base: str, url: str, form_selector: str, obj, dates: l
     connections.close_all()
 
 
-def test_forms_keep_and_propose_their_dates_in_chinese(
+@pytest.mark.parametrize("browser_options", [CHINESE_BROWSER, ENGLISH_BROWSER], ids=["zh", "en"])
+def test_forms_keep_and_propose_their_dates(
+    browser_options,
     live_server,
     cast,
     new_page,
@@ -151,7 +165,7 @@ def test_forms_keep_and_propose_their_dates_in_chinese(
     connections.close_all()
 
     # 1. The quality manager: methods and qualifications.
-    page = new_page(**CHINESE_BROWSER)
+    page = _open(new_page, base, browser_options)
     sign_in(page, base, "quality_manager")
     _edit_untouched(
         page,
@@ -185,7 +199,7 @@ def test_forms_keep_and_propose_their_dates_in_chinese(
 
     # 2. The equipment manager: the register, the check plan, the standard, and the forms
     #    that propose today: a new calibration, a check result, a maintenance record.
-    page = new_page(**CHINESE_BROWSER)
+    page = _open(new_page, base, browser_options)
     sign_in(page, base, "equipment_manager")
     edit_form = "[data-testid=edit-form]"
     for url, obj, dates in [
@@ -234,7 +248,7 @@ def test_forms_keep_and_propose_their_dates_in_chinese(
 
     # 3. The receptionist: a customer's instrument, and receiving an item (the commission's
     #    promised date is proposed and kept).
-    page = new_page(**CHINESE_BROWSER)
+    page = _open(new_page, base, browser_options)
     sign_in(page, base, "receptionist")
     _edit_untouched(
         page,
