@@ -15,7 +15,7 @@ from ninja.errors import HttpError
 from metrolab.core.access import api_access
 from metrolab.environment import selectors
 from metrolab.environment.alarms import alarm_dict, room_alarms
-from metrolab.environment.api_alarms import AlarmRoomOut
+from metrolab.environment.api_alarms import AlarmRoomOut, RoomAlarmOut
 from metrolab.environment.api_alarms import router as alarms_router
 from metrolab.environment.api_control import ActuatorOut
 from metrolab.environment.api_control import router as control_router
@@ -78,26 +78,6 @@ class RequirementVerdictOut(Schema):
     source: str
     note: str
     verdict: str
-
-
-class RoomAlarmOut(Schema):
-    id: int
-    kind: str
-    kind_label: str
-    status: str
-    status_label: str
-    sensor: str
-    quantity: str
-    requirement: int | None
-    message: str
-    value: float | None
-    limit: float | None
-    raised_at: dt.datetime
-    acknowledged_at: dt.datetime | None
-    acknowledged_by: str | None
-    comment: str
-    cleared_at: dt.datetime | None
-    open: bool
 
 
 class RoomStatusOut(Schema):

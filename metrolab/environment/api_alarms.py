@@ -31,9 +31,10 @@ class AlarmRoomOut(Schema):
     name: str
 
 
-class AlarmOut(Schema):
+class RoomAlarmOut(Schema):
+    """An alarm as the room status lists it (`alarms.alarm_dict`)."""
+
     id: int
-    room: AlarmRoomOut
     kind: str
     kind_label: str
     status: str
@@ -49,8 +50,14 @@ class AlarmOut(Schema):
     acknowledged_by: str | None
     comment: str
     cleared_at: dt.datetime | None
-    cleared_value: float | None
     open: bool
+
+
+class AlarmOut(RoomAlarmOut):
+    """An alarm in the log: with its room and the value it cleared at."""
+
+    room: AlarmRoomOut
+    cleared_value: float | None
 
 
 class AlarmFilters(Schema):
