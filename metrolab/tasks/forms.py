@@ -104,9 +104,11 @@ class AssignManyForm(forms.Form):
     tasks = forms.ModelMultipleChoiceField(
         label=_("Tasks"), queryset=None, widget=forms.MultipleHiddenInput
     )
-    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=None, empty_label="—")
+    assignee = forms.ModelChoiceField(
+        label=_("Assign to"), queryset=None, empty_label=SELECT_PLACEHOLDER
+    )
     scope = forms.ModelChoiceField(
-        label=_("Authorised item"), queryset=None, required=False, empty_label="—"
+        label=_("Authorised item"), queryset=None, required=False, empty_label=SELECT_PLACEHOLDER
     )
 
     def __init__(self, *args, **kwargs):
