@@ -100,7 +100,11 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(ServiceError)
     def refused(request, exc):
-        details = [{"loc": [exc.field], "message": exc.message}] if exc.field else []
+        details = [
+            {"loc": [name] if name else [], "message": message}
+            for name, messages in exc.errors.items()
+            for message in messages
+        ]
         return error_response(api, request, 422, exc.message, code=exc.code, details=details)
 
     @api.exception_handler(DjangoValidationError)

@@ -123,6 +123,8 @@ def _actor_fields(actor: Any) -> tuple[str, str, str]:
             actor = request.user
     if actor is None:
         return ACTOR_SYSTEM, "", "system"
+    if actor.__class__.__name__ == "SystemActor":
+        return ACTOR_SYSTEM, "", actor.name
     if isinstance(actor, str):
         return (ACTOR_ANONYMOUS if actor == ACTOR_ANONYMOUS else ACTOR_SYSTEM), "", actor
     if actor.__class__.__name__ == "ApiToken":

@@ -10,7 +10,13 @@ from metrolab.core.service import ServiceError
 
 
 def refusal_on_form(form, exc: ServiceError) -> None:
-    """Show a service's refusal on the form: on its field when the form has it."""
+    """Show a service's refusal on the form: each error on its field when the form has it
+    (every field at fault at once, for a refusal from core.validation)."""
+    if len(exc.errors) > 1 or any(len(messages) > 1 for messages in exc.errors.values()):
+        for name, messages in exc.errors.items():
+            for message in messages:
+                form.add_error(name if name in form.fields else None, message)
+        return
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 

@@ -25,11 +25,21 @@ from metrolab.core.context import ServiceCall, current_service, pop_service, pus
 class ServiceError(Exception):
     """A refusal a user can cause and understand (shown as is, in their language)."""
 
-    def __init__(self, message: str, *, code: str = "invalid", field: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "invalid",
+        field: str | None = None,
+        errors: dict[str, list[str]] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.code = code
         self.field = field
+        # Every field at fault at once ({field: [messages]}; "" for the object as a whole),
+        # when the refusal comes from validating a whole object (core.validation).
+        self.errors = errors or ({field: [message]} if field else {})
 
 
 def service(action: str, *, record_calls: bool = True) -> Callable:

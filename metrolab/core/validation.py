@@ -1,0 +1,59 @@
+"""Services validate what they write through the model's own rules (R6.2c): field types,
+lengths, choices, validators and constraints live on the model; `validated()` runs them all
+and refuses with every field at fault at once.
+
+    instance = Equipment(**data)
+    validated(instance)            # ServiceError(errors={"name": [...], "range_max": [...]})
+    instance.save()
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import Model
+from django.utils.translation import gettext as _
+
+from metrolab.core.service import ServiceError
+
+
+def errors_of(exc: ValidationError) -> dict[str, list[str]]:
+    """{field: [messages]} of a Django ValidationError ("" for the object as a whole)."""
+    if hasattr(exc, "error_dict"):
+        return {
+            ("" if name == NON_FIELD_ERRORS else name): [str(m) for m in ValidationError(msgs)]
+            for name, msgs in exc.error_dict.items()
+        }
+    return {"": [str(m) for m in exc.messages]}
+
+
+def refusal(errors: dict[str, list[str]], *, code: str = "invalid") -> ServiceError:
+    """One ServiceError carrying every field at fault; its message names the first."""
+    first_field, first = next(iter(errors.items()))
+    if len(errors) == 1 and len(first) == 1:
+        message = first[0]
+    else:
+        message = _("Some values are not valid: %(fields)s.") % {
+            "fields": "; ".join(
+                f"{name}: {' '.join(msgs)}" if name else " ".join(msgs)
+                for name, msgs in errors.items()
+            )
+        }
+    return ServiceError(message, code=code, field=first_field or None, errors=errors)
+
+
+def validated[M: Model](
+    instance: M,
+    *,
+    exclude: list[str] | None = None,
+    unique: bool = True,
+    constraints: bool = True,
+) -> M:
+    """Run the model's full_clean (fields, clean(), uniqueness, constraints) and refuse with
+    all errors at once. Returns the instance, unchanged."""
+    try:
+        instance.full_clean(
+            exclude=exclude, validate_unique=unique, validate_constraints=constraints
+        )
+    except ValidationError as exc:
+        raise refusal(errors_of(exc)) from None
+    return instance
