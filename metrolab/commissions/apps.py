@@ -11,14 +11,22 @@ class CommissionsConfig(AppConfig):
     verbose_name = _("Commissions")
 
     def ready(self):
-        from metrolab.commissions import listeners, services
+        from metrolab.commissions import demo, listeners, selectors, services
         from metrolab.core.context_processors import NavItem, register_modules
+        from metrolab.core.demo import register_demo
+        from metrolab.customers.panels import CardPanel, register_card_panel
 
         # The applicant is told of every status node and of the review decision (R6.1c).
         if listeners.commission_status_notify not in services.status_listeners:
             services.status_listeners.append(listeners.commission_status_notify)
         if listeners.commission_review_notify not in services.review_listeners:
             services.review_listeners.append(listeners.commission_review_notify)
+        # A customer's card shows their latest commissions (R9.1).
+        register_card_panel(
+            CardPanel("commissions/_customer_card.html", selectors.customer_card_commissions)
+        )
+        # The demo's customers, disciplines and commissions, first after the users.
+        register_demo(demo.demo_seed_commissions, order=20)
 
         # The menu shows each entry only to those its view admits (core.context_processors).
         register_modules(

@@ -117,6 +117,13 @@ def commission_public_status(number: str, code: str) -> tuple[Commission, list[N
     return commission, [n for n in commission_timeline(commission) if n.reached]
 
 
+def customer_card_commissions(user: Any, customer: Any) -> dict[str, Any]:
+    """The commissions panel of a customer's card (metrolab.customers.panels): the latest 20
+    the user may see, and how many there are."""
+    commissions = commission_list(user=user, customer=customer)
+    return {"commissions": commissions[:20], "commission_count": commissions.count()}
+
+
 @dataclass(frozen=True)
 class PublicItem:
     """What the public status query tells of one item: its number, name and state."""
@@ -132,10 +139,8 @@ def commission_expected_date(commission: Commission) -> dt.date | None:
     latest promised date of its items or lines (None: not set yet)."""
     if commission.promised_date is not None:
         return commission.promised_date
-    from metrolab.items.models import Item
-
     dates = [
-        *Item.objects.filter(commission=commission).values_list("promised_date", flat=True),
+        *commission.items.values_list("promised_date", flat=True),
         *commission.lines.values_list("promised_date", flat=True),
     ]
     return max((d for d in dates if d is not None), default=None)
@@ -143,11 +148,9 @@ def commission_expected_date(commission: Commission) -> dt.date | None:
 
 def commission_public_items(commission: Commission) -> list[PublicItem]:
     """The commission's received items with their state, in number order (R6.1b)."""
-    from metrolab.items.models import Item
-
     return [
         PublicItem(item.number, item.name, item.state, str(item.get_state_display()))
-        for item in Item.objects.filter(commission=commission).order_by("number")
+        for item in commission.items.order_by("number")
     ]
 
 

@@ -355,9 +355,7 @@ def commission_review(
 
 
 def _items_received(commission: Commission) -> bool:
-    from metrolab.items.models import Item
-
-    return Item.objects.filter(commission=commission).exists()
+    return commission.items.exists()
 
 
 @service("commission.cancel")

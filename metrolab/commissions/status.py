@@ -18,34 +18,30 @@ from metrolab.commissions.choices import STATUS_ORDER, CommissionStatus
 CertificateCheck = Callable[[object], bool]
 certificate_checks: list[CertificateCheck] = []
 
+# The apps that hold a commission's progress register here, in AppConfig.ready, the furthest
+# node a commission can reach as far as they know: items (every item received, every item
+# returned or disposed), tasks (every task assigned, every task started). The status is the
+# lowest of them.
+StatusLimit = Callable[[object], str]
+status_limits: list[StatusLimit] = []
+
 
 def derived_status(commission) -> str:
     """The furthest node that all of the commission's items and tasks have reached."""
-    from metrolab.items.models import Item
-    from metrolab.tasks.models import Task
-
     if commission.status == CommissionStatus.CANCELLED:
         return CommissionStatus.CANCELLED
-    ordered = sum(line.quantity for line in commission.lines.all())
-    items = list(Item.objects.filter(commission=commission).values_list("pk", "state"))
-    if not items or len(items) < ordered:
-        return CommissionStatus.APPLIED
-    tasks = list(
-        Task.objects.filter(item__commission=commission)
-        .exclude(status=Task.Status.CANCELLED)
-        .values_list("status", flat=True)
-    )
-    if not tasks or any(s == Task.Status.UNASSIGNED for s in tasks):
-        return CommissionStatus.ITEMS_RECEIVED
-    if any(s == Task.Status.ASSIGNED for s in tasks):
-        return CommissionStatus.TASKS_ASSIGNED
-    certified = bool(certificate_checks) and all(check(commission) for check in certificate_checks)
-    if not certified:
-        return CommissionStatus.TESTING
-    gone = {Item.State.RETURNED, Item.State.DISPOSED}
-    if all(state in gone for _pk, state in items):
-        return CommissionStatus.COMPLETED
-    return CommissionStatus.CERTIFICATE_ISSUED
+    reached = CommissionStatus.COMPLETED
+    for limit in status_limits:
+        reached = min(reached, limit(commission), key=STATUS_ORDER.index)
+        if reached == CommissionStatus.APPLIED:
+            return reached
+    if STATUS_ORDER.index(reached) > STATUS_ORDER.index(CommissionStatus.TESTING):
+        certified = bool(certificate_checks) and all(
+            check(commission) for check in certificate_checks
+        )
+        if not certified:
+            return CommissionStatus.TESTING
+    return reached
 
 
 def nodes_between(current: str, target: str) -> list[str]:

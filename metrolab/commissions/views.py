@@ -31,6 +31,7 @@ from metrolab.commissions.forms import (
     line_values,
 )
 from metrolab.commissions.models import Commission
+from metrolab.commissions.panels import detail_extenders
 from metrolab.commissions.roles import (
     APPLICANTS,
     ARRIVAL_READERS,
@@ -165,9 +166,13 @@ def _can_cancel(user, commission: Commission, items: list) -> bool:
 @allow(roles=COMMISSION_READERS)
 def commission_detail(request, pk: int):
     """A commission's card: lines and quote, contract review, status nodes with their times,
-    and its items once received. A customer sees only their own (404 otherwise)."""
+    and its items once received; what other apps add (`detail_extenders`: the deviations from
+    methods). A customer sees only their own (404 otherwise)."""
     commission = _commission_or_404(request, pk)
     user = request.user
+    extra = {}
+    for extend in detail_extenders:
+        extra.update(extend(user, commission))
     items = list(commission.items.select_related("location").order_by("number"))
     can_review = (
         holds(user, COMMISSION_REVIEWERS)
@@ -191,30 +196,9 @@ def commission_detail(request, pk: int):
             ),
             "can_cancel": _can_cancel(user, commission, items),
             "cancel_form": CancelForm(),
-            **_deviation_context(user, commission),
+            **extra,
         },
     )
-
-
-def _deviation_context(user, commission: Commission) -> dict:
-    """The commission's deviations from methods (R6.7c) and, for those who may request one,
-    the lines a deviation may be requested for (never a verification line)."""
-    from metrolab.methods.models import Deviation
-    from metrolab.methods.roles import DEVIATION_REQUESTERS
-
-    deviations = Deviation.objects.filter(line__commission=commission).select_related(
-        "line", "method"
-    )
-    requestable = []
-    open_commission = (
-        commission.review != Commission.Review.REJECTED
-        and commission.status != CommissionStatus.CANCELLED
-    )
-    if open_commission and holds(user, DEVIATION_REQUESTERS):
-        requestable = [
-            line for line in commission.lines.all() if line.service != Service.VERIFICATION
-        ]
-    return {"deviations": list(deviations), "deviation_lines": requestable}
 
 
 @require_POST

@@ -1,6 +1,9 @@
-"""The demo laboratory: an organisation profile and one user per role (plus two customers)."""
+"""The demo laboratory: an organisation profile and one user per role (plus two customers);
+then the business apps' demo data, which each app registers here (`register_demo`)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from metrolab.core import roles
 from metrolab.core.models import OrganisationProfile, User
@@ -65,3 +68,37 @@ def demo_seed() -> bool:
             reason="demo laboratory",
         )
     return True
+
+
+# The business apps' demo data, seeded after the users in `order` (lowest first), and the
+# long-running commands the demo starts beside the web server. Each app registers its own in
+# AppConfig.ready: commissions 20 (customers, disciplines, commissions), qualifications 30
+# (methods, equipment and qualification libraries), tasks 40 (items and tasks assigned under
+# the authorised items), environment 50 (the monitored rooms, their simulator and watcher).
+_demo_seeders: list[tuple[int, Callable[[], object]]] = []
+_demo_children: list[Callable[[], list[list[str]]]] = []
+
+
+def register_demo(
+    seeder: Callable[[], object],
+    *,
+    order: int,
+    children: Callable[[], list[list[str]]] | None = None,
+) -> None:
+    """Add an app's demo seeder (run once per `metrolab demo`; it decides itself whether its
+    data exists already) and, optionally, the commands it needs running beside the server."""
+    if all(registered is not seeder for _order, registered in _demo_seeders):
+        _demo_seeders.append((order, seeder))
+    if children is not None and children not in _demo_children:
+        _demo_children.append(children)
+
+
+def demo_seed_apps() -> None:
+    """Every registered app's demo data, in order."""
+    for _order, seeder in sorted(_demo_seeders, key=lambda pair: pair[0]):
+        seeder()
+
+
+def demo_children() -> list[list[str]]:
+    """The commands the registered apps run beside the demo server."""
+    return [command for children in _demo_children for command in children()]

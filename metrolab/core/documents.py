@@ -1,6 +1,6 @@
 """Attached documents (method texts, external calibration certificates, signed acceptances,
 personnel certificates): PDF or image files kept in the content-addressed store of
-`metrolab.items.files` under MEDIA_ROOT/documents, never overwritten or removed.
+`metrolab.core.files` under MEDIA_ROOT/documents, never overwritten or removed.
 
 A model that holds a document has three fields (see `DocumentFields`): the SHA-256, the file
 name as uploaded and the content type found from the file's first bytes. Views serve it with
@@ -17,8 +17,8 @@ from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from metrolab.core import files
 from metrolab.core.service import ServiceError
-from metrolab.items import files
 
 AREA = "documents"
 DEFAULT_MAX_DOCUMENT_BYTES = 30 * 1024 * 1024

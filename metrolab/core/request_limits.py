@@ -4,12 +4,15 @@
   and as a page elsewhere (Django itself would raise `RequestDataTooBig` on first read, which
   the API turned into a 500). Bodies without files: DATA_UPLOAD_MAX_MEMORY_SIZE. Multipart
   bodies (uploads): METROLAB_MAX_UPLOAD_REQUEST_BYTES, by default the largest file kind the lab
-  accepts (videos) plus room for the form fields.
+  accepts (each app adds its own to `upload_limits`; items: videos) plus room for the form
+  fields.
 - An uploaded file's name longer than FILE_NAME_MAX_LENGTH is refused (400) while the body is
   parsed, before anything is stored under that name.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousMultipartForm
@@ -22,6 +25,10 @@ from django.utils.translation import gettext_lazy as _lazy
 FILE_NAME_MAX_LENGTH = 255
 _MULTIPART_SLACK = 1024 * 1024
 
+#: The largest file of each kind an app accepts, in bytes, asked on each request; apps add
+#: theirs in AppConfig.ready (items: videos, metrolab.items.files.largest_upload_bytes).
+upload_limits: list[Callable[[], int]] = []
+
 
 def max_body_bytes(request) -> int | None:
     """The largest body this request may carry (None: no limit set)."""
@@ -29,9 +36,7 @@ def max_body_bytes(request) -> int | None:
         configured = getattr(settings, "METROLAB_MAX_UPLOAD_REQUEST_BYTES", None)
         if configured is not None:
             return int(configured)
-        from metrolab.items.files import DEFAULT_MAX_VIDEO_BYTES
-
-        largest = int(getattr(settings, "METROLAB_MAX_VIDEO_BYTES", DEFAULT_MAX_VIDEO_BYTES))
+        largest = max((limit() for limit in upload_limits), default=0)
         return largest + _MULTIPART_SLACK
     return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 

@@ -356,7 +356,7 @@ def audit_anchor_scheduled() -> AuditVerification | None:
 def audit_chain_alert(*, problem: str) -> int:
     """Tell the quality managers (inbox and e-mail) that the audit chain failed a check: a
     broken link, or a rewrite or cut revealed by an anchor (R7.2b). Returns how many."""
-    from metrolab.notifications.services import notify
+    from metrolab.core.notices import notify
 
     managers = list(
         User.objects.filter(is_active=True, groups__name=QUALITY_MANAGER).distinct().order_by("pk")

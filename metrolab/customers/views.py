@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from metrolab.commissions.selectors import commission_list
 from metrolab.core.access import allow
 from metrolab.core.pages import query_without_page
 from metrolab.core.refusals import refusal_on_form
@@ -29,6 +28,7 @@ from metrolab.customers.forms import (
     SearchForm,
 )
 from metrolab.customers.models import Contact
+from metrolab.customers.panels import card_panels
 from metrolab.customers.roles import CUSTOMER_EDITORS, CUSTOMER_READERS, INSTRUMENT_READERS
 
 PAGE_SIZE = 25
@@ -126,7 +126,9 @@ def customer_detail(request, pk: int):
     customer = _customer_or_404(request, pk)
     is_staff = selectors.is_lab_staff(request.user)
     instruments = selectors.instrument_list(user=request.user, customer=customer)
-    commissions = commission_list(user=request.user, customer=customer)
+    panels = {}
+    for panel in card_panels:
+        panels.update(panel.context(request.user, customer))
     return render(
         request,
         "customers/customer_detail.html",
@@ -136,8 +138,8 @@ def customer_detail(request, pk: int):
             "accounts": selectors.portal_accounts(customer) if is_staff else [],
             "instruments": instruments[:50],
             "instrument_count": instruments.count(),
-            "commissions": commissions[:20],
-            "commission_count": commissions.count(),
+            **panels,
+            "card_panels": [panel.template for panel in card_panels],
             "is_staff": is_staff,
             "can_edit": _can_edit(request.user),
             **_due_dates(),

@@ -11,7 +11,8 @@ class EnvironmentConfig(AppConfig):
 
     def ready(self):
         from metrolab.core.context_processors import NavItem, register_modules
-        from metrolab.environment import alarms, control
+        from metrolab.core.demo import register_demo
+        from metrolab.environment import alarms, control, demo
         from metrolab.environment.ingest import ingest_listeners
 
         # Every stored batch, whichever channel brought it, is judged by the alarms first,
@@ -19,6 +20,9 @@ class EnvironmentConfig(AppConfig):
         for listener in (alarms.on_readings, control.on_readings):
             if listener not in ingest_listeners:
                 ingest_listeners.append(listener)
+        # The demo's monitored rooms with a day of history, last; their simulated sensors keep
+        # reporting and the alarms are watched beside the demo server.
+        register_demo(demo.demo_seed_environment, order=50, children=demo.demo_children)
 
         register_modules(
             NavItem("environment:rooms", _("Environment"), "☀"),

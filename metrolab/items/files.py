@@ -8,14 +8,19 @@ never from its name or the type the browser claims.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.conf import settings
+
+# The store itself is the core's (one for photos, videos and documents).
+from metrolab.core.files import (  # noqa: F401
+    HEAD_BYTES,
+    StoredFile,
+    TooLarge,
+    path_for,
+    store_chunks,
+    store_root,
+)
 
 PHOTO = "photo"
 VIDEO = "video"
@@ -44,7 +49,6 @@ _MP4_BRANDS = {
 }
 _QUICKTIME_BRANDS = {b"qt  "}
 
-HEAD_BYTES = 64  # enough for every signature below
 
 SUPPORTED_TYPES_TEXT = "JPEG, PNG, WebP, HEIC, MP4, MOV, WebM"
 
@@ -53,18 +57,6 @@ SUPPORTED_TYPES_TEXT = "JPEG, PNG, WebP, HEIC, MP4, MOV, WebM"
 class Sniffed:
     kind: str  # PHOTO or VIDEO
     content_type: str
-
-
-@dataclass(frozen=True)
-class StoredFile:
-    sha256: str
-    size: int
-    path: Path
-    created: bool  # False: the same content was stored before and was left untouched
-
-
-class TooLarge(Exception):
-    """The stream grew past the allowed size; nothing was stored."""
 
 
 def sniff(head: bytes) -> Sniffed | None:
@@ -97,61 +89,7 @@ def max_bytes(kind: str) -> int:
     return int(getattr(settings, "METROLAB_MAX_PHOTO_BYTES", DEFAULT_MAX_PHOTO_BYTES))
 
 
-def store_root(area: str = "items") -> Path:
-    """The store of one area of MEDIA_ROOT ("items" for photos, "documents" for documents)."""
-    return Path(settings.MEDIA_ROOT) / area
-
-
-def path_for(sha256: str, area: str = "items") -> Path:
-    """Where the content with this SHA-256 lives: <area>/ab/cd/abcd..."""
-    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-        raise ValueError("not a SHA-256 hex digest")
-    return store_root(area) / sha256[:2] / sha256[2:4] / sha256
-
-
-def store_chunks(chunks: Iterable[bytes], *, limit: int, area: str = "items") -> StoredFile:
-    """Write the stream to a temporary file beside the store while hashing it, then give it
-    its content address. Existing content is never rewritten: if the address exists, the
-    temporary file is simply dropped. Raises TooLarge (nothing kept) past `limit` bytes."""
-    tmp_dir = store_root(area) / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    size = 0
-    fd, tmp_name = tempfile.mkstemp(dir=tmp_dir, prefix="upload-")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for chunk in chunks:
-                size += len(chunk)
-                if size > limit:
-                    raise TooLarge
-                digest.update(chunk)
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        sha256 = digest.hexdigest()
-        final = path_for(sha256, area)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        created = _place(tmp, final)
-        return StoredFile(sha256=sha256, size=size, path=final, created=created)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _place(tmp: Path, final: Path) -> bool:
-    """Give the temporary file its final name unless that name exists. A hard link fails
-    instead of replacing, so two uploads of the same content racing each other cannot
-    overwrite one another; the temporary name is removed by the caller."""
-    if final.exists():
-        return False
-    tmp.chmod(0o444)
-    try:
-        os.link(tmp, final)
-    except FileExistsError:
-        return False
-    except OSError:
-        # A file system without hard links: rename, having checked it is still absent.
-        if final.exists():
-            return False
-        os.rename(tmp, final)
-    return True
+def largest_upload_bytes() -> int:
+    """The largest file an item takes (a video): what an upload request may carry
+    (registered in metrolab.core.request_limits.upload_limits)."""
+    return max_bytes(VIDEO)

@@ -261,3 +261,17 @@ def commission_for_labels(*, user, pk: int) -> Commission:
     if commission is None:
         raise Http404("no such commission")
     return commission
+
+
+def commission_status_limit(commission: Commission) -> str:
+    """How far a commission can be along as its items tell (R6.1b; registered in
+    metrolab.commissions.status.status_limits): applied until every item the lines ask for is
+    received, completed once every item is returned or disposed, else certificate issued."""
+    ordered = sum(line.quantity for line in commission.lines.all())
+    states = list(commission.items.values_list("state", flat=True))
+    if not states or len(states) < ordered:
+        return CommissionStatus.APPLIED
+    gone = {Item.State.RETURNED, Item.State.DISPOSED}
+    if all(state in gone for state in states):
+        return CommissionStatus.COMPLETED
+    return CommissionStatus.CERTIFICATE_ISSUED

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.utils import timezone
@@ -33,6 +33,11 @@ from metrolab.items.models import (
 from metrolab.items.numbering import NumberFormat, format_item_number
 
 S = Item.State
+
+# What a receipt starts, called with the new item and the actor inside the receipt's
+# transaction: the apps register theirs in AppConfig.ready (tasks: one task per item x
+# service, metrolab.tasks.services.tasks_create_for_item).
+receipt_listeners: list[Callable[..., Any]] = []
 
 
 # --- numbering ----
@@ -164,9 +169,8 @@ def item_receive(
     CustodyEvent.objects.create(
         item=item, kind=S.RECEIVED, at=now, by=actor, location=location, note=""
     )
-    from metrolab.tasks.services import tasks_create_for_item
-
-    tasks_create_for_item(item=item, actor=actor)
+    for listener in receipt_listeners:
+        listener(item=item, actor=actor)
     for upload in photos:
         item_media_add(item=item, upload=upload, actor=actor)
     commission_refresh_status(commission, actor=actor)

@@ -10,7 +10,13 @@ class MethodsConfig(AppConfig):
     verbose_name = _("Methods")
 
     def ready(self):
+        from metrolab.commissions.panels import detail_extenders
         from metrolab.core.context_processors import NavItem, register_modules
+        from metrolab.methods.selectors import commission_deviations
+
+        # A commission's page shows its deviations from methods (R6.7c).
+        if commission_deviations not in detail_extenders:
+            detail_extenders.append(commission_deviations)
 
         register_modules(
             NavItem("methods:list", _("Methods"), "§"),

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext as _
 
 from metrolab.methods.models import InstrumentCategory, Method
-from metrolab.qualifications.ranges import stated_range
+from metrolab.methods.ranges import stated_range
 
 _SEPARATORS = re.compile(r"[,，、;；/\s]+")
 _CLASS_WORDS = re.compile(r"(准确度等级|准确度|等级|级|accuracy|class|cl\.)", re.IGNORECASE)

@@ -12,15 +12,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
+from collections.abc import Callable
+from functools import reduce
 from typing import Any
 
 from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Concat, Replace
 from django.utils import timezone
 
-from metrolab.commissions.models import CommissionLine
+from metrolab.commissions.choices import CommissionStatus, Service
+from metrolab.commissions.models import Commission, CommissionLine
+from metrolab.core.pages import holds
 from metrolab.customers.selectors import is_lab_staff, portal_customer
 from metrolab.methods.models import Deviation, InstrumentCategory, Method
+from metrolab.methods.roles import DEVIATION_REQUESTERS
 
 Status = Method.Status
 
@@ -120,27 +126,23 @@ def method_versions(method: Method) -> list[Method]:
     return sorted(found.values(), key=lambda m: (m.effective_date, m.pk))
 
 
+# Who works with which methods (R6.7b): the apps that know register here, in AppConfig.ready,
+# a function `source(user, day)` giving a filter on Method: qualifications (the methods of the
+# authorised items the person holds a valid authorisation for), tasks (those of their open
+# tasks).
+MethodSource = Callable[[Any, dt.date], Q]
+method_sources: list[MethodSource] = []
+
+
 def methods_for_user(user: Any, day: dt.date | None = None) -> list[Method]:
     """The methods `user` works with on `day` (R6.7b): those of the authorised items they
     hold a valid authorisation for (perform, check or approve; certificate valid too), and
-    those of their open tasks."""
-    from metrolab.qualifications.models import Authorisation
-    from metrolab.tasks.models import Task
-    from metrolab.tasks.services import OPEN_STATUSES
-
-    if user is None or not getattr(user, "is_authenticated", False):
+    those of their open tasks (`method_sources`)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not method_sources:
         return []
     day = day or timezone.localdate()
-    authorisations = Authorisation.objects.filter(
-        person_id=user.pk, revoked=False, valid_from__lte=day
-    ).select_related("certificate")
-    item_ids = {a.item_id for a in authorisations if a.valid_on(day)}
-    task_methods = Task.objects.filter(
-        assignee_id=user.pk, status__in=OPEN_STATUSES, method__isnull=False
-    ).values("method_id")
-    methods = Method.objects.filter(
-        Q(authorised_items__in=item_ids) | Q(pk__in=task_methods)
-    ).select_related("superseded_by")
+    wanted = reduce(operator.or_, (source(user, day) for source in method_sources))
+    methods = Method.objects.filter(wanted).select_related("superseded_by")
     return list(methods.distinct().order_by("kind", "code", "-year", "pk"))
 
 
@@ -237,3 +239,22 @@ def lines_of_commission(number: str) -> list[CommissionLine]:
         .select_related("commission__customer")
         .order_by("pk")
     )
+
+
+def commission_deviations(user: Any, commission: Commission) -> dict[str, Any]:
+    """The commission's deviations from methods (R6.7c) and, for those who may request one,
+    the lines a deviation may be requested for (never a verification line): what the
+    commission's page shows (registered in metrolab.commissions.panels.detail_extenders)."""
+    deviations = Deviation.objects.filter(line__commission=commission).select_related(
+        "line", "method"
+    )
+    requestable = []
+    open_commission = (
+        commission.review != Commission.Review.REJECTED
+        and commission.status != CommissionStatus.CANCELLED
+    )
+    if open_commission and holds(user, DEVIATION_REQUESTERS):
+        requestable = [
+            line for line in commission.lines.all() if line.service != Service.VERIFICATION
+        ]
+    return {"deviations": list(deviations), "deviation_lines": requestable}

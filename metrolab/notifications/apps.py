@@ -10,7 +10,13 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self):
+        from metrolab.core import notices
         from metrolab.core.context_processors import NavItem, register_modules
+        from metrolab.notifications.services import notify
+
+        # The core's own messages (the audit chain alert) go out as notifications (R7.2b).
+        if notify not in notices.senders:
+            notices.senders.append(notify)
 
         # The menu shows each entry only to those its view admits (core.context_processors).
         register_modules(

@@ -10,14 +10,16 @@ class QualificationsConfig(AppConfig):
     verbose_name = _("Qualifications")
 
     def ready(self):
-        # The one eligibility service gates task assignment and start (R6.7d, R6.4e).
-        from metrolab.qualifications.eligibility import assignment_check
-        from metrolab.tasks import services
-
-        if assignment_check not in services.assignment_checks:
-            services.assignment_checks.append(assignment_check)
-
         from metrolab.core.context_processors import NavItem, register_modules
+        from metrolab.core.demo import register_demo
+        from metrolab.methods import selectors as method_selectors
+        from metrolab.qualifications import demo, selectors
+
+        # "My methods" include those of the person's valid authorisations (R6.7b).
+        if selectors.authorised_methods not in method_selectors.method_sources:
+            method_selectors.method_sources.append(selectors.authorised_methods)
+        # The demo's methods, equipment and qualification libraries, after the commissions.
+        register_demo(demo.demo_seed_libraries, order=30)
 
         register_modules(
             NavItem("qualifications:items", _("Authorised items"), "§"),

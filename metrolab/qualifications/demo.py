@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from metrolab.core.models import OrganisationProfile, User
 from metrolab.core.service import service
+from metrolab.methods.ranges import stated_range
 from metrolab.qualifications.models import (
     Authorisation,
     AuthorisedItem,
@@ -28,7 +29,6 @@ from metrolab.qualifications.models import (
     StaffProfile,
     TrainingRecord,
 )
-from metrolab.qualifications.ranges import stated_range
 
 LEGAL, ACCREDITED = "legal", "accredited"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -540,3 +541,14 @@ def item_links(item: AuthorisedItem, day: dt.date | None = None) -> ItemLinks:
         for c in CAPACITIES
     }
     return ItemLinks(methods, standard, standard_validity, equipment, people, valid_counts)
+
+
+def authorised_methods(user: Any, day: dt.date) -> Q:
+    """The methods of the authorised items `user` holds a valid authorisation for on `day`
+    (perform, check or approve; certificate valid too): "my methods" (R6.7b; registered in
+    metrolab.methods.selectors.method_sources)."""
+    authorisations = Authorisation.objects.filter(
+        person_id=user.pk, revoked=False, valid_from__lte=day
+    ).select_related("certificate")
+    item_ids = {a.item_id for a in authorisations if a.valid_on(day)}
+    return Q(authorised_items__in=item_ids)

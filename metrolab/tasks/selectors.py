@@ -4,12 +4,14 @@ person's eligibility verdict."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from metrolab.commissions.choices import CommissionStatus
 from metrolab.core.models import User
 from metrolab.core.roles import METROLOGIST
 from metrolab.equipment.models import Equipment, MeasurementStandard
@@ -222,3 +224,28 @@ def method_warnings(task: Task, method: Method | None) -> list[Gap]:
             )
         )
     return gaps
+
+
+def commission_status_limit(commission) -> str:
+    """How far a commission can be along as its tasks tell (R6.1b; registered in
+    metrolab.commissions.status.status_limits): items received while a task is unassigned
+    (or there is none), tasks assigned while one is not started, else no limit."""
+    statuses = list(
+        Task.objects.filter(item__commission=commission)
+        .exclude(status=Task.Status.CANCELLED)
+        .values_list("status", flat=True)
+    )
+    if not statuses or any(s == Task.Status.UNASSIGNED for s in statuses):
+        return CommissionStatus.ITEMS_RECEIVED
+    if any(s == Task.Status.ASSIGNED for s in statuses):
+        return CommissionStatus.TASKS_ASSIGNED
+    return CommissionStatus.COMPLETED
+
+
+def open_task_methods(user: Any, day: dt.date) -> Q:
+    """The methods of `user`'s open tasks: "my methods" (R6.7b; registered in
+    metrolab.methods.selectors.method_sources)."""
+    task_methods = Task.objects.filter(
+        assignee_id=user.pk, status__in=OPEN_STATUSES, method__isnull=False
+    ).values("method_id")
+    return Q(pk__in=task_methods)

@@ -30,7 +30,7 @@ from metrolab.items.custody import FINAL
 from metrolab.items.models import Item
 from metrolab.items.services import item_mark_in_testing
 from metrolab.methods.coverage import instrument_of_item, method_preferred
-from metrolab.qualifications.ranges import stated_range
+from metrolab.methods.ranges import stated_range
 from metrolab.tasks.models import Task
 
 # Roles that assign tasks (lab managers).

@@ -240,8 +240,8 @@ def demo_lab(settings):
     from metrolab.commissions.demo import demo_seed_commissions
     from metrolab.core.demo import demo_seed
     from metrolab.environment.demo import demo_seed_environment
-    from metrolab.items.demo import demo_seed_flow
     from metrolab.qualifications.demo import demo_seed_libraries
+    from metrolab.tasks.demo import demo_seed_flow
 
     settings.LANGUAGE_CODE = "zh-hans"
     demo_seed()

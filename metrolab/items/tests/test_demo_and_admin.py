@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from metrolab.core.services import user_create
-from metrolab.items.demo import STAGES, demo_carry_commission
 from metrolab.items.models import ItemNumberRule, StorageLocation
 from metrolab.items.selectors import item_state_from_events
+from metrolab.tasks.demo import STAGES, demo_carry_commission
 from metrolab.tasks.tests.fixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ pytestmark = pytest.mark.django_db
 def test_demo_seed_covers_every_state():
     from metrolab.commissions.demo import demo_seed_commissions
     from metrolab.commissions.models import Commission
-    from metrolab.items.demo import demo_seed_flow
     from metrolab.items.models import Item, ItemMedia
+    from metrolab.tasks.demo import demo_seed_flow
 
     assert demo_seed() and demo_seed_commissions() and demo_seed_flow()
     assert demo_seed_flow() is False  # once only
@@ -35,8 +35,8 @@ def test_certificate_hook_drives_the_last_two_nodes(monkeypatch):
     from metrolab.commissions.demo import demo_seed_commissions
     from metrolab.commissions.models import Commission, StatusEvent
     from metrolab.commissions.services import commission_refresh_status
-    from metrolab.items.demo import demo_seed_flow
     from metrolab.items.models import Item
+    from metrolab.tasks.demo import demo_seed_flow
 
     demo_seed()
     demo_seed_commissions()

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db
 def demo_lab():
     from metrolab.commissions.demo import demo_seed_commissions
     from metrolab.core.demo import demo_seed
-    from metrolab.items.demo import demo_seed_flow
     from metrolab.qualifications.demo import demo_seed_libraries
+    from metrolab.tasks.demo import demo_seed_flow
 
     assert demo_seed() and demo_seed_commissions()
     assert demo_seed_libraries() is True
@@ -256,7 +256,7 @@ def test_line_range():
 
 def test_carrying_a_commission_with_another_setup(cast, make_commission, qualified_setup):  # noqa: F811
     """Outside the demo lab (no demo libraries), the caller gives each task its set-up."""
-    from metrolab.items.demo import demo_carry_commission
+    from metrolab.tasks.demo import demo_carry_commission
 
     commission = make_commission(lines=[("Gauge", 1, "calibration")])
     (item,) = demo_carry_commission(

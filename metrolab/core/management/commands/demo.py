@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from metrolab.core.demo import DEMO_PASSWORD, demo_seed, demo_users
+from metrolab.core.demo import (
+    DEMO_PASSWORD,
+    demo_children,
+    demo_seed,
+    demo_seed_apps,
+    demo_users,
+)
 from metrolab.core.management.commands.serve import Command as ServeCommand
 
 
@@ -12,20 +18,13 @@ class Command(ServeCommand):
     def handle(self, *args, **options):
         self.prepare(verbosity=options["verbosity"])
         created = demo_seed()
-        # The business apps' demo data: customers and commissions (with the disciplines), the
-        # methods, equipment and qualification libraries, then items and tasks assigned under
-        # the authorised items.
-        from metrolab.commissions.demo import demo_seed_commissions
-        from metrolab.environment.demo import demo_children, demo_seed_environment
-        from metrolab.items.demo import demo_seed_flow
-        from metrolab.qualifications.demo import demo_seed_libraries
-
-        demo_seed_commissions()
-        demo_seed_libraries()
-        demo_seed_flow()
-        # The monitored rooms with a day of history; their simulated sensors keep reporting
-        # (environment-simulate) and alarms are watched (environment-watch) beside the server.
-        demo_seed_environment()
+        # The business apps' demo data, as each app registered it (metrolab.core.demo):
+        # customers and commissions (with the disciplines), the methods, equipment and
+        # qualification libraries, then items and tasks assigned under the authorised items,
+        # then the monitored rooms with a day of history; their simulated sensors keep
+        # reporting (environment-simulate) and alarms are watched (environment-watch) beside
+        # the server.
+        demo_seed_apps()
         self.stdout.write(
             self.style.SUCCESS("Demo laboratory seeded.")
             if created

@@ -1,6 +1,7 @@
 """The instrument range as written on a commission line or item ("0-1.6 MPa", "-50~150 ℃",
-"3200 g" for a maximum capacity), read as numbers so that it can be checked against the
-authorised range of the scope (R6.8: work only within the authorised range)."""
+"3200 g" for a maximum capacity), read as numbers so that it can be checked against the range
+a method states (coverage.py) and the authorised range of the scope (R6.8: work only within
+the authorised range; metrolab.qualifications, metrolab.tasks)."""
 
 from __future__ import annotations
 
