@@ -107,11 +107,6 @@ def not_scrapped(equipment: Equipment) -> None:
         )
 
 
-def not_future(day: dt.date | None, field: str, label: str) -> None:
-    if day is not None and day > today():
-        raise ServiceError(_("%(field)s cannot be in the future.") % {"field": label}, field=field)
-
-
 def locked(equipment: Equipment) -> Equipment:
     """The equipment's row, locked until the transaction ends (PostgreSQL row lock; SQLite's
     IMMEDIATE transaction already holds the single write lock)."""
