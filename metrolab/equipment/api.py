@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from metrolab.commissions.models import Discipline
@@ -20,6 +20,7 @@ from metrolab.core.service import ServiceError
 from metrolab.core.text import Code, Name, Note, Reference, ShortText, Unit
 from metrolab.equipment import charts, selectors, services
 from metrolab.equipment.models import (
+    MAX_POINTS,
     Booking,
     Equipment,
     EquipmentCalibration,
@@ -61,7 +62,7 @@ class CalibrationIn(Schema):
     date: dt.date
     due_date: dt.date
     result_summary: ShortText = ""
-    points: list[PointIn] = []
+    points: list[PointIn] = Field(default=[], max_length=MAX_POINTS)
 
 
 class CalibrationOut(Schema):

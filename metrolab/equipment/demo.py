@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from metrolab.commissions.models import Discipline
 from metrolab.core.models import User
+from metrolab.core.permissions import SYSTEM
 from metrolab.core.service import service
 from metrolab.equipment import control_chart
 from metrolab.equipment.models import (
@@ -784,7 +785,7 @@ def _check_plan(plan_row: dict, equipment: Equipment, today: dt.date, users: dic
         )
     if result is not None:
         # The latest check judged as a recorded one is: out of control restricts the item.
-        check_result_judged(equipment, result, actor=None)
+        check_result_judged(equipment, result, actor=SYSTEM)
 
 
 def _standards(today: dt.date, equipment: dict[str, Equipment], disciplines, users) -> None:

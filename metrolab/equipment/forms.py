@@ -9,12 +9,16 @@ from django.utils.translation import gettext_lazy as _
 
 from metrolab.commissions.models import Discipline
 from metrolab.core.roles import LAB_STAFF
-from metrolab.core.text import NAME, NOTE, REFERENCE, SHORT_TEXT, UNIT
+from metrolab.core.text import NAME, NOTE, REFERENCE, SHORT_TEXT
 from metrolab.equipment.models import (
+    LOCATION_LENGTH,
+    MAX_POINTS,
+    CalibrationPoint,
     Equipment,
     IntermediateCheckPlan,
     MaintenanceRecord,
     MeasurementStandard,
+    normalise_tag_uid,
 )
 
 DATE = {"type": "date"}
@@ -54,8 +58,8 @@ def _document_field(label=None) -> forms.FileField:
 
 
 class ServiceCheckedModelForm(forms.ModelForm):
-    """A model form that only collects fields: uniqueness and the model's constraints are
-    checked by the service, which names the problem in the lab's words."""
+    """A model form: the model's field rules and clean() show on their fields here; the
+    service checks them again with uniqueness and the constraints, in the lab's words."""
 
     def validate_unique(self):
         pass
@@ -153,6 +157,10 @@ class EquipmentForm(ServiceCheckedModelForm):
         self.fields["purchase_date"].widget.format = "%Y-%m-%d"
         self.fields["commissioning_date"].widget.format = "%Y-%m-%d"
 
+    def clean_rfid_uid(self):
+        """The tag UID as the model keeps it (separators dropped, upper case)."""
+        return normalise_tag_uid(self.cleaned_data.get("rfid_uid") or "") or None
+
     def values(self) -> dict:
         return {name: self.cleaned_data.get(name) for name in self.Meta.fields}
 
@@ -163,7 +171,7 @@ class EquipmentCreateForm(EquipmentForm):
         choices=[c for c in Equipment.Status.choices if c[0] != Equipment.Status.SCRAPPED],
         initial=Equipment.Status.IN_SERVICE,
     )
-    location = forms.CharField(label=_("Location"), max_length=NAME, required=False)
+    location = forms.CharField(label=_("Location"), max_length=LOCATION_LENGTH, required=False)
 
 
 class StatusForm(forms.Form):
@@ -179,7 +187,7 @@ class StatusForm(forms.Form):
 class LocationForm(forms.Form):
     location = forms.CharField(
         label=_("Location"),
-        max_length=NAME,
+        max_length=LOCATION_LENGTH,
         help_text=_("Room, bench or cabinet where it is now."),
     )
 
@@ -201,29 +209,43 @@ class CalibrationForm(forms.Form):
     file = _document_field()
 
 
-class PointForm(forms.Form):
-    """One calibrated point: nominal value, unit, correction, U and k."""
+class PointForm(forms.ModelForm):
+    """One calibrated point: nominal value, unit, correction, U and k. The limits are the
+    model's (`CalibrationPoint`: digits, U > 0, k from 1 to 10 with 2 decimals), shown on
+    their field; an empty row is no point."""
 
-    nominal = forms.DecimalField(label=_("Nominal value"), required=False)
-    unit = forms.CharField(label=_("Unit"), max_length=UNIT, required=False)
-    correction = forms.DecimalField(label=_("Correction"), required=False)
-    expanded_uncertainty = forms.DecimalField(label=_("U"), required=False, min_value=0)
-    coverage_factor = forms.DecimalField(
-        label=_("k"), required=False, min_value=1, max_value=10, initial=2
-    )
+    class Meta:
+        model = CalibrationPoint
+        fields = ["nominal", "unit", "correction", "expanded_uncertainty", "coverage_factor"]
+        labels = {
+            "nominal": _("Nominal value"),
+            "unit": _("Unit"),
+            "correction": _("Correction"),
+            "expanded_uncertainty": _("U"),
+            "coverage_factor": _("k"),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
+        self.fields["coverage_factor"].initial = 2
 
     def clean(self):
         data = super().clean()
-        filled = [
+        typed = [
             name
             for name in ("nominal", "unit", "correction", "expanded_uncertainty")
-            if data.get(name) not in (None, "")
+            if (self.data.get(self.add_prefix(name)) or "").strip()
         ]
-        if filled and len(filled) < 4:
+        if typed and len(typed) < 4:
             raise forms.ValidationError(
                 _("Give the nominal value, unit, correction and U of each point.")
             )
         return data
+
+    def validate_unique(self):
+        pass
 
     def point(self) -> dict | None:
         data = self.cleaned_data
@@ -238,7 +260,9 @@ class PointForm(forms.Form):
         }
 
 
-PointFormSet = forms.formset_factory(PointForm, extra=0, max_num=200, validate_max=True)
+PointFormSet = forms.formset_factory(
+    PointForm, extra=0, max_num=MAX_POINTS, absolute_max=MAX_POINTS, validate_max=True
+)
 
 
 class ConfirmForm(forms.Form):

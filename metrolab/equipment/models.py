@@ -5,15 +5,73 @@ faults, usage, bookings, location, and the measurement standards (计量标准�
 from __future__ import annotations
 
 import datetime as dt
+import re
+from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import (
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+)
 from django.db import models
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from metrolab.core.documents import DocumentFields
 from metrolab.core.models import AuditedModel
+from metrolab.core.roles import LAB_STAFF
 from metrolab.core.text import CODE, NAME, NOTE, REFERENCE, SHORT_TEXT, UNIT
+
+# --- field rules shared by the models, the forms and the API schemas ------------------------
+
+#: Where equipment is (a room, bench or cabinet) and the name of an RFID zone reader: the
+#: stricter of the limits the services (100) and the forms (200) applied.
+LOCATION_LENGTH = 100
+#: At most this many calibrated points per calibration (form, API schema and service).
+MAX_POINTS = 200
+#: The coverage factor k of a calibrated point: 1 to 10, with at most 2 decimals.
+COVERAGE_FACTOR_MIN = Decimal(1)
+COVERAGE_FACTOR_MAX = Decimal(10)
+_UID_SEPARATORS = re.compile(r"[\s:\-]")
+
+
+def normalise_tag_uid(raw: str) -> str:
+    """A tag UID as stored: separators dropped, upper case (as for item tags, R6.6a)."""
+    return _UID_SEPARATORS.sub("", raw or "").upper()
+
+
+def positive(value) -> None:
+    """A value that must be greater than 0 (an expanded uncertainty U)."""
+    if value is not None and value <= 0:
+        raise ValidationError(_("Must be greater than 0."), code="min_value")
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _not_future(errors: dict, day, field: str, label) -> None:
+    if isinstance(day, dt.date) and day > _today():
+        errors.setdefault(field, []).append(
+            ValidationError(_("%(field)s cannot be in the future.") % {"field": label})
+        )
+
+
+def _custodian_problem(errors: dict, user, field: str = "custodian") -> None:
+    if user is not None and not (user.is_active and user.has_role(*LAB_STAFF)):
+        errors.setdefault(field, []).append(
+            ValidationError(_("The custodian must be an active member of the lab."))
+        )
+
+
+def _raise(errors: dict) -> None:
+    if errors:
+        raise ValidationError(errors)
 
 
 class Equipment(AuditedModel):
@@ -64,10 +122,29 @@ class Equipment(AuditedModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    location = models.CharField(_("location"), max_length=NAME, blank=True)
+    location = models.CharField(
+        _("location"),
+        max_length=NAME,
+        blank=True,
+        validators=[
+            MaxLengthValidator(
+                LOCATION_LENGTH, message=_("The location is at most 100 characters.")
+            )
+        ],
+    )
     location_updated_at = models.DateTimeField(_("location updated"), null=True, blank=True)
     rfid_uid = models.CharField(
-        _("RFID tag UID"), max_length=CODE, null=True, blank=True, unique=True
+        _("RFID tag UID"),
+        max_length=CODE,
+        null=True,
+        blank=True,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[0-9A-Z]{4,64}\Z",
+                message=_("A tag UID is 4 to 64 letters and digits (separators are ignored)."),
+            )
+        ],
     )
     custodian = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -83,7 +160,12 @@ class Equipment(AuditedModel):
         _("status"), max_length=16, choices=Status, default=Status.IN_SERVICE, db_index=True
     )
     calibration_interval_months = models.PositiveIntegerField(
-        _("calibration interval (months)"), default=12
+        _("calibration interval (months)"),
+        default=12,
+        validators=[
+            MinValueValidator(1, message=_("The calibration interval is 1 to 120 months.")),
+            MaxValueValidator(120, message=_("The calibration interval is 1 to 120 months.")),
+        ],
     )
     notes = models.TextField(_("notes"), blank=True, max_length=NOTE)
     # The out-of-control state (失控), set and cleared only by the equipment services: the
@@ -119,13 +201,109 @@ class Equipment(AuditedModel):
         test and neither an in-control check nor a recalibration has followed."""
         return self.out_of_control_check_id is not None
 
-    def current_calibration(self) -> EquipmentCalibration | None:
-        """The latest confirmed calibration (the one that counts for use)."""
-        return self.calibrations.filter(confirmed_at__isnull=False).order_by("-date", "-pk").first()
+    def clean(self):
+        """The register's rules beyond single fields (R6.5a-b): the asset no. and the tag are
+        unique (the asset no. whatever its case; code "conflict"), the custodian is an active
+        member of the lab, it was not purchased in the future, nor in service before it was
+        purchased."""
+        errors: dict[str, list] = {}
+        others = type(self)._default_manager.exclude(pk=self.pk) if self.pk else None
+        others = others if others is not None else type(self)._default_manager.all()
+        if self.asset_no and others.filter(asset_no__iexact=self.asset_no).exists():
+            errors["asset_no"] = [
+                ValidationError(
+                    _("Asset no. %(no)s is taken by other equipment.") % {"no": self.asset_no},
+                    code="conflict",
+                )
+            ]
+        if self.rfid_uid and others.filter(rfid_uid=self.rfid_uid).exists():
+            errors["rfid_uid"] = [
+                ValidationError(
+                    _("Tag %(uid)s is bound to other equipment already.") % {"uid": self.rfid_uid},
+                    code="conflict",
+                )
+            ]
+        _custodian_problem(errors, self.custodian if self.custodian_id else None)
+        _not_future(errors, self.purchase_date, "purchase_date", _("The purchase date"))
+        purchased, commissioned = self.purchase_date, self.commissioning_date
+        if (
+            isinstance(purchased, dt.date)
+            and isinstance(commissioned, dt.date)
+            and commissioned < purchased
+        ):
+            errors.setdefault("commissioning_date", []).append(
+                ValidationError(_("It cannot be in service before it was purchased."))
+            )
+        _raise(errors)
+
+    def current_calibration(self, day: dt.date | None = None) -> EquipmentCalibration | None:
+        """The calibration that counts on `day` (today): the latest confirmed one done by then
+        (`CalibrationQuerySet.counting`), in force or not."""
+        return self.calibrations.counting(day).first()
+
+    def calibration_in_force(self, day: dt.date | None = None) -> EquipmentCalibration | None:
+        """The calibration that counts on `day` (today), if it is in force then (due on or
+        after `day`); None otherwise (`CalibrationQuerySet.in_force`)."""
+        return self.calibrations.in_force(day).first()
 
     def calibration_due(self) -> dt.date | None:
         calibration = self.current_calibration()
         return calibration.due_date if calibration else None
+
+
+class CalibrationQuerySet(models.QuerySet):
+    """The one home of "the calibration that counts" (R6.5c; JJF 1069-2012, GB/T 27025-2019
+    §6.4.4): the equipment card and register, the correction records apply, returning
+    equipment to use, task eligibility and the risk radar all read it from here.
+
+    - only a confirmed calibration counts (`confirmed`);
+    - on a day, the calibration that counts is the latest confirmed one done on or before that
+      day, the latest by date, then by entry (`counting(day)`);
+    - it is in force on that day when it is due on or after it: valid ON its due date
+      (`in_force(day)`).
+
+    An older calibration with a later due date does not stay in force once a newer one is
+    confirmed: the newest confirmed certificate supersedes it. (Before this rule had one
+    home, the corrections and the return to use took any confirmed calibration in date,
+    while eligibility took the latest; the stricter, eligibility's, was kept.)
+    """
+
+    def confirmed(self) -> CalibrationQuerySet:
+        return self.filter(confirmed_at__isnull=False)
+
+    def unconfirmed(self) -> CalibrationQuerySet:
+        return self.filter(confirmed_at__isnull=True)
+
+    def done_by(self, day: dt.date) -> CalibrationQuerySet:
+        return self.filter(date__lte=day)
+
+    def latest_first(self) -> CalibrationQuerySet:
+        return self.order_by("-date", "-pk")
+
+    def counting(self, day: dt.date | None = None) -> CalibrationQuerySet:
+        """Confirmed calibrations done by `day` (today), latest first: `.first()` of each
+        equipment's is the one that counts."""
+        return self.confirmed().done_by(day or _today()).latest_first()
+
+    def in_force(self, day: dt.date | None = None) -> CalibrationQuerySet:
+        """The calibrations that count on `day` (today) and are due on or after it: at most
+        one per equipment."""
+        day = day or _today()
+        newer = (
+            self.model._default_manager.confirmed()
+            .done_by(day)
+            .filter(equipment=OuterRef("equipment"))
+            .filter(Q(date__gt=OuterRef("date")) | Q(date=OuterRef("date"), pk__gt=OuterRef("pk")))
+        )
+        return self.counting(day).filter(due_date__gte=day).filter(~Exists(newer))
+
+    def counting_value(
+        self, field: str, *, day: dt.date | None = None, equipment: Any = None
+    ) -> Subquery:
+        """For annotations: `field` of the calibration that counts on `day` (today) of the
+        equipment `equipment` (the outer query's row by default)."""
+        equipment = OuterRef("pk") if equipment is None else equipment
+        return Subquery(self.filter(equipment=equipment).counting(day).values(field)[:1])
 
 
 class EquipmentCalibration(DocumentFields, AuditedModel):
@@ -163,6 +341,8 @@ class EquipmentCalibration(DocumentFields, AuditedModel):
         related_name="+",
     )
 
+    objects = CalibrationQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("equipment calibration")
         verbose_name_plural = _("equipment calibrations")
@@ -175,6 +355,33 @@ class EquipmentCalibration(DocumentFields, AuditedModel):
 
     def __str__(self):
         return f"{self.equipment.asset_no} {self.certificate_no}"
+
+    def clean(self):
+        """Calibrated in the past, due after it was calibrated, and each certificate of an item
+        of equipment entered once, whatever its case (code "conflict")."""
+        errors: dict[str, list] = {}
+        _not_future(errors, self.date, "date", _("The calibration date"))
+        if (
+            isinstance(self.date, dt.date)
+            and isinstance(self.due_date, dt.date)
+            and self.due_date <= self.date
+        ):
+            errors.setdefault("due_date", []).append(
+                ValidationError(_("The due date must be after the calibration date."))
+            )
+        if self.certificate_no and self.equipment_id:
+            others = type(self)._default_manager.filter(
+                equipment_id=self.equipment_id, certificate_no__iexact=self.certificate_no
+            )
+            if others.exclude(pk=self.pk).exists():
+                errors.setdefault("certificate_no", []).append(
+                    ValidationError(
+                        _("Certificate %(no)s of this equipment has been entered already.")
+                        % {"no": self.certificate_no},
+                        code="conflict",
+                    )
+                )
+        _raise(errors)
 
     @property
     def confirmed(self) -> bool:
@@ -195,10 +402,17 @@ class CalibrationPoint(AuditedModel):
     unit = models.CharField(_("unit"), max_length=UNIT)
     correction = models.DecimalField(_("correction"), max_digits=20, decimal_places=9)
     expanded_uncertainty = models.DecimalField(
-        _("expanded uncertainty U"), max_digits=20, decimal_places=9
+        _("expanded uncertainty U"), max_digits=20, decimal_places=9, validators=[positive]
     )
     coverage_factor = models.DecimalField(
-        _("coverage factor k"), max_digits=4, decimal_places=2, default=2
+        _("coverage factor k"),
+        max_digits=4,
+        decimal_places=2,
+        default=2,
+        validators=[
+            MinValueValidator(COVERAGE_FACTOR_MIN),
+            MaxValueValidator(COVERAGE_FACTOR_MAX),
+        ],
     )
 
     class Meta:
@@ -224,7 +438,14 @@ class IntermediateCheckPlan(AuditedModel):
     method = models.TextField(_("check method"), blank=True, max_length=NOTE)
     check_standard = models.CharField(_("check standard (核查标准)"), max_length=NAME, blank=True)
     unit = models.CharField(_("unit"), max_length=UNIT)
-    interval_days = models.PositiveIntegerField(_("interval (days)"), default=90)
+    interval_days = models.PositiveIntegerField(
+        _("interval (days)"),
+        default=90,
+        validators=[
+            MinValueValidator(1, message=_("The interval is 1 to 3660 days.")),
+            MaxValueValidator(3660, message=_("The interval is 1 to 3660 days.")),
+        ],
+    )
     reference_value = models.DecimalField(_("centre line"), max_digits=20, decimal_places=9)
     lower_limit = models.DecimalField(_("lower control limit"), max_digits=20, decimal_places=9)
     upper_limit = models.DecimalField(_("upper control limit"), max_digits=20, decimal_places=9)
@@ -250,6 +471,44 @@ class IntermediateCheckPlan(AuditedModel):
 
     def __str__(self):
         return f"{self.equipment.asset_no} {self.quantity}"
+
+    def clean(self):
+        """The chart's lines in order: lower control limit < (lower warning <) centre line
+        (< upper warning) < upper control limit (the constraint `check_plan_limits_ordered`
+        is the database's share of it)."""
+        errors: dict[str, list] = {}
+        centre, low, high = self.reference_value, self.lower_limit, self.upper_limit
+        if not all(isinstance(v, Decimal) for v in (centre, low, high)):
+            return
+        if not low < centre < high:
+            errors["upper_limit"] = [
+                ValidationError(
+                    _(
+                        "The limits must satisfy: lower control limit < centre line < upper "
+                        "control limit."
+                    )
+                )
+            ]
+        low_warn, high_warn = self.lower_warning, self.upper_warning
+        if isinstance(low_warn, Decimal) and not low < low_warn < centre:
+            errors["lower_warning"] = [
+                ValidationError(
+                    _(
+                        "The lower warning limit lies between the lower control limit and the "
+                        "centre line."
+                    )
+                )
+            ]
+        if isinstance(high_warn, Decimal) and not centre < high_warn < high:
+            errors["upper_warning"] = [
+                ValidationError(
+                    _(
+                        "The upper warning limit lies between the centre line and the upper "
+                        "control limit."
+                    )
+                )
+            ]
+        _raise(errors)
 
     def next_due(self) -> dt.date:
         """The day the next check is due: `interval_days` after the last, or `first_due`."""
@@ -289,6 +548,11 @@ class IntermediateCheckResult(AuditedModel):
     def __str__(self):
         return f"{self.plan} {self.date}: {self.value}"
 
+    def clean(self):
+        errors: dict[str, list] = {}
+        _not_future(errors, self.date, "date", _("The date of the check"))
+        _raise(errors)
+
 
 class MaintenanceRecord(AuditedModel):
     """Maintenance, a fault or a repair of equipment (维护 / 故障 / 维修)."""
@@ -319,6 +583,11 @@ class MaintenanceRecord(AuditedModel):
 
     def __str__(self):
         return f"{self.equipment.asset_no} {self.get_kind_display()} {self.date}"
+
+    def clean(self):
+        errors: dict[str, list] = {}
+        _not_future(errors, self.date, "date", _("The date"))
+        _raise(errors)
 
 
 class UsageRecord(AuditedModel):
@@ -366,6 +635,8 @@ class UsageRecord(AuditedModel):
 class Booking(AuditedModel):
     """A reservation of equipment for a period (预约); overlapping bookings are refused."""
 
+    MAX_BOOKING = dt.timedelta(days=31)
+
     equipment = models.ForeignKey(
         Equipment, verbose_name=_("equipment"), on_delete=models.PROTECT, related_name="bookings"
     )
@@ -394,6 +665,26 @@ class Booking(AuditedModel):
     def __str__(self):
         return f"{self.equipment.asset_no} {self.starts_at:%Y-%m-%d %H:%M}"
 
+    def clean(self):
+        """A booking ends after it starts (the constraint `booking_ends_after` is the
+        database's share of it) and lasts at most MAX_BOOKING."""
+        start, end = self.starts_at, self.ends_at
+        if not (isinstance(start, dt.datetime) and isinstance(end, dt.datetime)):
+            return
+        if end <= start:
+            raise ValidationError(
+                {"ends_at": ValidationError(_("The booking must end after it starts."))}
+            )
+        if end - start > self.MAX_BOOKING:
+            raise ValidationError(
+                {
+                    "ends_at": ValidationError(
+                        _("A booking lasts at most %(days)d days.")
+                        % {"days": self.MAX_BOOKING.days}
+                    )
+                }
+            )
+
 
 class LocationEvent(AuditedModel):
     """Where equipment was seen (R8c): set by staff, or by an RFID zone reader posting the tag
@@ -409,7 +700,16 @@ class LocationEvent(AuditedModel):
         on_delete=models.PROTECT,
         related_name="location_events",
     )
-    location = models.CharField(_("location"), max_length=NAME)
+    location = models.CharField(
+        _("location"),
+        max_length=NAME,
+        validators=[
+            MaxLengthValidator(
+                LOCATION_LENGTH, message=_("The location is at most 100 characters.")
+            )
+        ],
+        error_messages={"blank": _("Say where the equipment is.")},
+    )
     at = models.DateTimeField(_("time"))
     source = models.CharField(_("source"), max_length=6, choices=Source)
     by = models.ForeignKey(
@@ -420,7 +720,16 @@ class LocationEvent(AuditedModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    reader = models.CharField(_("reader"), max_length=NAME, blank=True)
+    reader = models.CharField(
+        _("reader"),
+        max_length=NAME,
+        blank=True,
+        validators=[
+            MaxLengthValidator(
+                LOCATION_LENGTH, message=_("The reader's name is at most 100 characters.")
+            )
+        ],
+    )
 
     class Meta:
         verbose_name = _("location event")
@@ -429,6 +738,11 @@ class LocationEvent(AuditedModel):
 
     def __str__(self):
         return f"{self.equipment.asset_no} @ {self.location}"
+
+    def clean(self):
+        """A reader's event names the reader."""
+        if self.source == self.Source.READER and not self.reader:
+            raise ValidationError({"reader": ValidationError(_("Name the reader."))})
 
 
 class MeasurementStandard(DocumentFields, AuditedModel):
@@ -476,3 +790,29 @@ class MeasurementStandard(DocumentFields, AuditedModel):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        """The certificate was not issued in the future and expires after it was issued; a
+        standard is registered once per name and certificate no., whatever their case (code
+        "conflict"); its responsible person is an active member of the lab."""
+        errors: dict[str, list] = {}
+        _not_future(errors, self.certificate_issued, "certificate_issued", _("The issue date"))
+        issued, expiry = self.certificate_issued, self.certificate_expiry
+        if isinstance(issued, dt.date) and isinstance(expiry, dt.date) and expiry <= issued:
+            errors.setdefault("certificate_expiry", []).append(
+                ValidationError(_("The certificate must expire after it was issued."))
+            )
+        _custodian_problem(errors, self.custodian if self.custodian_id else None)
+        if self.name and self.certificate_no:
+            others = type(self)._default_manager.filter(
+                certificate_no__iexact=self.certificate_no, name__iexact=self.name
+            )
+            if others.exclude(pk=self.pk).exists():
+                errors.setdefault("certificate_no", []).append(
+                    ValidationError(
+                        _("This standard with certificate %(no)s exists already.")
+                        % {"no": self.certificate_no},
+                        code="conflict",
+                    )
+                )
+        _raise(errors)

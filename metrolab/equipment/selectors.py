@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -22,9 +22,10 @@ from metrolab.equipment.models import (
     LocationEvent,
     MeasurementStandard,
     UsageRecord,
+    normalise_tag_uid,
 )
-from metrolab.equipment.services import decimal_value, normalise_tag_uid
-from metrolab.equipment.services import out_of_control_reason as _out_of_control_reason
+from metrolab.equipment.services._common import decimal_value
+from metrolab.equipment.services.control import out_of_control_reason as _out_of_control_reason
 
 # Calibrations and standard certificates falling due within this many days are shown yellow.
 DUE_SOON_DAYS = 30
@@ -37,19 +38,12 @@ def _today() -> dt.date:
 # --- the register ---------------------------------------------------------------------------
 
 
-def _current_calibration(field_name: str):
-    """A subquery: a field of the equipment's latest confirmed calibration."""
-    latest = EquipmentCalibration.objects.filter(
-        equipment=OuterRef("pk"), confirmed_at__isnull=False
-    ).order_by("-date", "-pk")
-    return Subquery(latest.values(field_name)[:1])
-
-
-def equipment_annotated() -> QuerySet[Equipment]:
-    """Equipment with `due` (the due date of its latest confirmed calibration, or None)."""
+def equipment_annotated(on: dt.date | None = None) -> QuerySet[Equipment]:
+    """Equipment with `due` (the due date of the calibration that counts on `on`, today by
+    default: `CalibrationQuerySet.counting`; None without one)."""
     return Equipment.objects.select_related(
         "discipline", "custodian", "out_of_control_check__plan"
-    ).annotate(due=_current_calibration("due_date"))
+    ).annotate(due=EquipmentCalibration.objects.counting_value("due_date", day=on))
 
 
 def equipment_list(
@@ -68,7 +62,7 @@ def equipment_list(
     discipline, calibrations due within N days (not yet overdue), overdue calibrations (the
     due date has passed), and equipment without any confirmed calibration."""
     on = on or _today()
-    items = equipment_annotated()
+    items = equipment_annotated(on)
     if q:
         items = items.filter(
             Q(asset_no__icontains=q)
@@ -165,14 +159,10 @@ class Correction(NamedTuple):
 
 
 def calibration_for_day(equipment: Equipment, day: dt.date | None = None):
-    """The confirmed calibration in force on `day`: calibrated on or before it and due on or
-    after it (valid ON its due date), the latest such; None if there is none."""
-    day = day or _today()
-    return (
-        equipment.calibrations.filter(confirmed_at__isnull=False, date__lte=day, due_date__gte=day)
-        .order_by("-date", "-pk")
-        .first()
-    )
+    """The confirmed calibration in force on `day` (today): the one that counts then, if it is
+    due on or after it (valid ON its due date); None otherwise
+    (`CalibrationQuerySet.in_force`)."""
+    return equipment.calibration_in_force(day)
 
 
 def calibration_correction(

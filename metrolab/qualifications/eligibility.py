@@ -267,10 +267,10 @@ def _equipment_problems(item: Equipment, *, day) -> list[Problem]:
                 % {"equipment": name, "status": item.get_status_display()},
             )
         )
-    # The latest confirmed calibration done by that day (only a confirmed one counts, R6.5).
-    calibrations = item.calibrations.filter(date__lte=day).order_by("-date", "-pk")
-    current = calibrations.filter(confirmed_at__isnull=False).first()
-    pending = calibrations.filter(confirmed_at__isnull=True).first()
+    # The calibration that counts on that day, in force or not (R6.5; the one rule:
+    # EquipmentCalibration.objects.counting), and the latest awaiting confirmation.
+    current = item.calibrations.counting(day).first()
+    pending = item.calibrations.unconfirmed().done_by(day).latest_first().first()
     if current is None or current.due_date < day:
         if current is None:
             message = _("Equipment %(equipment)s has no confirmed calibration.") % {

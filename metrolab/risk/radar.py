@@ -320,16 +320,14 @@ def _standard_certificates(c: _Collector) -> None:
 def _calibrations(c: _Collector) -> None:
     from metrolab.equipment.models import Equipment, EquipmentCalibration
 
-    # The due date of the current calibration: the latest confirmed one, as
-    # Equipment.current_calibration() orders them.
-    current = EquipmentCalibration.objects.filter(
-        equipment=OuterRef("pk"), confirmed_at__isnull=False
-    ).order_by("-date", "-pk")
+    # The calibration that counts on the radar's day (the one rule:
+    # EquipmentCalibration.objects.counting).
+    counting = EquipmentCalibration.objects.counting_value
     equipment = (
         Equipment.objects.exclude(status=Equipment.Status.SCRAPPED)
         .annotate(
-            calibration_due_on=Subquery(current.values("due_date")[:1]),
-            calibration_no=Subquery(current.values("certificate_no")[:1]),
+            calibration_due_on=counting("due_date", day=c.on),
+            calibration_no=counting("certificate_no", day=c.on),
         )
         .filter(Q(calibration_due_on__isnull=True) | Q(calibration_due_on__lte=c.limit))
         .select_related("custodian")

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 
+from metrolab.core.permissions import SYSTEM
 from metrolab.core.service import ServiceError
 from metrolab.core.text import NAME
 from metrolab.equipment import charts, selectors, services
@@ -617,11 +618,17 @@ def test_automatic_usage_from_a_task_is_written_once(gauge, cast, make_commissio
     item = receive(make_commission())
     task = item.tasks.get()
     start = timezone.now() - dt.timedelta(hours=1)
-    kwargs = {"equipment": gauge, "user": cast["metrologist"], "task": task, "source": "auto"}
+    kwargs = {
+        "equipment": gauge,
+        "user": cast["metrologist"],
+        "task": task,
+        "source": "auto",
+        "actor": cast["metrologist"],
+    }
     first = services.equipment_usage_record(started_at=start, **kwargs)
     again = services.equipment_usage_record(started_at=start + dt.timedelta(minutes=5), **kwargs)
     assert first.pk == again.pk and UsageRecord.objects.count() == 1
-    [closed] = services.equipment_usage_close_for_task(task=task)
+    [closed] = services.equipment_usage_close_for_task(task=task, actor=SYSTEM)
     assert closed.ended_at is not None
     assert services.equipment_usage_record(started_at=timezone.now(), **kwargs).pk != first.pk
 
@@ -716,10 +723,12 @@ def test_staff_and_readers_locate_equipment(gauge, cast, reader_token):
     # The same reading again writes nothing; a new zone does.
     with nothing_written():
         repeat = services.equipment_locate_by_tag(
-            uid="E2000001", location="压力室 Zone 2", reader="gate-2"
+            uid="E2000001", location="压力室 Zone 2", reader="gate-2", actor=reader
         )
     assert repeat.pk == seen.pk
-    moved = services.equipment_locate_by_tag(uid="E2000001", location="库房", reader="gate-3")
+    moved = services.equipment_locate_by_tag(
+        uid="E2000001", location="库房", reader="gate-3", actor=SYSTEM
+    )
     assert moved.pk != seen.pk and LocationEvent.objects.filter(equipment=gauge).count() == 3
     refused(
         services.equipment_locate_by_tag,
@@ -728,9 +737,15 @@ def test_staff_and_readers_locate_equipment(gauge, cast, reader_token):
         uid="FFFF0000",
         location="x",
         reader="gate-2",
+        actor=reader,
     )
     refused(
-        services.equipment_locate_by_tag, field="reader", uid="E2000001", location="x", reader=""
+        services.equipment_locate_by_tag,
+        field="reader",
+        uid="E2000001",
+        location="x",
+        reader="",
+        actor=reader,
     )
 
 

@@ -83,7 +83,7 @@ def lib(cast):
             **kw,
         )
 
-    def equipment(due=None, custodian=None, confirmed=True, **kw):
+    def equipment(due=None, custodian=None, confirmed=True, calibrated=None, **kw):
         n = next(_n)
         eq = Equipment.objects.create(
             asset_no=kw.pop("asset_no", f"EQ-{n:03d}"),
@@ -96,7 +96,7 @@ def lib(cast):
                 equipment=eq,
                 certificate_no=f"JZ-{n}",
                 body="省计量院",
-                date=due - dt.timedelta(days=365),
+                date=calibrated or due - dt.timedelta(days=365),
                 due_date=due,
                 confirmed_at=timezone.now() if confirmed else None,
                 confirmed_by=cast["equipment_manager"] if confirmed else None,
@@ -105,7 +105,8 @@ def lib(cast):
 
     def plan(due, equipment_=None, last_checked=None, **kw):
         """A plan due on `due`: first due then, or (with `last_checked`) interval after it."""
-        eq = equipment_ or equipment(due=dt.date(2099, 1, 1))
+        # Calibrated in the past: a calibration counts from the day it was done.
+        eq = equipment_ or equipment(due=dt.date(2099, 1, 1), calibrated=dt.date(2025, 1, 1))
         interval = (due - last_checked).days if last_checked else 90
         p = IntermediateCheckPlan.objects.create(
             equipment=eq,

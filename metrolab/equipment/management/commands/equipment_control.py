@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
+from metrolab.core.permissions import SYSTEM
 from metrolab.equipment import services
 
 
@@ -14,7 +15,7 @@ class Command(BaseCommand):
     help = "Restrict equipment whose latest intermediate check is out of control (audited)."
 
     def handle(self, *args, **options):
-        changed = services.equipment_control_reconcile()
+        changed = services.equipment_control_reconcile(actor=SYSTEM)
         for equipment in changed:
             self.stdout.write(f"{equipment.asset_no}: {equipment.get_status_display()}")
         self.stdout.write(self.style.SUCCESS(f"out of control: {len(changed)} item(s)"))
