@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from metrolab.core import roles
 from metrolab.core.models import OrganisationProfile, User
 from metrolab.core.service import service
@@ -50,11 +52,12 @@ def demo_users() -> list[tuple[str, str]]:
 
 
 @service("demo.seed", record_calls=False)
-def demo_seed() -> bool:
-    """Seed the demo lab once; returns False when it was seeded before."""
+def demo_seed(*, actor: Any) -> bool:
+    """Seed the demo lab once (as `actor`, the system); returns False when it was seeded
+    before."""
     if OrganisationProfile.objects.exists() or User.objects.filter(username="admin").exists():
         return False
-    organisation_update(data=DEMO_ORGANISATION, reason="demo laboratory")
+    organisation_update(data=DEMO_ORGANISATION, actor=actor, reason="demo laboratory")
     for username, display_name, role_codes in DEMO_USERS:
         user_create(
             username=username,
@@ -62,6 +65,7 @@ def demo_seed() -> bool:
             roles=role_codes,
             display_name=display_name,
             email=f"{username}@metrolab.example",
+            actor=actor,
             reason="demo laboratory",
         )
     return True

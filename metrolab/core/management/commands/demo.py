@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from metrolab.core.demo import DEMO_PASSWORD, demo_seed, demo_users
 from metrolab.core.management.commands.serve import Command as ServeCommand
+from metrolab.core.permissions import SYSTEM
 
 
 class Command(ServeCommand):
@@ -11,7 +12,7 @@ class Command(ServeCommand):
 
     def handle(self, *args, **options):
         self.prepare(verbosity=options["verbosity"])
-        created = demo_seed()
+        created = demo_seed(actor=SYSTEM)
         # The business apps' demo data: customers and commissions (with the disciplines), the
         # methods, equipment and qualification libraries, then items and tasks assigned under
         # the authorised items.
@@ -20,12 +21,12 @@ class Command(ServeCommand):
         from metrolab.items.demo import demo_seed_flow
         from metrolab.qualifications.demo import demo_seed_libraries
 
-        demo_seed_commissions()
-        demo_seed_libraries()
-        demo_seed_flow()
+        demo_seed_commissions(actor=SYSTEM)
+        demo_seed_libraries(actor=SYSTEM)
+        demo_seed_flow(actor=SYSTEM)
         # The monitored rooms with a day of history; their simulated sensors keep reporting
         # (environment-simulate) and alarms are watched (environment-watch) beside the server.
-        demo_seed_environment()
+        demo_seed_environment(actor=SYSTEM)
         self.stdout.write(
             self.style.SUCCESS("Demo laboratory seeded.")
             if created
