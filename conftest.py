@@ -41,6 +41,7 @@ def _audit_anchor_file(settings, _anchor_dir, request):
 @pytest.fixture
 def cast(db):
     """{username: User} for every role and customers A and B."""
+    from metrolab.core.permissions import SYSTEM
     from metrolab.core.services import user_create
 
     return {
@@ -50,6 +51,7 @@ def cast(db):
             roles=role_codes,
             display_name=username.replace("_", " ").title(),
             reason="test cast",
+            actor=SYSTEM,
         )
         for username, role_codes in CAST.items()
     }

@@ -50,6 +50,8 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from metrolab.core.permissions import SYSTEM  # noqa: E402
+
 REPEAT = 50
 GOAL_SECONDS = 1.0
 SENSOR = "BENCH-T01"
@@ -79,8 +81,12 @@ def make_room():
     from metrolab.core.services import user_create
     from metrolab.environment.models import Requirement, Room, Sensor
 
-    responsible = user_create(username="bench-responsible", password=None, roles=["metrologist"])
-    user_create(username="bench-equipment", password=None, roles=["equipment_manager"])
+    responsible = user_create(
+        username="bench-responsible", password=None, roles=["metrologist"], actor=SYSTEM
+    )
+    user_create(
+        username="bench-equipment", password=None, roles=["equipment_manager"], actor=SYSTEM
+    )
     room = Room.objects.create(code="BENCH-TL", name="Benchmark lab", responsible=responsible)
     Requirement.objects.create(
         room=room, quantity="temperature", low=Decimal(15), high=Decimal(25), unit="℃"

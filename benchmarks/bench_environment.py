@@ -47,6 +47,8 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from metrolab.core.permissions import SYSTEM  # noqa: E402
+
 SENSORS = 100
 STEPS = 10  # seconds per batch: 100 sensors × 10 s = 1 000 readings
 BATCHES = 30
@@ -178,8 +180,8 @@ def main() -> None:
     else:
         where = "SQLite file, WAL"
     try:
-        device = user_create(username="bench-device", password=None, roles=["device"])
-        _token, raw = api_token_create(user=device, name="bench", roles=["device"])
+        device = user_create(username="bench-device", password=None, roles=["device"], actor=SYSTEM)
+        _token, raw = api_token_create(user=device, name="bench", roles=["device"], actor=SYSTEM)
         span = dt.timedelta(seconds=BATCHES * STEPS)
         results = {"baseline": [], "bare": [], "ingest": [], "http": []}
         for r in range(REPEAT):

@@ -20,6 +20,7 @@ from metrolab.commissions.models import (
     Discipline,
     PriceListEntry,
 )
+from metrolab.core.permissions import SYSTEM
 from metrolab.customers.services import contact_create, customer_create, portal_account_link
 
 pytestmark = pytest.mark.browser
@@ -40,11 +41,15 @@ def _master_data(cast) -> AppointmentSlot:
         period=AppointmentSlot.Period.MORNING,
         capacity=5,
     )
-    customer = customer_create(data={"code": "C-E2E", "name": "旅程仪表厂"}, reason="e2e")
-    contact = contact_create(
-        customer=customer, data={"name": "王工", "phone": "13800000000"}, reason="e2e"
+    customer = customer_create(
+        data={"code": "C-E2E", "name": "旅程仪表厂"}, reason="e2e", actor=SYSTEM
     )
-    portal_account_link(user=cast["customer_a"], customer=customer, contact=contact, reason="e2e")
+    contact = contact_create(
+        customer=customer, data={"name": "王工", "phone": "13800000000"}, reason="e2e", actor=SYSTEM
+    )
+    portal_account_link(
+        user=cast["customer_a"], customer=customer, contact=contact, reason="e2e", actor=SYSTEM
+    )
     return slot
 
 

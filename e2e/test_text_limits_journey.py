@@ -14,6 +14,7 @@ from django.utils import timezone
 from e2e.conftest import SCREENSHOTS, sign_in
 from metrolab.commissions.choices import Service
 from metrolab.commissions.models import AppointmentSlot, Commission, Discipline
+from metrolab.core.permissions import SYSTEM
 from metrolab.core.text import NOTE
 from metrolab.customers.services import contact_create, customer_create, portal_account_link
 
@@ -27,9 +28,13 @@ def test_pasted_requirements_beyond_the_limit_are_refused_not_cut(live_server, c
         period=AppointmentSlot.Period.MORNING,
         capacity=5,
     )
-    customer = customer_create(data={"code": "C-E2E", "name": "旅程仪表厂"}, reason="e2e")
-    contact = contact_create(customer=customer, data={"name": "王工"}, reason="e2e")
-    portal_account_link(user=cast["customer_a"], customer=customer, contact=contact, reason="e2e")
+    customer = customer_create(
+        data={"code": "C-E2E", "name": "旅程仪表厂"}, reason="e2e", actor=SYSTEM
+    )
+    contact = contact_create(customer=customer, data={"name": "王工"}, reason="e2e", actor=SYSTEM)
+    portal_account_link(
+        user=cast["customer_a"], customer=customer, contact=contact, reason="e2e", actor=SYSTEM
+    )
     connections.close_all()
 
     page = new_page()

@@ -8,7 +8,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from metrolab.calculator.models import Evaluation
-from metrolab.core.pages import holds
+from metrolab.core.permissions import holds, person
 from metrolab.core.roles import LAB_STAFF
 from metrolab.core.service import ServiceError, service
 from metrolab.core.text import NAME, UNIT, text_checked
@@ -33,7 +33,7 @@ def evaluation_save(
     """Calculate `spec` and keep it with its result under `name`, by `actor` (a member of the
     lab staff), optionally for a measurement standard. A Monte Carlo run without a seed gets
     one, so that the saved result can be reproduced from the saved input."""
-    if not getattr(actor, "is_authenticated", False) or not holds(actor, LAB_STAFF):
+    if not holds(actor, LAB_STAFF):
         raise ServiceError(_("You are not allowed to do this."), code="forbidden")
     name = (name or "").strip()
     if not name:
@@ -54,6 +54,6 @@ def evaluation_save(
         spec=spec,
         result=result,
         order=Evaluation.key_order(spec, result),
-        author=actor,
+        author=person(actor),
         measurement_standard=measurement_standard,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
@@ -83,12 +84,14 @@ def _slots(today: dt.date, days: int = 14) -> None:
 
 
 @service("demo.seed_commissions", record_calls=False)
-def demo_seed_commissions() -> bool:
-    """Seed the demo customers and commissions once; returns False when seeded before."""
+def demo_seed_commissions(*, actor: Any) -> bool:
+    """Seed the demo customers and commissions once; returns False when seeded before. The
+    demo's receptionist and technical manager act where they exist, else `actor` (the
+    system)."""
     if Discipline.objects.exists():
         return False
-    receptionist = _user("receptionist")
-    director = _user("director")
+    receptionist = _user("receptionist") or actor
+    director = _user("director") or actor
     today = timezone.localdate()
     for code, name in DISCIPLINES:
         Discipline.objects.create(code=code, name=name)

@@ -3,6 +3,7 @@ SMS / e-mail / WeChat to the commission's contact (or the customer's primary con
 chose, the inbox of the customer's portal users, and the customer's webhooks. Registered with
 the services' listener lists by `CommissionsConfig.ready`. Without the notification service
 installed the notices are skipped with a log line (metrolab.customers.services.customer_notify).
+The notices are sent as the actor of the service call that reached the node.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from metrolab.commissions import links, selectors
 from metrolab.commissions.choices import CommissionStatus
 from metrolab.commissions.models import Commission
+from metrolab.core.permissions import current_actor
 from metrolab.customers.services import customer_notify
 
 STATUS_EVENT = "commission.status_changed"
@@ -70,6 +72,7 @@ def commission_status_notify(commission: Commission, status: str) -> None:
         body="\n".join(lines),
         payload=_payload(commission, status=status, status_label=label),
         related=commission,
+        actor=current_actor(),
     )
 
 
@@ -95,4 +98,5 @@ def commission_review_notify(commission: Commission) -> None:
         body=body,
         payload=_payload(commission, review=commission.review, note=commission.review_note),
         related=commission,
+        actor=current_actor(),
     )

@@ -31,6 +31,7 @@ from metrolab.commissions.models import (
 )
 from metrolab.commissions.roles import COMMISSION_DESK, COMMISSION_ONSITE
 from metrolab.commissions.status import derived_status, nodes_between
+from metrolab.core.permissions import is_system, person, require_roles
 from metrolab.core.service import ServiceError, service
 from metrolab.core.text import SHORT_TEXT, text_checked, too_long_message
 from metrolab.customers.models import Contact, Customer
@@ -74,32 +75,28 @@ def _number_next(today: dt.date) -> str:
     return f"{NUMBER_PREFIX}{today.year}-{counter.last:06d}"
 
 
-def _actor_user(actor: Any):
-    return actor if getattr(actor, "is_authenticated", False) else None
-
-
 def _check_creator(actor: Any, channel: str, customer: Customer) -> None:
     """Customers apply online for their own organisation only; the desk and the on-site
-    channel are the lab's. A call without a user (the system, the demo) is trusted."""
-    user = _actor_user(actor)
-    if user is None:
+    channel are the lab's. The system (the demo, the lab's own processes) is trusted; an
+    anonymous visitor is not."""
+    if is_system(actor):
         return
     if channel == Commission.Channel.PORTAL:
-        own = portal_customer(user)
+        own = portal_customer(person(actor))
         if own is None or own.pk != customer.pk:
             raise ServiceError(_("You can apply only for your own organisation."), code="forbidden")
         return
     allowed = COMMISSION_DESK if channel == Commission.Channel.DESK else COMMISSION_ONSITE
-    if not (user.is_superuser or user.has_role(*allowed)):
-        raise ServiceError(
-            _("You are not allowed to create commissions through this channel."),
-            code="forbidden",
-        )
+    require_roles(
+        actor,
+        allowed,
+        message=_("You are not allowed to create commissions through this channel."),
+    )
 
 
 def _default_contact(actor: Any, customer: Customer) -> Contact | None:
     """The applicant when none is named: the portal user's own contact, else the primary."""
-    account = portal_account_get(_actor_user(actor))
+    account = portal_account_get(person(actor))
     if account is not None and account.customer_id == customer.pk and account.contact:
         return account.contact
     return contact_primary(customer)
@@ -134,7 +131,7 @@ def _status_event(commission: Commission, status: str, actor: Any, note: str = "
         commission=commission,
         status=status,
         at=timezone.now(),
-        by=_actor_user(actor),
+        by=person(actor),
         note=note,
     )
 
@@ -184,7 +181,7 @@ def commission_create(
         channel=channel,
         slot=slot,
         query_code=query_code_new(),
-        created_by=_actor_user(actor),
+        created_by=person(actor),
         promised_date=promised_date,
         requirements=(requirements or "").strip(),
         quote_total=priced.total,
@@ -198,6 +195,7 @@ def commission_create(
             model_range=values["model_range"],
             accuracy_class=values["accuracy_class"],
             manufacturer=values["manufacturer"],
+            actor=actor,
         )
         CommissionLine.objects.create(
             commission=commission,
@@ -346,7 +344,7 @@ def commission_review(
         fields.append("quote_total")
     commission.review = decision
     commission.review_note = note
-    commission.reviewed_by = _actor_user(actor)
+    commission.reviewed_by = person(actor)
     commission.reviewed_at = timezone.now()
     commission.save(update_fields=fields)
     for listener in review_listeners:
@@ -361,11 +359,12 @@ def _items_received(commission: Commission) -> bool:
 @service("commission.cancel")
 def commission_cancel(*, commission: Commission, reason: str, actor: Any) -> Commission:
     """Cancel a commission before any of its items is received (R6.1b "cancelled"), with the
-    reason; its appointment slot is freed. Customers may cancel their own."""
+    reason; its appointment slot is freed. Customers may cancel their own; the lab's staff and
+    the system any."""
     commission = Commission.objects.select_for_update().get(pk=commission.pk)
     reason = (reason or "").strip()
-    user = _actor_user(actor)
-    if user is not None and not is_lab_staff(user):
+    user = person(actor)
+    if not is_system(actor) and not is_lab_staff(user):
         own = portal_customer(user)
         if own is None or own.pk != commission.customer_id:
             raise ServiceError(_("You can cancel only your own commissions."), code="forbidden")
@@ -424,7 +423,7 @@ def commission_assert_can_receive(commission: Commission) -> None:
 
 
 @service("commission.status_refresh", record_calls=False)
-def commission_refresh_status(commission: Commission, *, actor: Any = None) -> list[str]:
+def commission_refresh_status(commission: Commission, *, actor: Any) -> list[str]:
     """Advance a commission to the node its items and tasks have reached, recording each node
     passed with its time (R6.1b); returns the nodes reached now. Items, tasks, records and
     certificates call this after every change that may move the commission on."""
@@ -438,7 +437,7 @@ def commission_refresh_status(commission: Commission, *, actor: Any = None) -> l
             commission=commission,
             status=status,
             at=now,
-            by=actor if getattr(actor, "pk", None) else None,
+            by=person(actor),
         )
     commission.status = reached[-1]
     commission.save(update_fields=["status"])

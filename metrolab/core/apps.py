@@ -33,9 +33,10 @@ class CoreConfig(AppConfig):
 def _after_migrate(sender, app_config=None, using="default", **kwargs):
     # Sent once per app; permissions of every app exist by the last one. Idempotent and quiet
     # when nothing changes, so running it each time is harmless.
+    from metrolab.core.permissions import SYSTEM
     from metrolab.core.services import roles_sync
 
-    roles_sync()
+    roles_sync(actor=SYSTEM)
 
 
 class TasksDatabaseConfig(TasksAppConfig):

@@ -4,6 +4,7 @@ then the business apps' demo data, which each app registers here (`register_demo
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from metrolab.core import roles
 from metrolab.core.models import OrganisationProfile, User
@@ -53,11 +54,12 @@ def demo_users() -> list[tuple[str, str]]:
 
 
 @service("demo.seed", record_calls=False)
-def demo_seed() -> bool:
-    """Seed the demo lab once; returns False when it was seeded before."""
+def demo_seed(*, actor: Any) -> bool:
+    """Seed the demo lab once (as `actor`, the system); returns False when it was seeded
+    before."""
     if OrganisationProfile.objects.exists() or User.objects.filter(username="admin").exists():
         return False
-    organisation_update(data=DEMO_ORGANISATION, reason="demo laboratory")
+    organisation_update(data=DEMO_ORGANISATION, actor=actor, reason="demo laboratory")
     for username, display_name, role_codes in DEMO_USERS:
         user_create(
             username=username,
@@ -65,6 +67,7 @@ def demo_seed() -> bool:
             roles=role_codes,
             display_name=display_name,
             email=f"{username}@metrolab.example",
+            actor=actor,
             reason="demo laboratory",
         )
     return True
@@ -80,23 +83,24 @@ _demo_children: list[Callable[[], list[list[str]]]] = []
 
 
 def register_demo(
-    seeder: Callable[[], object],
+    seeder: Callable[..., object],
     *,
     order: int,
     children: Callable[[], list[list[str]]] | None = None,
 ) -> None:
-    """Add an app's demo seeder (run once per `metrolab demo`; it decides itself whether its
-    data exists already) and, optionally, the commands it needs running beside the server."""
+    """Add an app's demo seeder (run once per `metrolab demo` with `actor=`, the system; it
+    decides itself whether its data exists already) and, optionally, the commands it needs
+    running beside the server."""
     if all(registered is not seeder for _order, registered in _demo_seeders):
         _demo_seeders.append((order, seeder))
     if children is not None and children not in _demo_children:
         _demo_children.append(children)
 
 
-def demo_seed_apps() -> None:
-    """Every registered app's demo data, in order."""
+def demo_seed_apps(*, actor: Any) -> None:
+    """Every registered app's demo data, in order, written as `actor` (the system)."""
     for _order, seeder in sorted(_demo_seeders, key=lambda pair: pair[0]):
-        seeder()
+        seeder(actor=actor)
 
 
 def demo_children() -> list[list[str]]:

@@ -8,10 +8,13 @@ from collections.abc import Iterable
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from metrolab.core import permissions
+
 
 def holds(user, roles: Iterable[str]) -> bool:
-    """The user is a superuser or holds one of `roles`."""
-    return user.is_superuser or user.has_role(*roles)
+    """The user is a superuser or holds one of `roles` (what a page shows; the services
+    check again, with `metrolab.core.permissions`)."""
+    return permissions.holds(user, roles)
 
 
 def back_to(request, default: str):

@@ -58,6 +58,15 @@ def is_system(actor: Any) -> bool:
     return isinstance(actor, SystemActor)
 
 
+def current_actor() -> Any:
+    """Who runs the service being called, for code a service calls without naming its actor
+    (listeners, notices): that call's actor, or SYSTEM outside any service."""
+    from metrolab.core.context import current_service
+
+    call = current_service()
+    return call.actor if call is not None else SYSTEM
+
+
 def person(actor: Any):
     """The signed-in person behind `actor` (a user, or an API token's user), or None for the
     system and for anonymous visitors."""

@@ -2,11 +2,16 @@
 `@service("<entity>.<action>")` (R6.2c, R7.2d).
 
 The decorator runs the function in one transaction and names the audit events its writes
-produce (`AuditedModel` records them automatically, with before and after values). It takes
-the actor and reason from the keyword arguments `actor=` and `reason=`, otherwise from the
-request being served. A service that wrote no audited row still leaves one event, so that
-every service call is visible in the log. A reason longer than `text.REASON` is refused before
-anything runs: the audit log keeps the reason in every event the call leaves (R7.2).
+produce (`AuditedModel` records them automatically, with before and after values). Every
+service takes a required keyword argument `actor=`: the person acting (`request.user`, an API
+token's user) or `metrolab.core.permissions.SYSTEM` for the lab's own processes (the demo,
+the worker, the CLI). A call without an actor, or with `actor=None`, is a programming error
+(TypeError): it would otherwise skip the checks the service makes (core/permissions.py). A
+service called by another service is given its actor explicitly (`actor=actor`). The reason
+comes from the keyword argument `reason=`. A service that wrote no audited row still leaves
+one event, so that every service call is visible in the log. A reason longer than
+`text.REASON` is refused before anything runs: the audit log keeps the reason in every event
+the call leaves (R7.2).
 """
 
 from __future__ import annotations
@@ -51,13 +56,20 @@ def service(action: str, *, record_calls: bool = True) -> Callable:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             from metrolab.core.text import REASON, text_checked
 
+            actor = kwargs.get("actor")
+            if actor is None:
+                raise TypeError(
+                    f"{func.__module__}.{func.__qualname__}() (service {action!r}) needs "
+                    "actor=: the person acting, or metrolab.core.permissions.SYSTEM for the "
+                    "lab's own processes (the demo, the worker, the CLI)."
+                )
             outer = current_service()
             reason = kwargs.get("reason") or ""
             if isinstance(reason, str):
                 text_checked(reason, limit=REASON, field="reason", label=_("Reason"))
             call = ServiceCall(
                 action=action,
-                actor=kwargs.get("actor") or (outer.actor if outer else None),
+                actor=actor,
                 reason=reason,
             )
             token = push_service(call)

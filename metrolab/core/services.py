@@ -19,6 +19,7 @@ from metrolab.core import audit, signin
 from metrolab.core.access import TOKEN_PREFIX, hash_token
 from metrolab.core.auth import totp_match, totp_new_secret
 from metrolab.core.models import ApiToken, AuditVerification, OrganisationProfile, User
+from metrolab.core.permissions import SYSTEM, person
 from metrolab.core.roles import QUALITY_MANAGER, ROLE_PERMISSIONS, ROLES, STAFF_ROLES
 from metrolab.core.service import ServiceError, service
 
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 
 @service("roles.sync", record_calls=False)
-def roles_sync() -> None:
+def roles_sync(*, actor: Any) -> None:
     """Create a group per role and give it exactly its listed permissions (R4.4)."""
     for code in ROLES:
         group, _created = Group.objects.get_or_create(name=code)
@@ -42,13 +43,14 @@ def roles_sync() -> None:
 
 
 @service("user.roles_set")
-def user_roles_set(*, user: User, roles: list[str], actor: Any = None, reason: str = "") -> User:
+def user_roles_set(*, user: User, roles: list[str], actor: Any, reason: str = "") -> User:
     """Give a user exactly these roles (R4.4); back-office access follows the roles that carry
     it. An administrator cannot remove their own administrator role (no lock-out by mistake)."""
     unknown = set(roles) - ROLES.keys()
     if unknown:
         raise ServiceError(_("Unknown role: %s") % ", ".join(sorted(unknown)), field="roles")
-    removing_own_admin = getattr(actor, "pk", None) == user.pk and "admin" not in roles
+    acting = person(actor)
+    removing_own_admin = acting is not None and acting.pk == user.pk and "admin" not in roles
     if removing_own_admin and user.has_role("admin"):
         raise ServiceError(_("You cannot remove your own administrator role."), field="roles")
     user.groups.set(Group.objects.filter(name__in=roles))
@@ -68,7 +70,7 @@ def user_create(
     roles: list[str],
     display_name: str = "",
     email: str = "",
-    actor: Any = None,
+    actor: Any,
     reason: str = "",
 ) -> User:
     """Create a person's or a machine client's account with its roles (R4.4); without a
@@ -100,7 +102,7 @@ ORGANISATION_FIELDS = [
 
 @service("organisation.update")
 def organisation_update(
-    *, data: dict[str, Any], actor: Any = None, reason: str = ""
+    *, data: dict[str, Any], actor: Any, reason: str = ""
 ) -> OrganisationProfile:
     """Edit the lab's profile, printed on certificates (R6.3b seal texts); fields not named in
     `data` keep their value."""
@@ -124,7 +126,7 @@ def api_token_create(
     name: str,
     roles: list[str],
     expires_at: dt.datetime | None = None,
-    actor: Any = None,
+    actor: Any,
     reason: str = "",
 ) -> tuple[ApiToken, str]:
     """Issue a token for a machine client or integration (R7.2a). The raw token is returned
@@ -132,7 +134,8 @@ def api_token_create(
     accounts holding the device role, or by a user for themself: an administrator cannot mint
     a token that acts as another person."""
     name = (name or "").strip()
-    is_self = getattr(actor, "pk", None) == user.pk
+    acting = person(actor)
+    is_self = acting is not None and acting.pk == user.pk
     if not is_self and not user.has_role("device"):
         raise ServiceError(
             _("Tokens are issued for device accounts, or by a user for themself."),
@@ -157,14 +160,14 @@ def api_token_create(
         prefix=prefix,
         key_hash=hash_token(raw),
         expires_at=expires_at,
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=acting,
     )
     token.roles.set(Group.objects.filter(name__in=roles))
     return token, raw
 
 
 @service("api_token.revoke")
-def api_token_revoke(*, token: ApiToken, actor: Any = None, reason: str = "") -> ApiToken:
+def api_token_revoke(*, token: ApiToken, actor: Any, reason: str = "") -> ApiToken:
     """Revoke a token at once (R7.2a); it stays listed, with who revoked it in the audit log."""
     if token.revoked_at is not None:
         raise ServiceError(_("This token is revoked already."))
@@ -174,7 +177,7 @@ def api_token_revoke(*, token: ApiToken, actor: Any = None, reason: str = "") ->
 
 
 @service("totp.begin")
-def totp_begin(*, user: User, actor: Any = None, reason: str = "") -> str:
+def totp_begin(*, user: User, actor: Any, reason: str = "") -> str:
     """Start enrolment: a new secret, not yet active until a code from it is confirmed."""
     if user.totp_enabled:
         raise ServiceError(_("Two-factor authentication is on already."))
@@ -192,7 +195,7 @@ def _accept_code(user: User, code: str) -> bool:
 
 
 @service("totp.enable")
-def totp_enable(*, user: User, code: str, actor: Any = None, reason: str = "") -> User:
+def totp_enable(*, user: User, code: str, actor: Any, reason: str = "") -> User:
     """Turn the second factor on once a code from the new secret proves the phone has it."""
     if not user.totp_secret:
         raise ServiceError(_("Start the set-up first."))
@@ -204,7 +207,7 @@ def totp_enable(*, user: User, code: str, actor: Any = None, reason: str = "") -
 
 
 @service("totp.disable")
-def totp_disable(*, user: User, code: str, actor: Any = None, reason: str = "") -> User:
+def totp_disable(*, user: User, code: str, actor: Any, reason: str = "") -> User:
     """Turn the second factor off; a current code is required, so a stolen session cannot."""
     if not user.totp_enabled:
         raise ServiceError(_("Two-factor authentication is not on."))
@@ -217,11 +220,12 @@ def totp_disable(*, user: User, code: str, actor: Any = None, reason: str = "") 
 
 
 @service("auth.second_factor", record_calls=False)
-def login_second_factor(*, user: User, code: str) -> bool:
+def login_second_factor(*, user: User, code: str, actor: Any) -> bool:
     """Check the code of the sign-in's second step (R7.2a). A wrong code is a failed sign-in
     of the account from this address (throttled and recorded as a wrong password is, see
     metrolab.core.signin); while the address is delayed for the account no code is checked.
-    A right code is accepted once (no replay) and completes the sign-in."""
+    A right code is accepted once (no replay) and completes the sign-in. The actor is the
+    visitor signing in (not yet signed in: `request.user`)."""
     attempt = signin.attempt_of(user)
     if signin.is_delayed(attempt):
         signin.log_failure(attempt, refused=True, step="totp")
@@ -237,7 +241,7 @@ def login_second_factor(*, user: User, code: str) -> bool:
 
 @service("auth.signin_release")
 def signin_release(
-    *, user: User | None = None, address: str = "", actor: Any = None, reason: str = ""
+    *, user: User | None = None, address: str = "", actor: Any, reason: str = ""
 ) -> int:
     """Lift the sign-in delays of an account (with its addresses' failures against it) or of a
     client address, and forget their failed sign-ins (R7.2a): for an owner kept out by their
@@ -259,13 +263,11 @@ def signin_release(
 
 
 @service("audit.verification_request")
-def audit_verification_request(*, actor: Any = None, reason: str = "") -> AuditVerification:
+def audit_verification_request(*, actor: Any, reason: str = "") -> AuditVerification:
     """Queue a recomputation of the audit chain; the background worker runs it."""
     from metrolab.core.tasks import audit_verification_run_task
 
-    verification = AuditVerification.objects.create(
-        requested_by=actor if getattr(actor, "pk", None) else None
-    )
+    verification = AuditVerification.objects.create(requested_by=person(actor))
     audit_verification_run_task.enqueue(verification_id=verification.pk)
     return verification
 
@@ -273,13 +275,19 @@ def audit_verification_request(*, actor: Any = None, reason: str = "") -> AuditV
 def audit_verification_run(*, verification_id: int) -> AuditVerification:
     """Recompute the chain against every anchor and store the outcome (called by the worker).
     An intact chain's head becomes an anchor, in the database (this verification) and in the
-    anchor file; a broken chain is reported to the quality managers (R7.2b)."""
+    anchor file; a broken chain is reported to the quality managers (R7.2b). The worker's
+    writes are the system's."""
     verification = AuditVerification.objects.get(pk=verification_id)
-    _verification_status(verification, AuditVerification.Status.RUNNING)
+    _verification_status(verification, AuditVerification.Status.RUNNING, actor=SYSTEM)
     try:
         report = audit.verify_chain()
     except Exception as exc:
-        _verification_finish(verification, status=AuditVerification.Status.FAILED, message=str(exc))
+        _verification_finish(
+            verification,
+            status=AuditVerification.Status.FAILED,
+            message=str(exc),
+            actor=SYSTEM,
+        )
         raise
     _verification_finish(
         verification,
@@ -289,9 +297,10 @@ def audit_verification_run(*, verification_id: int) -> AuditVerification:
         head_hash=report.head_hash,
         first_bad_seq=report.first_bad_seq,
         message=report.problem,
+        actor=SYSTEM,
     )
     if not report.ok:
-        audit_chain_alert(problem=f"event {report.first_bad_seq}: {report.problem}")
+        audit_chain_alert(problem=f"event {report.first_bad_seq}: {report.problem}", actor=SYSTEM)
     elif report.head_seq:
         try:
             audit.anchor_file_append(_anchor_of(verification), kind="verification")
@@ -314,14 +323,14 @@ def audit_anchor(*, kind: str = "hourly") -> AuditVerification | None:
     longer contains these heads, and `metrolab audit verify` says so. None for an empty chain.
 
     Called outside any transaction (the worker does), so the file only names committed heads."""
-    verification = _audit_anchor_record(kind=kind)
+    verification = _audit_anchor_record(kind=kind, actor=SYSTEM)
     if verification is not None:
         audit.anchor_file_append(_anchor_of(verification), kind=kind)
     return verification
 
 
 @service("audit.anchor", record_calls=False)
-def _audit_anchor_record(*, kind: str) -> AuditVerification | None:
+def _audit_anchor_record(*, kind: str, actor: Any) -> AuditVerification | None:
     # The service holds the chain lock: the head read here is the newest committed event.
     seq, digest = audit.chain_head()
     if not seq:
@@ -348,12 +357,12 @@ def audit_anchor_scheduled() -> AuditVerification | None:
         problem = str(exc)
     if problem:
         logger.error("audit chain check failed: %s", problem)
-        audit_chain_alert(problem=problem)
+        audit_chain_alert(problem=problem, actor=SYSTEM)
     return audit_anchor(kind="hourly")
 
 
 @service("audit.chain_alert")
-def audit_chain_alert(*, problem: str) -> int:
+def audit_chain_alert(*, problem: str, actor: Any) -> int:
     """Tell the quality managers (inbox and e-mail) that the audit chain failed a check: a
     broken link, or a rewrite or cut revealed by an anchor (R7.2b). Returns how many."""
     from metrolab.core.notices import notify
@@ -375,18 +384,19 @@ def audit_chain_alert(*, problem: str) -> int:
             recipient_user=user,
             channels={"email": user.email},
             payload={"problem": problem},
+            actor=actor,
         )
     return len(managers)
 
 
 @service("audit.verification_progress")
-def _verification_status(verification: AuditVerification, status: str) -> None:
+def _verification_status(verification: AuditVerification, status: str, *, actor: Any) -> None:
     verification.status = status
     verification.save(update_fields=["status"])
 
 
 @service("audit.verification_finish")
-def _verification_finish(verification: AuditVerification, **fields: Any) -> None:
+def _verification_finish(verification: AuditVerification, *, actor: Any, **fields: Any) -> None:
     for name, value in fields.items():
         setattr(verification, name, value)
     verification.finished_at = timezone.now()

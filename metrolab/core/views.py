@@ -91,7 +91,9 @@ def login_totp(request):
         return redirect("core:login")
     form = TotpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if services.login_second_factor(user=user, code=form.cleaned_data["code"]):
+        if services.login_second_factor(
+            user=user, code=form.cleaned_data["code"], actor=request.user
+        ):
             next_url = request.session.pop(PENDING_NEXT, "")
             backend = request.session.pop(PENDING_BACKEND)
             _end_pending_signin(request)

@@ -17,6 +17,7 @@ from django.db.models import Model
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from metrolab.core.permissions import SYSTEM
 from metrolab.core.roles import CUSTOMER, LAB_STAFF
 from metrolab.core.service import ServiceError, service
 from metrolab.core.services import user_create
@@ -79,7 +80,7 @@ def _assign(instance: Model, data: dict[str, Any], allowed: tuple[str, ...]) -> 
 
 
 @service("customer.create")
-def customer_create(*, data: dict[str, Any], actor: Any = None, reason: str = "") -> Customer:
+def customer_create(*, data: dict[str, Any], actor: Any, reason: str = "") -> Customer:
     """Register a customer organisation (委托单位) with its settlement terms (R6.1a)."""
     customer = Customer()
     _assign(customer, data, CUSTOMER_FIELDS)
@@ -89,7 +90,7 @@ def customer_create(*, data: dict[str, Any], actor: Any = None, reason: str = ""
 
 @service("customer.update")
 def customer_update(
-    *, customer: Customer, data: dict[str, Any], actor: Any = None, reason: str = ""
+    *, customer: Customer, data: dict[str, Any], actor: Any, reason: str = ""
 ) -> Customer:
     """Edit a customer's details or settlement terms (R6.1a); fields not named keep their value."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
@@ -99,7 +100,7 @@ def customer_update(
 
 
 @service("customer.delete")
-def customer_delete(*, customer: Customer, actor: Any = None, reason: str = "") -> None:
+def customer_delete(*, customer: Customer, actor: Any, reason: str = "") -> None:
     """Remove a customer entered by mistake (R6.1a). A customer with commissions is kept for
     the records: deactivate it instead."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
@@ -121,7 +122,7 @@ def _only_one_primary(contact: Contact) -> None:
 
 @service("contact.create")
 def contact_create(
-    *, customer: Customer, data: dict[str, Any], actor: Any = None, reason: str = ""
+    *, customer: Customer, data: dict[str, Any], actor: Any, reason: str = ""
 ) -> Contact:
     """Add a person at the customer and how they want to be told of progress (R6.1c). The first
     contact of a customer becomes its primary contact."""
@@ -136,7 +137,7 @@ def contact_create(
 
 @service("contact.update")
 def contact_update(
-    *, contact: Contact, data: dict[str, Any], actor: Any = None, reason: str = ""
+    *, contact: Contact, data: dict[str, Any], actor: Any, reason: str = ""
 ) -> Contact:
     """Edit a contact (R6.1a); making them primary makes the previous primary an ordinary one."""
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
@@ -147,7 +148,7 @@ def contact_update(
 
 
 @service("contact.delete")
-def contact_delete(*, contact: Contact, actor: Any = None, reason: str = "") -> None:
+def contact_delete(*, contact: Contact, actor: Any, reason: str = "") -> None:
     """Remove a contact (R6.1a); commissions and portal accounts naming them keep working
     without a contact. If they were the primary contact, the next one becomes primary."""
     customer = contact.customer
@@ -168,7 +169,7 @@ def portal_account_create(
     contact: Contact,
     username: str,
     password: str,
-    actor: Any = None,
+    actor: Any,
     reason: str = "",
 ) -> PortalAccount:
     """Open a portal account for a contact (R9.1): a user holding only the customer role, who
@@ -198,7 +199,7 @@ def portal_account_link(
     user: Any,
     customer: Customer,
     contact: Contact | None = None,
-    actor: Any = None,
+    actor: Any,
     reason: str = "",
 ) -> PortalAccount:
     """Link an existing customer-role user to the organisation whose data they may see (R4.3).
@@ -226,7 +227,7 @@ def instrument_register(
     model_range: str = "",
     accuracy_class: str = "",
     manufacturer: str = "",
-    actor: Any = None,
+    actor: Any,
     reason: str = "",
 ) -> Instrument | None:
     """The customer's instrument named on a commission line (R9.1 register): the one with the
@@ -261,7 +262,7 @@ def instrument_register(
 
 @service("instrument.update")
 def instrument_update(
-    *, instrument: Instrument, data: dict[str, Any], actor: Any = None, reason: str = ""
+    *, instrument: Instrument, data: dict[str, Any], actor: Any, reason: str = ""
 ) -> Instrument:
     """Correct an entry of the instrument register or set its next due date (R9.1)."""
     instrument = Instrument.objects.select_for_update().get(pk=instrument.pk)
@@ -276,7 +277,7 @@ def instrument_served(
     instrument: Instrument,
     served_on: dt.date,
     next_due_date: dt.date | None,
-    actor: Any = None,
+    actor: Any,
     reason: str = "",
 ) -> Instrument:
     """Record that the lab served the instrument (e.g. its certificate was issued) and when it
@@ -319,11 +320,13 @@ def customer_notify(
     contact: Contact | None = None,
     payload: dict | None = None,
     related: Model | None = None,
+    actor: Any,
 ) -> int:
     """Tell a customer something (R6.1c): the contact (or the primary contact) on the channels
     they chose, the inbox of every portal user of the customer, and the customer's webhooks.
-    Call inside a service. Returns how many notifications were recorded; 0 (with a log line)
-    while the notification service is not installed or when notifying failed."""
+    Call inside a service, with its actor. Returns how many notifications were recorded; 0
+    (with a log line) while the notification service is not installed or when notifying
+    failed."""
     try:
         from metrolab.notifications.services import notify
     except ImportError:
@@ -341,6 +344,7 @@ def customer_notify(
         "body": body,
         "payload": payload or {},
         "related": related,
+        "actor": actor,
     }
     # The contact's channels and the webhooks go once, with the first portal user's inbox.
     calls = [
@@ -383,7 +387,7 @@ def _reminder_text(customer: Customer, instruments: list[Instrument]) -> tuple[s
 
 @service("instrument.remind")
 def instrument_remind_customer(
-    *, customer: Customer, instrument_ids: list[int], today: dt.date | None = None
+    *, customer: Customer, instrument_ids: list[int], today: dt.date | None = None, actor: Any
 ) -> int:
     """Remind one customer of their instruments falling due (R9.1: 30 days ahead) and note the
     due date each reminder was sent for, so that each due date is reminded once."""
@@ -414,6 +418,7 @@ def instrument_remind_customer(
             ],
         },
         related=customer,
+        actor=actor,
     )
     if not sent:
         return 0
@@ -428,7 +433,8 @@ def instrument_send_due_reminders(today: dt.date | None = None) -> int:
     (or overdue) whose reminder was not sent for its current due date, one notification per
     customer through the notification channels (R6.1c). Each customer is a service call of its
     own, so one failure does not hold back the others. Returns how many instruments were
-    reminded. Run daily by `metrolab send_due_reminders` or the background task."""
+    reminded. Run daily by `metrolab send_due_reminders` or the background task, as the
+    system."""
     today = today or timezone.localdate()
     by_customer: dict[int, list[int]] = defaultdict(list)
     customers: dict[int, Customer] = {}
@@ -439,7 +445,10 @@ def instrument_send_due_reminders(today: dt.date | None = None) -> int:
     for customer_id, instrument_ids in by_customer.items():
         try:
             reminded += instrument_remind_customer(
-                customer=customers[customer_id], instrument_ids=instrument_ids, today=today
+                customer=customers[customer_id],
+                instrument_ids=instrument_ids,
+                today=today,
+                actor=SYSTEM,
             )
         except ServiceError as exc:
             logger.warning("reminder for customer %s refused: %s", customer_id, exc.message)

@@ -63,6 +63,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from metrolab.core import audit
+from metrolab.core.permissions import SYSTEM, require_person
 from metrolab.core.service import ServiceError, service
 from metrolab.core.text import NOTE
 from metrolab.environment.models import Alarm, AlarmState, Reading, Requirement, Room, Sensor
@@ -213,7 +214,7 @@ def _recipients(room: Room) -> list:
     return list(people.values())
 
 
-def _tell(alarm: Alarm) -> None:
+def _tell(alarm: Alarm, actor: Any) -> None:
     from metrolab.notifications.services import notify
 
     room, sensor = alarm.room, alarm.sensor
@@ -236,6 +237,7 @@ def _tell(alarm: Alarm) -> None:
             channels={"email": user.email},
             payload=payload,
             related=alarm,
+            actor=actor,
         )
 
 
@@ -247,8 +249,10 @@ def alarm_raise(
     at: dt.datetime,
     requirement: Requirement | None = None,
     value: float | None = None,
+    actor: Any,
 ) -> Alarm | None:
-    """Raise an alarm (the engine's; nobody raises alarms by hand) and tell the room's people.
+    """Raise an alarm (the engine's, as the system; nobody raises alarms by hand) and tell the
+    room's people.
     None when one of this (requirement, sensor, kind) is already open: the check runs under
     the audit chain lock every alarm write takes, so concurrent evaluations never raise the
     same alarm twice. The message is stored in the lab's default language."""
@@ -275,12 +279,14 @@ def alarm_raise(
             limit=limit,
             raised_at=at,
         )
-        _tell(alarm)
+        _tell(alarm, actor)
     return alarm
 
 
 @service("alarm.clear")
-def alarm_clear(alarm: Alarm, *, at: dt.datetime, value: float | None = None) -> Alarm | None:
+def alarm_clear(
+    alarm: Alarm, *, at: dt.datetime, value: float | None = None, actor: Any
+) -> Alarm | None:
     """The condition is back to normal: the alarm is cleared (it stays in the room's list
     until acknowledged). None when it was already cleared."""
     alarm = Alarm.objects.select_for_update().get(pk=alarm.pk)
@@ -318,7 +324,7 @@ def alarm_acknowledge(alarm: Alarm, *, actor, comment: str) -> Alarm:
             field="comment",
         )
     alarm.acknowledged_at = timezone.now()
-    alarm.acknowledged_by = actor
+    alarm.acknowledged_by = require_person(actor)
     alarm.comment = comment
     if alarm.status == Alarm.Status.RAISED:
         alarm.status = Alarm.Status.ACKNOWLEDGED
@@ -506,15 +512,15 @@ def _plan(batch: _Batch, now: dt.datetime, *, lock: bool) -> _Plan:
 def _apply(plan: _Plan) -> Changes:
     if plan.states:
         AlarmState.objects.bulk_update(plan.states, STATE_FIELDS)
-    cleared = [alarm_clear(a, at=at, value=v) for a, at, v in plan.clear]
+    cleared = [alarm_clear(a, at=at, value=v, actor=SYSTEM) for a, at, v in plan.clear]
     raised = []
     for raising in plan.raise_:
         then = raising.pop("clear", None)
-        alarm = alarm_raise(**raising)
+        alarm = alarm_raise(**raising, actor=SYSTEM)
         if alarm is not None:
             raised.append(alarm)
             if then is not None:
-                cleared.append(alarm_clear(alarm, at=then[0], value=then[1]))
+                cleared.append(alarm_clear(alarm, at=then[0], value=then[1], actor=SYSTEM))
     return Changes(raised, [a for a in cleared if a])
 
 
@@ -603,6 +609,7 @@ def check_delays(now: dt.datetime | None = None) -> Changes:
                 kind=state.side,
                 at=now,
                 value=state.last_value,
+                actor=SYSTEM,
             )
             if alarm is not None:
                 raised.append(alarm)
@@ -641,6 +648,6 @@ def check_offline(now: dt.datetime | None = None) -> Changes:
         return Changes([], [])
     with transaction.atomic():
         audit.lock_chain()
-        cleared = [alarm_clear(a, at=at, value=v) for a, at, v in to_clear]
-        raised = [alarm_raise(sensor=s, kind=OFFLINE, at=now) for s in to_raise]
+        cleared = [alarm_clear(a, at=at, value=v, actor=SYSTEM) for a, at, v in to_clear]
+        raised = [alarm_raise(sensor=s, kind=OFFLINE, at=now, actor=SYSTEM) for s in to_raise]
     return Changes([a for a in raised if a], [a for a in cleared if a])

@@ -30,13 +30,14 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from metrolab.core.permissions import SYSTEM, person
 from metrolab.core.service import ServiceError, service
 from metrolab.core.text import SHORT_TEXT
 from metrolab.environment import dispatch
@@ -90,16 +91,17 @@ def command_send(
     action: str,
     value=None,
     reason: str,
-    actor=None,
+    actor: Any,
     rule: ControlRule | None = None,
 ) -> Command:
     """Command `actuator` to switch on, off, or run at the set-point `value` (R6.11e).
 
-    A manual command (`rule` None; `actor` the person) needs a reason; a rule's command carries
-    the rule and the value that made it act, and is refused with the code `unchanged` when the
-    actuator already is in that state. Refused (ServiceError, nothing changes): an inactive
-    actuator, a set-point on an actuator that has none (not an air conditioner), a missing
-    set-point or one outside the actuator's range. Delivered after the commit."""
+    A manual command (`rule` None; `actor` the person) needs a reason; a rule's command (the
+    system's) carries the rule and the value that made it act, and is refused with the code
+    `unchanged` when the actuator already is in that state. Refused (ServiceError, nothing
+    changes): an inactive actuator, a set-point on an actuator that has none (not an air
+    conditioner), a missing set-point or one outside the actuator's range. Delivered after the
+    commit."""
     locked = Actuator.objects.select_for_update().select_related("room").get(pk=actuator.pk)
     if action not in Command.Action.values:
         raise ServiceError(
@@ -144,14 +146,13 @@ def command_send(
         raise ServiceError(
             _("%(code)s already is in that state.") % {"code": locked.code}, code="unchanged"
         )
-    user = actor if isinstance(actor, get_user_model()) else getattr(actor, "user", None)
     command = Command(
         actuator=locked,
         action=action,
         value=number,
         source=Command.Source.RULE if rule is not None else Command.Source.MANUAL,
         rule=rule,
-        issued_by=user if isinstance(user, get_user_model()) else None,
+        issued_by=person(actor),
         reason=reason[:REASON_MAX],
         issued_at=timezone.now(),
     )
@@ -167,7 +168,7 @@ def command_send(
 
 
 @service("actuator.command_delivered")
-def command_delivered(command: Command, ok: bool, error: str = "") -> Command:
+def command_delivered(command: Command, ok: bool, error: str = "", *, actor: Any) -> Command:
     """Record the delivery of a command: sent (when) or failed (why)."""
     command = Command.objects.select_for_update().get(pk=command.pk)
     command.status = Command.Status.SENT if ok else Command.Status.FAILED
@@ -185,7 +186,7 @@ def deliver_command(pk: int) -> Command | None:
         ok, error = dispatch.deliver(command)
         if not ok:
             logger.warning("command %s to %s not delivered: %s", pk, command.actuator.code, error)
-        return command_delivered(command, ok, error)
+        return command_delivered(command, ok, error, actor=SYSTEM)
     except Exception:
         logger.exception("recording the delivery of command %s failed", pk)
         return None
@@ -394,6 +395,7 @@ def evaluate_room(room: Room, now: dt.datetime) -> list[Command]:
                 value=setpoint,
                 reason=rule_reason(rule, value, unit, why),
                 rule=rule,
+                actor=SYSTEM,
             )
         except ServiceError as exc:
             if exc.code == "unchanged":

@@ -21,8 +21,9 @@ Readings enter through `ingest.ingest_readings(channel="simulated")` in batches,
 simulator's; the ingestion listeners are held back meanwhile (the alarm engine is called here
 batch by batch, and the live rules would command the actuators now for a night long past).
 
-`demo_seed_environment()` runs after the demo users (metrolab.core.demo) and, for the method
-requirement, the methods library (metrolab.methods.demo); it does nothing when rooms exist.
+`demo_seed_environment(actor=SYSTEM)` runs after the demo users (metrolab.core.demo) and, for
+the method requirement, the methods library (metrolab.methods.demo); it does nothing when rooms
+exist.
 `demo_children()` lists the long-running commands the demo starts beside the web server so
 that the rooms keep reporting (the simulator) and alarms and rules keep running (the watch).
 """
@@ -36,6 +37,7 @@ import random
 import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
@@ -614,7 +616,7 @@ def _write_history(rooms, histories: dict[str, RoomHistory], users: dict) -> Non
 
 
 @service("demo.seed_environment", record_calls=False)
-def demo_seed_environment(now: dt.datetime | None = None) -> bool:
+def demo_seed_environment(now: dt.datetime | None = None, *, actor: Any) -> bool:
     """Seed the demo rooms with a day of history before `now` once; returns False when rooms
     exist already, or the demo users do not exist yet."""
     if Room.objects.exists():

@@ -7,8 +7,8 @@ Every date is relative to the day of seeding, so that what is "due soon" stays s
 demo is started: calibrations fall due in about 25, 55 and 85 days for three items and months
 later for the rest; one item out of service is overdue; one intermediate check has just
 broken its control limits (on equipment no demo task uses); one standard certificate expires
-within 90 days. Call `demo_seed_equipment()` after the demo users, disciplines and methods
-exist; it does nothing when equipment exists already.
+within 90 days. Call `demo_seed_equipment(actor=SYSTEM)` after the demo users, disciplines and
+methods exist; it does nothing when equipment exists already.
 
 The numbers are chosen to look right for the instruments: a 0.02 级 piston gauge's
 calibration uncertainty of about 5×10⁻⁵ of reading (k=2), a 0.05 级 digital pressure gauge's
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
@@ -948,7 +949,7 @@ def _locations(today: dt.date, equipment: dict[str, Equipment], rows, manager) -
 
 
 @service("demo.seed_equipment", record_calls=False)
-def demo_seed_equipment() -> bool:
+def demo_seed_equipment(*, actor: Any) -> bool:
     """Seed the demo lab's equipment and measurement standards once; returns False when
     equipment exists already or the demo disciplines do not exist yet."""
     if Equipment.objects.exists() or MeasurementStandard.objects.exists():

@@ -17,6 +17,7 @@ from metrolab.commissions import services as commission_services
 from metrolab.commissions.choices import CommissionStatus
 from metrolab.commissions.models import Commission, CommissionLine
 from metrolab.commissions.services import commission_refresh_status
+from metrolab.core.permissions import require_person
 from metrolab.core.service import ServiceError, service
 from metrolab.core.text import excerpt, field_checked
 from metrolab.items import files
@@ -58,7 +59,7 @@ def _number_format(rule: ItemNumberRule) -> NumberFormat:
 
 
 @service("item_number.allocate")
-def item_number_allocate(*, year: int | None = None) -> str:
+def item_number_allocate(*, year: int | None = None, actor: Any) -> str:
     """The next item number (R6.6a): prefix + year + the year's next sequence + check
     character (ISO/IEC 7064 MOD 11-2). The year's counter is taken under a row lock
     (SELECT ... FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE transaction holds the single
@@ -103,11 +104,6 @@ def commission_can_receive_problem(commission: Commission) -> str | None:
     return None
 
 
-def _require_actor(actor: Any) -> None:
-    if getattr(actor, "pk", None) is None:
-        raise ServiceError(_("A signed-in person must record this."), code="forbidden")
-
-
 @service("item.receive")
 def item_receive(
     *,
@@ -126,7 +122,7 @@ def item_receive(
 
     Refused, with nothing written, when the commission is not accepted or is cancelled, when
     the line's quantity has been received already, or when a photo is not acceptable."""
-    _require_actor(actor)
+    user = require_person(actor)
     line = CommissionLine.objects.select_for_update().select_related("commission").get(pk=line.pk)
     commission = line.commission
     problem = commission_can_receive_problem(commission)
@@ -150,7 +146,7 @@ def item_receive(
 
     now = timezone.now()
     item = Item.objects.create(
-        number=item_number_allocate(),
+        number=item_number_allocate(actor=actor),
         commission=commission,
         line=line,
         name=line.instrument_name,
@@ -159,7 +155,7 @@ def item_receive(
         serial_no=line.serial_no if serial_no is None else serial_no.strip(),
         manufacturer=line.manufacturer,
         service=line.service,
-        received_by=actor,
+        received_by=user,
         received_at=now,
         promised_date=promised_date or line.promised_date or commission.promised_date,
         state=S.RECEIVED,
@@ -167,7 +163,7 @@ def item_receive(
         condition=condition.strip(),
     )
     CustodyEvent.objects.create(
-        item=item, kind=S.RECEIVED, at=now, by=actor, location=location, note=""
+        item=item, kind=S.RECEIVED, at=now, by=user, location=location, note=""
     )
     for listener in receipt_listeners:
         listener(item=item, actor=actor)
@@ -200,7 +196,7 @@ def items_receive_batch(
     task. `serial_nos`, when given, are one per piece, in order. All or nothing: a refusal
     (more pieces than the line still expects, a commission not receivable, ...) writes no
     item."""
-    _require_actor(actor)
+    require_person(actor)
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise ServiceError(_("Receive at least one item."), field="count")
     if count > MAX_BATCH:
@@ -303,7 +299,7 @@ def item_media_add(*, item: Item, upload: Any, actor: Any, caption: str = "") ->
     """Keep a photo or video of an item (R6.6b): checked by content (JPEG, PNG, WebP, HEIC,
     MP4, MOV, WebM), size-limited, stored once under its SHA-256 outside the web root and
     never overwritten. The same content added again to the same item is the same record."""
-    _require_actor(actor)
+    user = require_person(actor)
     caption = field_checked(ItemMedia, "caption", (caption or "").strip())
     sniffed = _inspect_upload(upload)
     limit = files.max_bytes(sniffed.kind)
@@ -322,7 +318,7 @@ def item_media_add(*, item: Item, upload: Any, actor: Any, caption: str = "") ->
         content_type=sniffed.content_type,
         size=stored.size,
         original_name=name,
-        uploaded_by=actor,
+        uploaded_by=user,
         caption=caption,
     )
 
@@ -344,7 +340,7 @@ def item_tag_bind(*, item: Item, uid: str, actor: Any, reason: str = "") -> Rfid
     """Bind an RFID / NFC tag to an item (R6.6a). A UID names one item at a time: a UID bound
     to another item is refused (unbind it there first); binding it again to the same item
     changes nothing."""
-    _require_actor(actor)
+    user = require_person(actor)
     uid = normalise_tag_uid(uid)
     if not _UID_VALID.fullmatch(uid):
         raise ServiceError(
@@ -361,14 +357,14 @@ def item_tag_bind(*, item: Item, uid: str, actor: Any, reason: str = "") -> Rfid
             code="conflict",
             field="uid",
         )
-    return RfidTag.objects.create(uid=uid, item=item, bound_by=actor)
+    return RfidTag.objects.create(uid=uid, item=item, bound_by=user)
 
 
 @service("item.tag_unbind")
 def item_tag_unbind(*, tag: RfidTag, actor: Any, reason: str = "") -> None:
     """Release a tag from its item (R6.6a), e.g. when the item leaves and the tag is reused.
     The binding and its removal stay in the audit log."""
-    _require_actor(actor)
+    require_person(actor)
     tag.delete()
 
 
@@ -384,7 +380,7 @@ def _record_custody(
     collected_by: str = "",
     note: str = "",
 ) -> CustodyEvent:
-    _require_actor(actor)
+    user = require_person(actor)
     item = Item.objects.select_for_update().select_related("commission").get(pk=item.pk)
     problem = transition_problem(item.state, kind)
     if problem:
@@ -401,7 +397,7 @@ def _record_custody(
         item=item,
         kind=kind,
         at=timezone.now(),
-        by=actor,
+        by=user,
         location=location,
         collected_by=collected_by.strip(),
         note=note.strip(),

@@ -12,6 +12,7 @@ demo is started. Call `demo_seed_methods()` after the demo disciplines exist
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.utils import timezone
 
@@ -223,7 +224,7 @@ def _method(
 
 
 @service("demo.seed_methods", record_calls=False)
-def demo_seed_methods() -> bool:
+def demo_seed_methods(*, actor: Any) -> bool:
     """Seed the instrument categories and methods once; returns False when the library holds
     methods or categories already, or the demo disciplines do not exist yet."""
     if Method.objects.exists() or InstrumentCategory.objects.exists():

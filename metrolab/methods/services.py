@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from metrolab.commissions.choices import CommissionStatus, Service
 from metrolab.commissions.models import Commission, CommissionLine
 from metrolab.core.documents import document_store
-from metrolab.core.pages import holds
+from metrolab.core.permissions import person, require_person, require_roles
 from metrolab.core.roles import DIRECTOR
 from metrolab.core.service import ServiceError, service
 from metrolab.core.text import field_checked
@@ -69,19 +69,14 @@ DECIDED_EVENT = "deviation.decided"
 AWAITING_AUTHORISATION_EVENT = "deviation.awaiting_authorisation"
 
 
-def _user(actor: Any):
-    return actor if getattr(actor, "is_authenticated", False) else None
-
-
 def _check_editor(actor: Any) -> None:
-    """The library is kept by the quality manager and administrators. A call without a user
-    (the system, the demo) is trusted."""
-    user = _user(actor)
-    if user is not None and not holds(user, METHOD_EDITORS):
-        raise ServiceError(
-            _("Only the quality manager or an administrator may edit the methods library."),
-            code="forbidden",
-        )
+    """The library is kept by the quality manager and administrators; the system (the demo)
+    is trusted, an anonymous visitor is not."""
+    require_roles(
+        actor,
+        METHOD_EDITORS,
+        message=_("Only the quality manager or an administrator may edit the methods library."),
+    )
 
 
 def _model_checked(instance: Model, exclude: list[str] | None = None) -> None:
@@ -230,9 +225,7 @@ def _split(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Iterable | N
 
 
 @service("method.create")
-def method_create(
-    *, data: dict[str, Any], upload=None, actor: Any = None, reason: str = ""
-) -> Method:
+def method_create(*, data: dict[str, Any], upload=None, actor: Any, reason: str = "") -> Method:
     """Add a regulation or specification to the library (R6.7a, R6.8a): kind, code, year,
     title, dates, successor, services, disciplines and instrument categories (`data`), and its
     text as a PDF (`upload`, optional). The effective date is required; an abolition date must
@@ -252,7 +245,7 @@ def method_create(
 
 @service("method.update")
 def method_update(
-    *, method: Method, data: dict[str, Any], upload=None, actor: Any = None, reason: str = ""
+    *, method: Method, data: dict[str, Any], upload=None, actor: Any, reason: str = ""
 ) -> Method:
     """Edit a method of the library (R6.8a: kept current); fields not named keep their value.
     The same rules as `method_create` apply, and a method it supersedes must still take
@@ -270,7 +263,7 @@ def method_update(
 
 
 @service("method.file_attach")
-def method_file_attach(*, method: Method, upload, actor: Any = None, reason: str = "") -> Method:
+def method_file_attach(*, method: Method, upload, actor: Any, reason: str = "") -> Method:
     """Attach the text of a method (a PDF), kept by its SHA-256 and never overwritten."""
     _check_editor(actor)
     method = Method.objects.select_for_update().get(pk=method.pk)
@@ -296,9 +289,7 @@ def _category_checked(category: InstrumentCategory) -> None:
 
 
 @service("instrument_category.create")
-def category_create(
-    *, data: dict[str, Any], actor: Any = None, reason: str = ""
-) -> InstrumentCategory:
+def category_create(*, data: dict[str, Any], actor: Any, reason: str = "") -> InstrumentCategory:
     """Add an instrument category (器具类别) that methods and authorised items cover."""
     _check_editor(actor)
     category = InstrumentCategory()
@@ -310,7 +301,7 @@ def category_create(
 
 @service("instrument_category.update")
 def category_update(
-    *, category: InstrumentCategory, data: dict[str, Any], actor: Any = None, reason: str = ""
+    *, category: InstrumentCategory, data: dict[str, Any], actor: Any, reason: str = ""
 ) -> InstrumentCategory:
     """Edit an instrument category; fields not named keep their value."""
     _check_editor(actor)
@@ -362,7 +353,9 @@ def _payload(deviation: Deviation) -> dict:
     }
 
 
-def _notify_user(user, *, event: str, subject: str, body: str, deviation: Deviation) -> None:
+def _notify_user(
+    user, *, event: str, subject: str, body: str, deviation: Deviation, actor: Any
+) -> None:
     """Tell one lab user (their inbox). A failure to notify must not undo the decision it
     reports: it is logged (notify runs in its own savepoint)."""
     from metrolab.notifications.services import notify
@@ -377,12 +370,13 @@ def _notify_user(user, *, event: str, subject: str, body: str, deviation: Deviat
             recipient_user=user,
             payload=_payload(deviation),
             related=deviation,
+            actor=actor,
         )
     except Exception:
         logger.exception("notifying %s of %s failed", user, event)
 
 
-def _notify_authorisers(deviation: Deviation) -> None:
+def _notify_authorisers(deviation: Deviation, actor: Any) -> None:
     """A deviation awaits authorisation: tell the technical managers."""
     from metrolab.core.models import User
 
@@ -406,10 +400,11 @@ def _notify_authorisers(deviation: Deviation) -> None:
             subject=subject,
             body=body,
             deviation=deviation,
+            actor=actor,
         )
 
 
-def _notify_customer(deviation: Deviation) -> None:
+def _notify_customer(deviation: Deviation, actor: Any) -> None:
     """An authorised deviation awaits the customer's acceptance: tell the customer's portal
     accounts (inbox), the commission's contact on their channels and the webhooks."""
     commission = deviation.line.commission
@@ -436,10 +431,11 @@ def _notify_customer(deviation: Deviation) -> None:
         body=body,
         payload=_payload(deviation),
         related=deviation,
+        actor=actor,
     )
 
 
-def _notify_requester(deviation: Deviation) -> None:
+def _notify_requester(deviation: Deviation, actor: Any) -> None:
     """The deviation was decided (by the technical manager or the customer): tell whoever
     requested it."""
     with translation.override(settings.LANGUAGE_CODE):
@@ -460,6 +456,7 @@ def _notify_requester(deviation: Deviation) -> None:
         subject=subject,
         body="\n".join(lines),
         deviation=deviation,
+        actor=actor,
     )
 
 
@@ -477,15 +474,13 @@ def deviation_request(
     from the method and its technical justification, by a metrologist, the technical manager
     or an administrator. Verification (检定) admits no deviation: such a request is refused
     (code "verification_no_deviation"). The technical managers are told."""
-    user = _user(actor)
-    if user is None or not holds(user, DEVIATION_REQUESTERS):
-        raise ServiceError(
-            _(
-                "Only a metrologist, the technical manager or an administrator may request a "
-                "deviation."
-            ),
-            code="forbidden",
-        )
+    user = require_person(
+        actor,
+        DEVIATION_REQUESTERS,
+        message=_(
+            "Only a metrologist, the technical manager or an administrator may request a deviation."
+        ),
+    )
     line = CommissionLine.objects.select_related("commission").get(pk=line.pk)
     if line.service == Service.VERIFICATION:
         raise ServiceError(
@@ -526,12 +521,13 @@ def deviation_request(
         justification=justification,
         requested_by=user,
     )
-    _notify_authorisers(deviation)
+    _notify_authorisers(deviation, actor)
     return deviation
 
 
 def _check_authoriser(actor: Any) -> Any:
-    user = _user(actor)
+    """The technical manager decides (the role itself: an administrator does not)."""
+    user = person(actor)
     if user is None or not user.has_role(DIRECTOR):
         raise ServiceError(
             _("Only the technical manager may authorise or refuse a deviation."),
@@ -567,8 +563,8 @@ def deviation_authorise(
     deviation.save(
         update_fields=["state", "authorised_by", "authorised_at", "decision_note", "updated_at"]
     )
-    _notify_customer(deviation)
-    _notify_requester(deviation)
+    _notify_customer(deviation, actor)
+    _notify_requester(deviation, actor)
     return deviation
 
 
@@ -590,13 +586,13 @@ def deviation_refuse(*, deviation: Deviation, note: str, actor: Any, reason: str
     deviation.save(
         update_fields=["state", "authorised_by", "authorised_at", "decision_note", "updated_at"]
     )
-    _notify_requester(deviation)
+    _notify_requester(deviation, actor)
     return deviation
 
 
 def _check_customer(deviation: Deviation, actor: Any) -> Any:
     """Only a portal account of the commission's customer answers for the customer."""
-    user = _user(actor)
+    user = person(actor)
     own = portal_customer(user)
     if own is None or own.pk != deviation.line.commission.customer_id:
         raise ServiceError(
@@ -625,7 +621,7 @@ def _customer_answer(deviation: Deviation, *, state: str, note: str, actor: Any)
             "updated_at",
         ]
     )
-    _notify_requester(deviation)
+    _notify_requester(deviation, actor)
     return deviation
 
 
@@ -654,15 +650,14 @@ def deviation_acceptance_upload(
     """The lab records the customer's acceptance of an authorised deviation from a signed
     paper (a PDF scan or a photo), kept by its SHA-256 (R6.7c). Done by the desk, the
     technical manager or an administrator; `accepted_by` is who recorded it."""
-    user = _user(actor)
-    if user is None or not holds(user, DEVIATION_ACCEPTANCE_RECORDERS):
-        raise ServiceError(
-            _(
-                "Only the desk, the technical manager or an administrator may record a signed "
-                "acceptance."
-            ),
-            code="forbidden",
-        )
+    user = require_person(
+        actor,
+        DEVIATION_ACCEPTANCE_RECORDERS,
+        message=_(
+            "Only the desk, the technical manager or an administrator may record a signed "
+            "acceptance."
+        ),
+    )
     deviation = _deviation_locked(deviation)
     _state_required(deviation, Deviation.State.AUTHORISED)
     if upload is None:
@@ -675,5 +670,5 @@ def deviation_acceptance_upload(
     deviation.accepted_at = timezone.now()
     deviation.customer_note = note
     deviation.save()
-    _notify_requester(deviation)
+    _notify_requester(deviation, actor)
     return deviation

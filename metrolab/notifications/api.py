@@ -49,4 +49,4 @@ def mark_read(request, notification_id: int):
     notification = selectors.notification_get(user=user, pk=notification_id)
     if notification is None:
         raise Http404
-    return services.notification_mark_read(notification, user)
+    return services.notification_mark_read(notification, user, actor=user)

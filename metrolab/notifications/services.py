@@ -32,6 +32,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from metrolab.core.permissions import SYSTEM
 from metrolab.core.service import ServiceError, service
 from metrolab.core.text import DOCUMENT_TEXT, NAME, excerpt
 from metrolab.notifications.channels import REGISTRY, DeliveryError, channel_get, configured
@@ -63,7 +64,7 @@ def notify(
     payload: dict | None = None,
     related: models.Model | None = None,
     webhooks_for: Any = None,
-    actor: Any = None,
+    actor: Any,
     reason: str = "",
 ) -> Notification:
     """Record a notification and queue its deliveries (R6.1c): the inbox of `recipient_user`,
@@ -141,24 +142,27 @@ def _enqueue(delivery_id: int, run_after: dt.datetime | None) -> None:
 def delivery_attempt(delivery_id: int) -> str:
     """One attempt to send a delivery (R6.1c), run by the background worker. Network I/O runs
     outside any transaction; the start and the outcome are each recorded by a service.
-    Returns the delivery's status afterwards ("skipped" when it was not pending)."""
-    delivery = _delivery_start(delivery_id)
+    Returns the delivery's status afterwards ("skipped" when it was not pending). The
+    worker's writes are the system's."""
+    delivery = _delivery_start(delivery_id, actor=SYSTEM)
     if delivery is None:
         return "skipped"
     try:
         channel_get(delivery.channel).send(delivery)
     except DeliveryError as exc:
-        return _delivery_failed(delivery, str(exc), retryable=exc.retryable).status
+        return _delivery_failed(delivery, str(exc), retryable=exc.retryable, actor=SYSTEM).status
     except Exception as exc:
         logger.exception(
             "delivery %s: unexpected error in channel %s", delivery_id, delivery.channel
         )
-        return _delivery_failed(delivery, f"{type(exc).__name__}: {exc}", retryable=True).status
-    return _delivery_sent(delivery).status
+        return _delivery_failed(
+            delivery, f"{type(exc).__name__}: {exc}", retryable=True, actor=SYSTEM
+        ).status
+    return _delivery_sent(delivery, actor=SYSTEM).status
 
 
 @service("delivery.attempt_start")
-def _delivery_start(delivery_id: int) -> Delivery | None:
+def _delivery_start(delivery_id: int, *, actor: Any) -> Delivery | None:
     """Claim a pending delivery (status sending, one more attempt); None if not pending."""
     delivery = (
         Delivery.objects.select_for_update(of=("self",))
@@ -177,7 +181,7 @@ def _delivery_start(delivery_id: int) -> Delivery | None:
 
 
 @service("delivery.sent")
-def _delivery_sent(delivery: Delivery) -> Delivery:
+def _delivery_sent(delivery: Delivery, *, actor: Any) -> Delivery:
     delivery.status = Delivery.Status.SENT
     delivery.sent_at = timezone.now()
     delivery.last_error = ""
@@ -186,7 +190,7 @@ def _delivery_sent(delivery: Delivery) -> Delivery:
 
 
 @service("delivery.failed")
-def _delivery_failed(delivery: Delivery, error: str, *, retryable: bool) -> Delivery:
+def _delivery_failed(delivery: Delivery, error: str, *, retryable: bool, actor: Any) -> Delivery:
     """Record the error; schedule a retry with back-off, or end as failed / gave up."""
     delivery.last_error = error[:2000]
     if not retryable:
@@ -204,7 +208,7 @@ def _delivery_failed(delivery: Delivery, error: str, *, retryable: bool) -> Deli
 
 @service("notification.mark_read")
 def notification_mark_read(
-    notification: Notification, user: Any, *, actor: Any = None, reason: str = ""
+    notification: Notification, user: Any, *, actor: Any, reason: str = ""
 ) -> Notification:
     """The recipient has read a notification in their inbox (R6.1c); only they may mark it."""
     if notification.recipient_id is None or notification.recipient_id != user.pk:
@@ -216,11 +220,11 @@ def notification_mark_read(
 
 
 @service("notification.mark_all_read")
-def notification_mark_all_read(*, user: Any, actor: Any = None, reason: str = "") -> int:
+def notification_mark_all_read(*, user: Any, actor: Any, reason: str = "") -> int:
     """Mark every unread notification of `user` read; returns how many."""
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
     count = 0
     for notification in unread:
-        notification_mark_read(notification, user)
+        notification_mark_read(notification, user, actor=actor)
         count += 1
     return count

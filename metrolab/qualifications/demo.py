@@ -6,9 +6,9 @@ method, measurement standard, equipment and instrument range it is assigned with
 
 Dates are relative to the day of seeding: 赵核验's 计量检定员证 expires in 21 days (and with
 it his authorisations that rest on it), the vacuum-gauge item in 50 days. Call
-`demo_seed_libraries()` after the demo users and disciplines exist (metrolab.core.demo,
-metrolab.commissions.demo): it seeds methods, equipment and qualifications in that order, each
-once.
+`demo_seed_libraries(actor=SYSTEM)` after the demo users and disciplines exist
+(metrolab.core.demo, metrolab.commissions.demo): it seeds methods, equipment and
+qualifications in that order, each once.
 """
 
 from __future__ import annotations
@@ -469,7 +469,7 @@ def _certificates(today, users, items) -> dict[str, PersonnelCertificate]:
 
 
 @service("demo.seed_qualifications", record_calls=False)
-def demo_seed_qualifications() -> bool:
+def demo_seed_qualifications(*, actor: Any) -> bool:
     """Seed the authorised items, staff profiles, certificates, trainings and authorisations
     once; returns False when authorised items exist already, or the instrument categories
     (metrolab.methods.demo) or the demo users do not exist yet."""
@@ -526,13 +526,17 @@ def demo_seed_qualifications() -> bool:
 
 
 @service("demo.seed_libraries", record_calls=False)
-def demo_seed_libraries() -> bool:
+def demo_seed_libraries(*, actor: Any) -> bool:
     """The methods, equipment and qualification libraries of the demo lab, in that order
     (each needs the one before); each part is seeded once. True when anything was seeded."""
     from metrolab.equipment.demo import demo_seed_equipment
     from metrolab.methods.demo import demo_seed_methods
 
-    seeded = [demo_seed_methods(), demo_seed_equipment(), demo_seed_qualifications()]
+    seeded = [
+        demo_seed_methods(actor=actor),
+        demo_seed_equipment(actor=actor),
+        demo_seed_qualifications(actor=actor),
+    ]
     return any(seeded)
 
 

@@ -21,6 +21,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from metrolab.commissions.choices import Service
+from metrolab.core import permissions
 from metrolab.core.documents import document_store
 from metrolab.core.roles import LAB_STAFF, ROLES
 from metrolab.core.service import ServiceError, service
@@ -198,9 +199,7 @@ def _check_item(item: AuthorisedItem, methods: list) -> None:
 
 
 @service("authorised_item.create")
-def authorised_item_create(
-    *, data: dict[str, Any], actor: Any = None, reason: str = ""
-) -> AuthorisedItem:
+def authorised_item_create(*, data: dict[str, Any], actor: Any, reason: str = "") -> AuthorisedItem:
     """Add an item to the lab's authorised scope (R6.8a): service, measurand, instrument
     category, range, best uncertainty (CMC), methods, measurement standard and validity.
     `data["methods"]` is an iterable of Method."""
@@ -216,7 +215,7 @@ def authorised_item_create(
 
 @service("authorised_item.update")
 def authorised_item_update(
-    *, item: AuthorisedItem, data: dict[str, Any], actor: Any = None, reason: str = ""
+    *, item: AuthorisedItem, data: dict[str, Any], actor: Any, reason: str = ""
 ) -> AuthorisedItem:
     """Change an authorised item (R6.8a); fields not named keep their value, and so do its
     methods unless `data["methods"]` is given."""
@@ -239,7 +238,7 @@ def authorised_item_update(
 
 @service("staff_profile.create")
 def staff_profile_create(
-    *, user: Any, data: dict[str, Any], actor: Any = None, reason: str = ""
+    *, user: Any, data: dict[str, Any], actor: Any, reason: str = ""
 ) -> StaffProfile:
     """Open the profile (人员档案) of a lab staff member (R6.8c)."""
     _require_staff_member(user, field="user")
@@ -256,7 +255,7 @@ def staff_profile_create(
 
 @service("staff_profile.update")
 def staff_profile_update(
-    *, profile: StaffProfile, data: dict[str, Any], actor: Any = None, reason: str = ""
+    *, profile: StaffProfile, data: dict[str, Any], actor: Any, reason: str = ""
 ) -> StaffProfile:
     """Change a staff member's profile; fields not named keep their value."""
     profile = StaffProfile.objects.select_for_update().get(pk=profile.pk)
@@ -267,7 +266,7 @@ def staff_profile_update(
 
 
 def staff_profile_save(
-    *, user: Any, data: dict[str, Any], actor: Any = None, reason: str = ""
+    *, user: Any, data: dict[str, Any], actor: Any, reason: str = ""
 ) -> StaffProfile:
     """Create the person's profile, or update it when they have one (for the profile form)."""
     profile = StaffProfile.objects.filter(user=user).first()
@@ -301,7 +300,7 @@ def certificate_add(
     data: dict[str, Any],
     items: Iterable[AuthorisedItem] = (),
     upload: Any = None,
-    actor: Any = None,
+    actor: Any,
     reason: str = "",
 ) -> PersonnelCertificate:
     """Record a person's certificate (注册计量师证, 检定员证, 校准人员能力证明, ...): kind,
@@ -325,7 +324,7 @@ def certificate_update(
     data: dict[str, Any],
     items: Iterable[AuthorisedItem] | None = None,
     upload: Any = None,
-    actor: Any = None,
+    actor: Any,
     reason: str = "",
 ) -> PersonnelCertificate:
     """Correct or renew a certificate's details, items or file; what is not given stays. A
@@ -352,7 +351,7 @@ def training_record_add(
     person: Any,
     data: dict[str, Any],
     items: Iterable[AuthorisedItem] = (),
-    actor: Any = None,
+    actor: Any,
     reason: str = "",
 ) -> TrainingRecord:
     """Record a training a lab staff member attended (培训记录), with the items it relates
@@ -495,7 +494,7 @@ def authorisation_grant(
     valid_from: dt.date | None,
     valid_until: dt.date | None = None,
     certificate: PersonnelCertificate | None = None,
-    actor: Any = None,
+    actor: Any,
     reason: str = "",
 ) -> Authorisation:
     """Authorise a person to perform, check or approve an authorised item (人员授权, R6.8c).
@@ -506,7 +505,7 @@ def authorisation_grant(
     authorisation starts; the authorisation then also ends when the certificate expires.
     A second authorisation of the same person, item and capacity overlapping one in force is
     refused, and so is an authorisation granted to oneself (R4.4, code "self_grant")."""
-    granted_by = actor if getattr(actor, "pk", None) else None
+    granted_by = permissions.person(actor)
     problem = authorisation_problem(
         person=person,
         item=item,
@@ -530,9 +529,7 @@ def authorisation_grant(
 
 
 @service("authorisation.revoke")
-def authorisation_revoke(
-    *, authorisation: Authorisation, reason: str, actor: Any = None
-) -> Authorisation:
+def authorisation_revoke(*, authorisation: Authorisation, reason: str, actor: Any) -> Authorisation:
     """Withdraw an authorisation (e.g. after a failed proficiency test or a change of post),
     saying why; it stops counting at once and stays on record."""
     reason = (reason or "").strip()
@@ -544,7 +541,7 @@ def authorisation_revoke(
         raise ServiceError(_("This authorisation was revoked already."), code="conflict")
     authorisation.revoked = True
     authorisation.revoked_at = timezone.now()
-    authorisation.revoked_by = actor if getattr(actor, "pk", None) else None
+    authorisation.revoked_by = permissions.person(actor)
     authorisation.revoke_reason = reason
     authorisation.save(update_fields=["revoked", "revoked_at", "revoked_by", "revoke_reason"])
     return authorisation

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from metrolab.core.models import User
+from metrolab.core.permissions import require_person
 from metrolab.core.roles import DIRECTOR
 from metrolab.core.service import ServiceError, service
 from metrolab.equipment.models import Equipment
@@ -26,14 +27,6 @@ logger = logging.getLogger(__name__)
 
 ALERT_EVENT = "risk.due"
 REVIEW_OPENED_EVENT = "risk.impact_review_opened"
-
-
-def _holds(user: Any, roles) -> bool:
-    return (
-        bool(user)
-        and getattr(user, "pk", None) is not None
-        and (user.is_superuser or user.has_role(*roles))
-    )
 
 
 class _RoleMembers:
@@ -107,7 +100,7 @@ def _channels(user: Any) -> dict[str, str]:
 
 
 @service("risk.alerts_send")
-def risk_alerts_send(*, on: dt.date | None = None, actor: Any = None) -> int:
+def risk_alerts_send(*, on: dt.date | None = None, actor: Any) -> int:
     """The daily risk notifications (R4.5): every thing on the 90-day radar of `on` (default
     today) not yet alerted for its due date at its current horizon (overdue / 30 / 60 / 90
     days) is told to its responsible people — one notification per person listing all their
@@ -151,6 +144,7 @@ def risk_alerts_send(*, on: dt.date | None = None, actor: Any = None) -> int:
             recipient_user=people[pk],
             channels=_channels(people[pk]),
             payload={"on": on.isoformat(), "entries": [_entry_payload(e) for e in person_entries]},
+            actor=actor,
         )
     for entry in alerted:
         RiskAlertSent.objects.create(
@@ -162,15 +156,16 @@ def risk_alerts_send(*, on: dt.date | None = None, actor: Any = None) -> int:
 # --- impact reviews -------------------------------------------------------------------------
 
 
-def _require_editor(actor: Any) -> None:
-    if not _holds(actor, REVIEW_EDITORS):
-        raise ServiceError(
-            _("Only the quality manager, the technical manager or an administrator does this."),
-            code="forbidden",
-        )
+def _require_editor(actor: Any):
+    """The person opening or closing a review (they are named on it)."""
+    return require_person(
+        actor,
+        REVIEW_EDITORS,
+        message=_("Only the quality manager, the technical manager or an administrator does this."),
+    )
 
 
-def _review_opened_notify(review: ImpactReview, customers: list) -> None:
+def _review_opened_notify(review: ImpactReview, customers: list, actor: Any) -> None:
     from metrolab.notifications.services import notify
 
     for director in User.objects.filter(is_active=True, groups__name=DIRECTOR).order_by("pk"):
@@ -199,6 +194,7 @@ def _review_opened_notify(review: ImpactReview, customers: list) -> None:
             channels=_channels(director),
             payload={"review": review.pk, "equipment": review.equipment.asset_no},
             related=review,
+            actor=actor,
         )
 
 
@@ -214,7 +210,7 @@ def impact_review_open(
     """Open an impact review (影响评估, R4.5) of every piece of work that used `equipment`
     between `start` and `end` (inclusive): the tasks listed by the reverse traceability are
     linked and every listed row is kept as it is now. The technical managers are told."""
-    _require_editor(actor)
+    user = _require_editor(actor)
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("Give the reason for the impact review."), field="reason")
@@ -226,11 +222,11 @@ def impact_review_open(
         period_start=start,
         period_end=end,
         reason=reason,
-        opened_by=actor,
+        opened_by=user,
         snapshot=[row.as_json() for row in rows],
     )
     review.tasks.set(trace_tasks(rows))
-    _review_opened_notify(review, trace_customers(rows))
+    _review_opened_notify(review, trace_customers(rows), actor)
     return review
 
 
@@ -240,7 +236,7 @@ def impact_review_close(
 ) -> ImpactReview:
     """Close an impact review with its conclusion (what the affected work needs: nothing,
     re-measurement, recall of certificates, telling the customers...)."""
-    _require_editor(actor)
+    user = _require_editor(actor)
     conclusion = (conclusion or "").strip()
     if not conclusion:
         raise ServiceError(_("Write the conclusion of the review."), field="conclusion")
@@ -249,7 +245,7 @@ def impact_review_close(
         raise ServiceError(_("This impact review is already closed."), code="invalid_transition")
     review.conclusion = conclusion
     review.state = ImpactReview.State.CLOSED
-    review.closed_by = actor
+    review.closed_by = user
     review.closed_at = timezone.now()
     review.save(update_fields=["conclusion", "state", "closed_by", "closed_at"])
     return review

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.tasks import task
 
+from metrolab.core.permissions import SYSTEM
 from metrolab.risk import services
 
 
@@ -13,4 +14,4 @@ from metrolab.risk import services
 def risk_send_alerts_task(on: str | None = None) -> int:
     """The daily risk notifications (R4.5); `on` as YYYY-MM-DD, default today."""
     day = dt.date.fromisoformat(on) if on else None
-    return services.risk_alerts_send(on=day)
+    return services.risk_alerts_send(on=day, actor=SYSTEM)

@@ -88,7 +88,7 @@ def demo_carry_commission(
 
 
 @service("demo.seed_flow", record_calls=False)
-def demo_seed_flow() -> bool:
+def demo_seed_flow(*, actor: Any) -> bool:
     """Commissions at every later node (items received → awaiting return / returned), carried
     there through the real services so items have numbers, labels, photos, custody histories
     and tasks assigned under the lab's authorised items. Runs once, after the commissions
@@ -106,7 +106,7 @@ def demo_seed_flow() -> bool:
     customers = list(Customer.objects.order_by("code")[:2])
     if not customers or None in users.values():
         return False
-    demo_seed_libraries()
+    demo_seed_libraries(actor=actor)
     lines = [
         [
             {

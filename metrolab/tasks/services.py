@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from metrolab.commissions.services import commission_refresh_status
+from metrolab.core.permissions import person, require_person
 from metrolab.core.roles import ADMIN, DIRECTOR, METROLOGIST
 from metrolab.core.service import ServiceError, service
 from metrolab.equipment.models import Equipment, UsageRecord
@@ -74,10 +75,6 @@ def task_assignment_problems(task: Task, assignee: Any) -> list[str]:
     return problems
 
 
-def is_task_manager(user: Any) -> bool:
-    return bool(user) and (user.is_superuser or user.has_role(*TASK_MANAGERS))
-
-
 def setup_defaults(scope: Any, *, on: dt.date | None = None, task: Any = None) -> dict[str, Any]:
     """What a task done under authorised item `scope` uses unless told otherwise: the scope's
     current method fitting the task's item best (`metrolab.methods.coverage`; else its first
@@ -111,8 +108,17 @@ def _refusal(message: str, problems: list[str], *, code: str, field: str | None)
     return error
 
 
+def _require_manager(actor: Any):
+    """The lab manager assigning (named on the task)."""
+    return require_person(
+        actor,
+        TASK_MANAGERS,
+        message=_("Only a technical manager or an administrator assigns tasks."),
+    )
+
+
 @service("task.create_for_item")
-def tasks_create_for_item(*, item: Item, actor: Any = None) -> list[Task]:
+def tasks_create_for_item(*, item: Item, actor: Any) -> list[Task]:
     """The tasks of a newly received item: one per item × service (R6.1), due when the item
     is promised. Called by the receipt; calling it again creates nothing new."""
     task, _created = Task.objects.get_or_create(
@@ -162,10 +168,7 @@ def task_assign(
     `setup_defaults(scope)`. Only a lab manager assigns; the assignee must pass
     `task_assignment_problems` (every reason is given; nothing is written on refusal). The
     commission advances to "tasks assigned" once all its tasks are (R6.1b)."""
-    if not is_task_manager(actor):
-        raise ServiceError(
-            _("Only a technical manager or an administrator assigns tasks."), code="forbidden"
-        )
+    manager = _require_manager(actor)
     task = (
         Task.objects.select_for_update(of=("self",))
         .select_related("item__commission", "item__line", "scope", "method", "standard")
@@ -216,7 +219,7 @@ def task_assign(
     if task.assignee_id == assignee.pk and task.status == Task.Status.ASSIGNED:
         return task
     task.assignee = assignee
-    task.assigned_by = actor
+    task.assigned_by = manager
     task.assigned_at = timezone.now()
     task.status = Task.Status.ASSIGNED
     task.save(update_fields=["assignee", "assigned_by", "assigned_at", "status"])
@@ -256,10 +259,7 @@ def tasks_assign_many(
     savepoint). Partial on purpose: one item with an unreadable range must not hold back a
     whole delivery, and the refused tasks are listed for the manager to set up one by one.
     The instrument range is each task's own (read from its item), never shared."""
-    if not is_task_manager(actor):
-        raise ServiceError(
-            _("Only a technical manager or an administrator assigns tasks."), code="forbidden"
-        )
+    _require_manager(actor)
     tasks = list({task.pk: task for task in tasks}.values())
     if not tasks:
         raise ServiceError(_("Choose at least one task."), field="tasks")
@@ -303,7 +303,8 @@ def task_start(*, task: Task, actor: Any, reason: str = "") -> Task:
         .select_related("item__commission", "item__line", "scope", "method", "standard")
         .get(pk=task.pk)
     )
-    if getattr(actor, "pk", None) is None or task.assignee_id != actor.pk:
+    user = person(actor)
+    if user is None or task.assignee_id != user.pk:
         raise ServiceError(
             _("Only the person the task is assigned to starts it."), code="forbidden"
         )
@@ -330,7 +331,7 @@ def task_start(*, task: Task, actor: Any, reason: str = "") -> Task:
     for equipment in task.equipment.order_by("asset_no"):
         equipment_usage_record(
             equipment=equipment,
-            user=actor,
+            user=user,
             task=task,
             started_at=now,
             source=UsageRecord.Source.AUTOMATIC,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from metrolab.core.permissions import SYSTEM
+
 pytestmark = pytest.mark.django_db
 
 
@@ -52,7 +54,9 @@ def test_errors_name_the_field(cast, client):
 def test_device_token_may_calculate(cast, client):
     from metrolab.core.services import api_token_create
 
-    _token, raw = api_token_create(user=cast["device"], name="bench", roles=["device"])
+    _token, raw = api_token_create(
+        user=cast["device"], name="bench", roles=["device"], actor=SYSTEM
+    )
     response = client.post(
         "/api/v1/calc/round",
         {"value": "0.35", "places": 1},

@@ -5,6 +5,7 @@ import pytest
 
 from metrolab.commissions.models import Discipline
 from metrolab.core.models import AuditEvent, User
+from metrolab.core.permissions import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,7 @@ def test_every_master_data_page_opens(client, superuser, org_a, slot):
         customer=org_a,
         lines=[{"instrument_name": "压力表", "service": "calibration"}],
         channel="desk",
-        actor=None,
+        actor=SYSTEM,
     )
     client.force_login(superuser)
     for page in PAGES:

@@ -3,6 +3,7 @@
 import pytest
 
 from metrolab.commissions.models import Commission
+from metrolab.core.permissions import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -11,9 +12,9 @@ def test_demo_commissions_seed_once():
     from metrolab.commissions.demo import demo_seed_commissions
     from metrolab.core.demo import demo_seed
 
-    demo_seed()
-    assert demo_seed_commissions() is True
-    assert demo_seed_commissions() is False
+    demo_seed(actor=SYSTEM)
+    assert demo_seed_commissions(actor=SYSTEM) is True
+    assert demo_seed_commissions(actor=SYSTEM) is False
     assert set(Commission.objects.values_list("review", flat=True)) == {
         "pending",
         "accepted",

@@ -26,6 +26,7 @@ from metrolab.commissions.services import (
     commission_review,
 )
 from metrolab.core.models import AuditEvent
+from metrolab.core.permissions import SYSTEM
 from metrolab.core.service import ServiceError
 from metrolab.customers.models import Instrument
 
@@ -416,6 +417,34 @@ def _receive_all(commission, user):
     return items
 
 
+def test_an_anonymous_visitor_is_refused_where_the_system_is_trusted(cast, org_a, slot):
+    """Before, a call without a signed-in user skipped the creator and cancellation checks."""
+    from django.contrib.auth.models import AnonymousUser
+
+    for channel in ("portal", "desk"):
+        refused(
+            commission_create,
+            match="own organisation" if channel == "portal" else "through this channel",
+            customer=org_a,
+            lines=[line()],
+            channel=channel,
+            slot=slot,
+            actor=AnonymousUser(),
+        )
+    mine = commission_create(
+        customer=org_a, lines=[line()], channel="portal", slot=slot, actor=cast["customer_a"]
+    )
+    refused(
+        commission_cancel,
+        match="only your own",
+        commission=mine,
+        reason="不要了",
+        actor=AnonymousUser(),
+    )
+    commission_cancel(commission=mine, reason="不要了", actor=SYSTEM)
+    assert Commission.objects.get(pk=mine.pk).status == "cancelled"
+
+
 def test_no_cancellation_once_an_item_is_received(cast, org_a, pressure):
     commission = desk(cast, org_a, [line(quantity=2)])
     from metrolab.items.models import Item
@@ -469,23 +498,23 @@ def test_status_nodes_follow_items_and_tasks_each_timestamped_once(cast, org_a, 
     try:
         commission = desk(cast, org_a, [line(quantity=2)])
         commission_review(commission=commission, decision="accepted", actor=cast["director"])
-        assert commission_refresh_status(commission) == []
+        assert commission_refresh_status(commission, actor=SYSTEM) == []
         items = _receive_all(commission, cast["receptionist"])
         assert commission_refresh_status(commission, actor=cast["receptionist"]) == [
             "items_received"
         ]
         tasks = [Task.objects.create(item=i, service=i.service) for i in items]
-        assert commission_refresh_status(commission) == []  # not yet assigned
+        assert commission_refresh_status(commission, actor=SYSTEM) == []  # not yet assigned
         for task in tasks:
             task.status = Task.Status.ASSIGNED
             task.assignee = cast["metrologist"]
             task.save()
-        assert commission_refresh_status(commission) == ["tasks_assigned"]
+        assert commission_refresh_status(commission, actor=SYSTEM) == ["tasks_assigned"]
         for task in tasks:
             task.status = Task.Status.IN_PROGRESS
             task.save()
-        assert commission_refresh_status(commission) == ["testing"]
-        assert commission_refresh_status(commission) == []  # nothing twice
+        assert commission_refresh_status(commission, actor=SYSTEM) == ["testing"]
+        assert commission_refresh_status(commission, actor=SYSTEM) == []  # nothing twice
     finally:
         status_listeners.pop()
     commission.refresh_from_db()
@@ -504,7 +533,7 @@ def test_status_nodes_follow_items_and_tasks_each_timestamped_once(cast, org_a, 
 def test_a_cancelled_commission_never_moves_on(cast, org_a, pressure):
     commission = desk(cast, org_a)
     commission_cancel(commission=commission, reason="撤回", actor=cast["receptionist"])
-    assert commission_refresh_status(commission) == []
+    assert commission_refresh_status(commission, actor=SYSTEM) == []
     assert Commission.objects.get(pk=commission.pk).status == "cancelled"
 
 
@@ -535,6 +564,22 @@ def test_the_applicant_is_notified_on_their_channels_and_inbox(cast, org_a, pres
     )
     review = Notification.objects.get(event="commission.reviewed", related_id=str(commission.pk))
     assert "无能力" in review.body and review.payload["review"] == "rejected"
+
+
+def test_the_applicant_is_told_as_the_person_who_acted(cast, org_a, pressure):
+    """The status listener sends its notice as the actor of the call that reached the node."""
+    from metrolab.notifications.models import Notification
+
+    commission = desk(cast, org_a)
+    notification = Notification.objects.get(
+        event="commission.status_changed", related_id=str(commission.pk)
+    )
+    event = AuditEvent.objects.get(
+        action="notification.create",
+        object_type="notifications.notification",
+        object_id=str(notification.pk),
+    )
+    assert (event.actor_type, event.actor_label) == ("user", "receptionist")
 
 
 def test_contact_preferences_choose_the_channels(cast, org_a, pressure, settings):

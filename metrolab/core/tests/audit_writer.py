@@ -12,6 +12,7 @@ import django
 django.setup()
 
 from metrolab.core import audit  # noqa: E402
+from metrolab.core.permissions import SYSTEM  # noqa: E402
 from metrolab.core.service import service  # noqa: E402
 
 
@@ -30,7 +31,7 @@ def main() -> None:
     writer, count, start_at = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
     time.sleep(max(0.0, start_at - time.time()))  # all writers start together
     for n in range(count):
-        write_one(writer=writer, n=n)
+        write_one(writer=writer, n=n, actor=SYSTEM)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from metrolab.core import roles
+from metrolab.core.permissions import SYSTEM
 
 EXAMPLES = int(os.environ.get("METROLAB_FUZZ_EXAMPLES", "4"))
 CHECKS = [
@@ -43,6 +44,7 @@ def administrator_token(transactional_db):
         roles=list(roles.ROLES),
         display_name="Fuzz Admin",
         reason="schemathesis run",
+        actor=SYSTEM,
     )
     _token, raw = api_token_create(
         user=user, name="fuzz", roles=list(roles.ROLES), actor=user, reason="schemathesis run"

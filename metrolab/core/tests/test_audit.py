@@ -23,6 +23,7 @@ from metrolab.core.models import (
     OrganisationProfile,
     User,
 )
+from metrolab.core.permissions import SYSTEM
 from metrolab.core.services import organisation_update, user_roles_set
 from metrolab.core.tests import audit_tamper as tamper
 
@@ -31,7 +32,9 @@ pytestmark = pytest.mark.django_db
 
 def _write_many(n: int) -> None:
     for i in range(n):
-        organisation_update(data={"name": f"Lab {i}", "phone": str(i)}, reason=f"edit {i}")
+        organisation_update(
+            data={"name": f"Lab {i}", "phone": str(i)}, reason=f"edit {i}", actor=SYSTEM
+        )
 
 
 def test_chain_intact_after_many_writes():
@@ -45,7 +48,7 @@ def test_chain_intact_after_many_writes():
 
 def test_hash_is_sha256_over_canonical_json_with_previous_hash():
     """Recompute one event's hash independently of audit.compute_hash."""
-    organisation_update(data={"name": "示范实验室"}, reason="独立核算")
+    organisation_update(data={"name": "示范实验室"}, reason="独立核算", actor=SYSTEM)
     event = AuditEvent.objects.order_by("-seq").first()
     previous = AuditEvent.objects.filter(seq=event.seq - 1).first()
     assert event.prev_hash == (previous.hash if previous else "0" * 64)
@@ -74,8 +77,8 @@ def test_hash_is_sha256_over_canonical_json_with_previous_hash():
 
 
 def test_service_write_records_before_and_after_and_reason():
-    organisation_update(data={"name": "A lab", "phone": "1"})
-    organisation_update(data={"phone": "2"}, reason="new switchboard")
+    organisation_update(data={"name": "A lab", "phone": "1"}, actor=SYSTEM)
+    organisation_update(data={"phone": "2"}, reason="new switchboard", actor=SYSTEM)
     event = AuditEvent.objects.order_by("-seq").first()
     assert event.action == "organisation.update"
     assert event.operation == "update"
@@ -87,7 +90,7 @@ def test_service_write_records_before_and_after_and_reason():
 
 
 def test_update_and_delete_are_rejected_by_the_database():
-    organisation_update(data={"name": "Lab"})
+    organisation_update(data={"name": "Lab"}, actor=SYSTEM)
     table = AuditEvent._meta.db_table
     for sql in (f"UPDATE {table} SET reason = 'x'", f"DELETE FROM {table}"):
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
@@ -99,7 +102,7 @@ def test_update_and_delete_are_rejected_by_the_database():
 
 
 def test_orm_cannot_change_or_delete_events():
-    organisation_update(data={"name": "Lab"})
+    organisation_update(data={"name": "Lab"}, actor=SYSTEM)
     event = AuditEvent.objects.first()
     event.reason = "rewritten"
     with pytest.raises(PermissionError):
@@ -433,7 +436,9 @@ def test_an_insert_out_of_place_is_refused_and_the_next_one_accepted():
     tamper.execute(*tamper.insert_sql(event(head_seq + 1, head_hash)))  # continues the chain
     assert audit.chain_head()[0] == head_seq + 1
     assert audit.verify_chain().ok
-    organisation_update(data={"name": "after"})  # and the application appends after it
+    organisation_update(
+        data={"name": "after"}, actor=SYSTEM
+    )  # and the application appends after it
     assert audit.chain_head()[0] == head_seq + 2
     assert audit.verify_chain().ok
 

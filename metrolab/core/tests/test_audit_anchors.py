@@ -20,6 +20,7 @@ from django.core.management.base import CommandError
 
 from metrolab.core import audit
 from metrolab.core.models import AuditEvent, AuditVerification
+from metrolab.core.permissions import SYSTEM
 from metrolab.core.services import (
     audit_anchor,
     audit_anchor_scheduled,
@@ -37,7 +38,9 @@ HOUR = 3600.0
 
 def _write_many(n: int) -> None:
     for i in range(n):
-        organisation_update(data={"name": f"Lab {i}", "phone": str(i)}, reason=f"edit {i}")
+        organisation_update(
+            data={"name": f"Lab {i}", "phone": str(i)}, reason=f"edit {i}", actor=SYSTEM
+        )
 
 
 def _file_lines() -> list[dict]:
@@ -85,7 +88,7 @@ def test_an_empty_chain_is_not_anchored():
 
 def test_each_verification_is_an_anchor_too():
     _write_many(2)
-    verification = audit_verification_request(reason="check")
+    verification = audit_verification_request(reason="check", actor=SYSTEM)
     audit_verification_run(verification_id=verification.pk)
     verification.refresh_from_db()
     assert verification.status == AuditVerification.Status.INTACT
@@ -101,7 +104,7 @@ def test_a_good_chain_passes_against_every_anchor(capsys):
     _write_many(3)
     audit_anchor()
     _write_many(2)
-    verification = audit_verification_request()
+    verification = audit_verification_request(actor=SYSTEM)
     audit_verification_run(verification_id=verification.pk)
     _write_many(2)
     audit_anchor()
@@ -275,7 +278,9 @@ def test_the_worker_loop_anchors_at_start_and_whenever_an_hour_has_passed():
         worker_id="test-worker",
         excluded_queue_names=[],
     )
-    verification = audit_verification_request(reason="queued before the worker starts")
+    verification = audit_verification_request(
+        reason="queued before the worker starts", actor=SYSTEM
+    )
     worker.run_forever()
     assert len(waits) == 7  # 0, 20, ..., 120 minutes
     anchors = AuditVerification.objects.filter(status=AuditVerification.Status.ANCHORED)
@@ -316,7 +321,7 @@ def test_the_worker_command_runs_the_anchor_schedule(monkeypatch):
 
 def test_the_audit_page_shows_the_last_verification_not_the_anchors(cast, client):
     _write_many(2)
-    verification = audit_verification_request()
+    verification = audit_verification_request(actor=SYSTEM)
     audit_verification_run(verification_id=verification.pk)
     _write_many(1)
     audit_anchor()
@@ -333,7 +338,7 @@ def test_a_verification_that_finds_the_chain_broken_tells_the_quality_managers(c
     audit.remove_guards()
     tamper.execute(f"UPDATE {tamper.TABLE} SET reason = 'forged' WHERE seq = 3")
     audit.install_guards()
-    verification = audit_verification_request()
+    verification = audit_verification_request(actor=SYSTEM)
     audit_verification_run(verification_id=verification.pk)
     verification.refresh_from_db()
     assert verification.status == AuditVerification.Status.BROKEN

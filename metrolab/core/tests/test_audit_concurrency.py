@@ -20,6 +20,7 @@ from django.db import connection
 
 from metrolab.core import audit
 from metrolab.core.models import AuditEvent
+from metrolab.core.permissions import SYSTEM
 
 ROOT = Path(__file__).resolve().parents[3]
 WRITERS, EACH = 4, 40
@@ -91,7 +92,7 @@ def test_cli_verify_exit_codes():
     from metrolab.core.services import organisation_update
 
     for i in range(5):
-        organisation_update(data={"name": f"Lab {i}"})
+        organisation_update(data={"name": f"Lab {i}"}, actor=SYSTEM)
     cmd = [sys.executable, "-m", "metrolab.cli", "audit", "verify"]
     ok = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0, ok.stderr
@@ -117,7 +118,7 @@ def test_cli_verify_names_the_anchor_a_rewritten_chain_lost():
     from metrolab.core.tests.audit_tamper import rewrite_chain
 
     for i in range(4):
-        organisation_update(data={"name": f"Lab {i}"})
+        organisation_update(data={"name": f"Lab {i}"}, actor=SYSTEM)
     anchor = audit_anchor()
     cmd = [sys.executable, "-m", "metrolab.cli", "audit", "verify"]
     ok = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120)

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from conftest import CAST_PASSWORD
 from metrolab.core.models import ApiToken, AuditEvent, User
+from metrolab.core.permissions import SYSTEM
 from metrolab.core.service import ServiceError
 from metrolab.core.services import (
     api_token_create,
@@ -226,16 +227,16 @@ def test_token_is_scoped_to_its_roles(cast, client):
     user = cast["checker"]
     from metrolab.core.services import user_roles_set
 
-    user_roles_set(user=user, roles=["checker", "device"])
-    _token, raw = api_token_create(user=user, name="bench", roles=["device"])
+    user_roles_set(user=user, roles=["checker", "device"], actor=SYSTEM)
+    _token, raw = api_token_create(user=user, name="bench", roles=["device"], actor=SYSTEM)
     body = client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raw}").json()
     assert [r["code"] for r in body["roles"]] == ["device"]
     with pytest.raises(ServiceError):
-        api_token_create(user=user, name="too wide", roles=["admin"])
+        api_token_create(user=user, name="too wide", roles=["admin"], actor=SYSTEM)
 
 
 def test_revoked_expired_and_wrong_tokens_are_refused(cast, client):
-    token, raw = api_token_create(user=cast["device"], name="t", roles=["device"])
+    token, raw = api_token_create(user=cast["device"], name="t", roles=["device"], actor=SYSTEM)
     api_token_revoke(token=token, actor=cast["admin"], reason="device retired")
     assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
     token2, raw2 = api_token_create(
@@ -243,6 +244,7 @@ def test_revoked_expired_and_wrong_tokens_are_refused(cast, client):
         name="t2",
         roles=["device"],
         expires_at=timezone.now() + dt.timedelta(seconds=60),
+        actor=SYSTEM,
     )
     token2.expires_at = timezone.now() - dt.timedelta(seconds=1)
     token2.save(update_fields=["expires_at"])
@@ -287,7 +289,7 @@ def test_token_permissions_are_only_those_of_its_roles(cast, rf):
     from metrolab.core.services import user_roles_set
 
     quality = cast["quality_manager"]
-    user_roles_set(user=quality, roles=["quality_manager", "device"])
+    user_roles_set(user=quality, roles=["quality_manager", "device"], actor=SYSTEM)
     _token, raw = api_token_create(user=quality, name="own", roles=["device"], actor=quality)
     guarded = BearerTokenAuth(Access(perms=frozenset({"core.view_auditevent"})))
     from ninja.errors import AuthorizationError

@@ -19,6 +19,8 @@ from urllib.parse import urldefrag, urlsplit
 import pytest
 from django.test import Client
 
+from metrolab.core.permissions import SYSTEM
+
 pytestmark = pytest.mark.django_db
 
 # Words a zh-Hans page may show: names, units, symbols and codes that are not translated.
@@ -244,11 +246,11 @@ def demo_lab(settings):
     from metrolab.tasks.demo import demo_seed_flow
 
     settings.LANGUAGE_CODE = "zh-hans"
-    demo_seed()
-    demo_seed_commissions()
-    demo_seed_libraries()
-    demo_seed_flow()
-    demo_seed_environment()
+    demo_seed(actor=SYSTEM)
+    demo_seed_commissions(actor=SYSTEM)
+    demo_seed_libraries(actor=SYSTEM)
+    demo_seed_flow(actor=SYSTEM)
+    demo_seed_environment(actor=SYSTEM)
 
 
 def test_no_english_on_any_page_a_demo_role_reaches(demo_lab):

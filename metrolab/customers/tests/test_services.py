@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from metrolab.core.models import AuditEvent, User
+from metrolab.core.permissions import SYSTEM
 from metrolab.core.service import ServiceError
 from metrolab.customers.models import Contact, Customer, Instrument, PortalAccount
 from metrolab.customers.selectors import customer_list, portal_customer, portal_users
@@ -100,20 +101,22 @@ def test_portal_account_refusals(cast, org_a, org_b):
     contact = org_a.contacts.get()
     before = counts()
     with pytest.raises(ServiceError, match="exists already"):
-        portal_account_create(contact=contact, username="customer_b", password="Portal-pass-2026")
+        portal_account_create(
+            contact=contact, username="customer_b", password="Portal-pass-2026", actor=SYSTEM
+        )
     with pytest.raises(ServiceError, match="too short"):
-        portal_account_create(contact=contact, username="new-one", password="short")
+        portal_account_create(contact=contact, username="new-one", password="short", actor=SYSTEM)
     with pytest.raises(ServiceError, match="Lab staff"):
         staff = cast["receptionist"]
         staff.groups.add(*cast["customer_a"].groups.all())
         staff.__dict__.pop("_role_codes", None)
-        portal_account_link(user=staff, customer=org_a)
+        portal_account_link(user=staff, customer=org_a, actor=SYSTEM)
     with pytest.raises(ServiceError, match="customer role"):
-        portal_account_link(user=cast["metrologist"], customer=org_a)
+        portal_account_link(user=cast["metrologist"], customer=org_a, actor=SYSTEM)
     with pytest.raises(ServiceError, match="already"):
-        portal_account_link(user=cast["customer_a"], customer=org_b)
+        portal_account_link(user=cast["customer_a"], customer=org_b, actor=SYSTEM)
     with pytest.raises(ServiceError, match="another customer"):
-        portal_account_link(user=cast["customer"], customer=org_b, contact=contact)
+        portal_account_link(user=cast["customer"], customer=org_b, contact=contact, actor=SYSTEM)
     assert counts()[:5] == before[:5]
 
 
@@ -126,14 +129,21 @@ def test_selectors_scope_customers(cast, org_a, org_b):
 
 
 def test_instrument_register_and_service_dates(cast, org_a):
-    instrument = instrument_register(customer=org_a, name="压力表", serial_no="S1")
-    assert instrument_register(customer=org_a, name="压力表", serial_no=" s1 ") == instrument
-    assert instrument_register(customer=org_a, name="压力表", serial_no="") is None
-    other = instrument_register(customer=org_a, name="温度计", serial_no="S1")
+    instrument = instrument_register(customer=org_a, name="压力表", serial_no="S1", actor=SYSTEM)
+    assert (
+        instrument_register(customer=org_a, name="压力表", serial_no=" s1 ", actor=SYSTEM)
+        == instrument
+    )
+    assert instrument_register(customer=org_a, name="压力表", serial_no="", actor=SYSTEM) is None
+    other = instrument_register(customer=org_a, name="温度计", serial_no="S1", actor=SYSTEM)
     assert other != instrument  # same serial no., another instrument
     served = dt.date(2026, 3, 1)
-    instrument_served(instrument=instrument, served_on=served, next_due_date=dt.date(2027, 3, 1))
+    instrument_served(
+        instrument=instrument, served_on=served, next_due_date=dt.date(2027, 3, 1), actor=SYSTEM
+    )
     instrument.refresh_from_db()
     assert instrument.last_service_date == served and instrument.next_due_date.year == 2027
     with pytest.raises(ServiceError, match="after the service date"):
-        instrument_served(instrument=instrument, served_on=served, next_due_date=served)
+        instrument_served(
+            instrument=instrument, served_on=served, next_due_date=served, actor=SYSTEM
+        )

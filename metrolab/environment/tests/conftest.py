@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from metrolab.core.permissions import SYSTEM
 from metrolab.core.services import api_token_create, user_create
 from metrolab.environment.models import Requirement, Room, Sensor
 
@@ -47,8 +48,10 @@ def make_device(db):
     """make_device("probe-1") -> (device user, raw bearer token)."""
 
     def _make(username="probe-1"):
-        device = user_create(username=username, password=None, roles=["device"])
-        _token, raw = api_token_create(user=device, name=f"{username} token", roles=["device"])
+        device = user_create(username=username, password=None, roles=["device"], actor=SYSTEM)
+        _token, raw = api_token_create(
+            user=device, name=f"{username} token", roles=["device"], actor=SYSTEM
+        )
         return device, raw
 
     return _make

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from metrolab.core.models import AuditEvent
+from metrolab.core.permissions import SYSTEM
 from metrolab.environment.models import Sensor
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def root(client):
     from metrolab.core.services import user_create
 
-    user = user_create(username="root", password="pw-root-123", roles=["admin"])
+    user = user_create(username="root", password="pw-root-123", roles=["admin"], actor=SYSTEM)
     user.is_superuser = True
     user.save()
     client.force_login(user)

@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 
+from metrolab.core.permissions import SYSTEM
 from metrolab.core.roles import LAB_STAFF
 from metrolab.core.services import api_token_create
 from metrolab.environment import alarms
@@ -46,6 +47,7 @@ def high_alarm(lab, seconds=0, value=26.0) -> Alarm:
         kind="high",
         at=T + dt.timedelta(seconds=seconds),
         value=value,
+        actor=SYSTEM,
     )
 
 
@@ -109,9 +111,11 @@ def test_one_alarm_as_the_contract_shows_it(client, cast, lab):
 
 def test_the_log_filters_and_pages(client, cast, lab):
     first = high_alarm(lab, 0)
-    alarms.alarm_clear(first, at=T + dt.timedelta(seconds=30), value=20.0)
+    alarms.alarm_clear(first, at=T + dt.timedelta(seconds=30), value=20.0, actor=SYSTEM)
     second = high_alarm(lab, 60)
-    offline = alarms.alarm_raise(sensor=lab["p"], kind="offline", at=T + dt.timedelta(seconds=90))
+    offline = alarms.alarm_raise(
+        sensor=lab["p"], kind="offline", at=T + dt.timedelta(seconds=90), actor=SYSTEM
+    )
     client.force_login(cast["metrologist"])
 
     def ids(**query):
@@ -148,10 +152,12 @@ def test_only_acknowledgers_acknowledge(client, cast, lab):
     alarm.refresh_from_db()
     assert (alarm.status, alarm.acknowledged_at) == ("raised", None)
 
-    alarms.alarm_clear(alarm, at=T, value=20.0)
+    alarms.alarm_clear(alarm, at=T, value=20.0, actor=SYSTEM)
     for n, name in enumerate(ALARM_ACKNOWLEDGERS):
         mine = high_alarm(lab, 100 * (n + 1))
-        alarms.alarm_clear(mine, at=mine.raised_at, value=20.0)  # the next one may open
+        alarms.alarm_clear(
+            mine, at=mine.raised_at, value=20.0, actor=SYSTEM
+        )  # the next one may open
         client.force_login(cast[name])
         answer = post(client, f"{BASE}/alarms/{mine.pk}/acknowledge", {"comment": "Seen."})
         assert answer.status_code == 200, (name, answer.json())
@@ -196,7 +202,7 @@ def test_a_metrologist_acknowledges_with_a_comment_once(client, cast, lab):
 
 def test_a_cleared_alarm_stays_cleared_when_acknowledged_with_a_token(client, cast, lab):
     alarm = high_alarm(lab)
-    alarms.alarm_clear(alarm, at=T + dt.timedelta(minutes=5), value=24.0)
+    alarms.alarm_clear(alarm, at=T + dt.timedelta(minutes=5), value=24.0, actor=SYSTEM)
     me = cast["metrologist"]
     _token, raw = api_token_create(user=me, name="phone", roles=["metrologist"], actor=me)
     answer = post(

@@ -19,6 +19,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone, translation
 
+from metrolab.core.permissions import SYSTEM
 from metrolab.core.service import ServiceError
 from metrolab.core.services import user_create
 from metrolab.environment import alarms, ingest
@@ -438,8 +439,8 @@ def test_the_responsible_person_and_the_equipment_managers_are_told_once(
 ):
     room.responsible = cast["metrologist"]
     room.save()
-    second = user_create(username="em2", password=None, roles=["equipment_manager"])
-    former = user_create(username="em3", password=None, roles=["equipment_manager"])
+    second = user_create(username="em2", password=None, roles=["equipment_manager"], actor=SYSTEM)
+    former = user_create(username="em3", password=None, roles=["equipment_manager"], actor=SYSTEM)
     former.is_active = False
     former.save()
     feed("T-01", (0, 26.0), (1, 27.0), (2, 28.0))

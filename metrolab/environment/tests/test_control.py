@@ -13,6 +13,7 @@ from django.db import connection
 from django.utils import timezone, translation
 
 from metrolab.core.models import AuditEvent
+from metrolab.core.permissions import SYSTEM
 from metrolab.core.service import ServiceError
 from metrolab.environment import control, ingest
 from metrolab.environment.models import Actuator, Command, ControlRule, Sensor
@@ -247,11 +248,11 @@ def test_evaluate_all_judges_freshness_against_now(room, fan, thermometers):
 def test_a_rule_command_that_changes_nothing_is_refused_under_the_lock(room, fan):
     the_rule = rule(room, fan, high=25)
     stale = Actuator.objects.get(pk=fan.pk)
-    control.command_send(fan, action="on", reason="rule", rule=the_rule)
+    control.command_send(fan, action="on", reason="rule", rule=the_rule, actor=SYSTEM)
     events = AuditEvent.objects.count()
     assert stale.on is False  # what a second ingester read before the first one committed
     with pytest.raises(ServiceError) as refused:
-        control.command_send(stale, action="on", reason="rule", rule=the_rule)
+        control.command_send(stale, action="on", reason="rule", rule=the_rule, actor=SYSTEM)
     assert refused.value.code == "unchanged"
     assert Command.objects.count() == 1
     assert AuditEvent.objects.count() == events
@@ -366,8 +367,8 @@ def test_a_rule_command_is_audited_with_the_rule_and_the_value(room, fan, thermo
 
 
 def test_a_failed_delivery_is_recorded(hvac):
-    command = control.command_send(hvac, action="on", reason="test", actor=None)
-    control.command_delivered(command, False, "device unreachable")
+    command = control.command_send(hvac, action="on", reason="test", actor=SYSTEM)
+    control.command_delivered(command, False, "device unreachable", actor=SYSTEM)
     command.refresh_from_db()
     assert (command.status, command.error, command.sent_at) == (
         "failed",
@@ -512,8 +513,8 @@ def test_the_command_log_is_paginated_and_filtered(
     english_client, room, hvac, fan, cast, login, make_device
 ):
     for index in range(3):
-        control.command_send(hvac, action="set", value=20 + index, reason=f"r{index}", actor=None)
-    control.command_send(fan, action="on", reason="air", actor=None)
+        control.command_send(hvac, action="set", value=20 + index, reason=f"r{index}", actor=SYSTEM)
+    control.command_send(fan, action="on", reason="air", actor=SYSTEM)
     client = english_client
     login(cast["customer_a"])
     assert client.get(COMMANDS).status_code == 403

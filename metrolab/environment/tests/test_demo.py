@@ -15,6 +15,7 @@ import pytest
 from django.utils import timezone
 
 from metrolab.core import audit
+from metrolab.core.permissions import SYSTEM
 from metrolab.environment import ingest
 from metrolab.environment.demo import (
     HISTORY,
@@ -48,12 +49,16 @@ def _seed_lab():
     from metrolab.core.demo import demo_seed
     from metrolab.methods.demo import demo_seed_methods
 
-    assert demo_seed() and demo_seed_commissions() and demo_seed_methods()
+    assert (
+        demo_seed(actor=SYSTEM)
+        and demo_seed_commissions(actor=SYSTEM)
+        and demo_seed_methods(actor=SYSTEM)
+    )
 
 
 def _seed_environment(now):
     started = time.perf_counter()
-    assert demo_seed_environment(now=now) is True
+    assert demo_seed_environment(now=now, actor=SYSTEM) is True
     elapsed = time.perf_counter() - started
     print(f"\ndemo_seed_environment: {Reading.objects.count()} readings in {elapsed:.2f} s")
 
@@ -238,7 +243,7 @@ def test_the_rules_and_the_manager_acted(demo_rooms):
 
 def test_seeding_twice_changes_nothing(demo_rooms):
     before = _counts()
-    assert demo_seed_environment() is False
+    assert demo_seed_environment(actor=SYSTEM) is False
     assert _counts() == before
     assert audit.verify_chain().ok
 
@@ -248,22 +253,22 @@ def test_the_listeners_are_back_after_seeding(now):
     ingest.ingest_listeners.append(calls.append)
     try:
         _seed_lab()
-        assert demo_seed_environment(now=now)
+        assert demo_seed_environment(now=now, actor=SYSTEM)
         assert calls == [] and ingest.ingest_listeners[-1] == calls.append
     finally:
         ingest.ingest_listeners.remove(calls.append)
 
 
 def test_needs_the_demo_users():
-    assert demo_seed_environment() is False
+    assert demo_seed_environment(actor=SYSTEM) is False
     assert not Room.objects.exists()
 
 
 def test_without_the_methods_library_no_method_requirement(now):
     from metrolab.core.demo import demo_seed
 
-    demo_seed()
-    assert demo_seed_environment(now=now) is True
+    demo_seed(actor=SYSTEM)
+    assert demo_seed_environment(now=now, actor=SYSTEM) is True
     assert not Requirement.objects.filter(method__isnull=False).exists()
     assert Alarm.objects.count() == 1
 
@@ -296,7 +301,7 @@ def test_an_early_morning_demo_has_its_excursion_too(local_now):
     )
     if now > timezone.now():
         now -= dt.timedelta(days=1)
-    assert demo_seed_environment(now=now)
+    assert demo_seed_environment(now=now, actor=SYSTEM)
     alarm = Alarm.objects.get()
     assert alarm.status == "cleared" and alarm.acknowledged_by is not None
     assert now - HISTORY < alarm.raised_at < alarm.cleared_at < now

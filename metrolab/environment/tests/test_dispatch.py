@@ -16,6 +16,7 @@ import pytest
 from django.utils import timezone
 from pymodbus.client import ModbusTcpClient
 
+from metrolab.core.permissions import SYSTEM
 from metrolab.environment import control, dispatch
 from metrolab.environment.dispatch import ActuatorMap
 from metrolab.environment.modbus import RegisterMap, RegisterMapError
@@ -105,6 +106,7 @@ def mqtt_hvac(room):
 
 def send(actuator, capture, **kwargs) -> Command:
     kwargs.setdefault("reason", "test")
+    kwargs.setdefault("actor", SYSTEM)
     with capture(execute=True):
         command = control.command_send(actuator, **kwargs)
     command.refresh_from_db()
@@ -163,7 +165,7 @@ def test_a_broker_that_is_down_fails_the_command_and_it_is_sent_again_later(
 def test_delivery_never_raises(mqtt_hvac, settings, room):
     settings.METROLAB_MQTT_HOST = "127.0.0.1"
     settings.METROLAB_MQTT_PORT = free_port()
-    command = control.command_send(mqtt_hvac, action="off", reason="test")
+    command = control.command_send(mqtt_hvac, action="off", reason="test", actor=SYSTEM)
     assert dispatch.deliver(command)[0] is False
     settings.METROLAB_MQTT_PORT = 70000  # not a port at all
     ok, error = dispatch.deliver(command)
@@ -222,13 +224,13 @@ def test_modbus_coil_and_setpoint_register_are_written(room, modbus_server):
         setpoint_min=Decimal("10"),
         setpoint_max=Decimal("35"),
     )
-    command = control.command_send(hvac, action="set", value="22.5", reason="test")
+    command = control.command_send(hvac, action="set", value="22.5", reason="test", actor=SYSTEM)
     command.refresh_from_db()
     assert (command.status, command.error) == ("sent", "")
     registers, coils = read_back(modbus_server.port, 12, 1)
     assert registers == words("h", 225)
     assert coils[3] is True  # a set-point also switches it on
-    off = control.command_send(hvac, action="off", reason="test")
+    off = control.command_send(hvac, action="off", reason="test", actor=SYSTEM)
     off.refresh_from_db()
     assert off.status == "sent"
     assert read_back(modbus_server.port, 12, 1)[1][3] is False
@@ -242,7 +244,7 @@ def test_modbus_coil_and_setpoint_register_are_written(room, modbus_server):
         address=address,
         register_map={"coil": 5},
     )
-    control.command_send(dryer, action="on", reason="test")
+    control.command_send(dryer, action="on", reason="test", actor=SYSTEM)
     assert read_back(modbus_server.port, 0, 1)[1][5] is True
     assert Command.objects.filter(status="sent").count() == 3
 
@@ -258,11 +260,11 @@ def test_float_setpoint_little_word_order(room, modbus_server):
         address=f"127.0.0.1:{modbus_server.port}",
         register_map={"register": 6, "type": "float32", "word_order": "little"},
     )
-    control.command_send(hvac, action="set", value="19.75", reason="test")
+    control.command_send(hvac, action="set", value="19.75", reason="test", actor=SYSTEM)
     registers, _ = read_back(modbus_server.port, 6, 2)
     assert registers == list(reversed(words("f", 19.75)))
     # No coil in the map: on / off cannot be delivered, and say so.
-    off = control.command_send(hvac, action="off", reason="test")
+    off = control.command_send(hvac, action="off", reason="test", actor=SYSTEM)
     off.refresh_from_db()
     assert off.status == "failed"
     assert off.error == "configuration: the register map has no 'coil' for on / off"
@@ -279,7 +281,7 @@ def test_an_unreachable_modbus_device_fails_the_command(room):
         address=f"127.0.0.1:{free_port()}",
         register_map={"coil": 0},
     )
-    command = control.command_send(fan, action="on", reason="test")
+    command = control.command_send(fan, action="on", reason="test", actor=SYSTEM)
     command.refresh_from_db()
     assert command.status == "failed"
     assert "unreachable" in command.error

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from metrolab.core.permissions import SYSTEM
 from metrolab.core.services import user_create
 from metrolab.items.models import ItemNumberRule, StorageLocation
 from metrolab.items.selectors import item_state_from_events
@@ -45,7 +46,7 @@ def test_demo_stages(cast, make_commission, qualified_setup, stage, status, stat
 
 
 def test_back_office_edits_places_and_the_rule(client):
-    root = user_create(username="root", password="pw-root-123", roles=["admin"])
+    root = user_create(username="root", password="pw-root-123", roles=["admin"], actor=SYSTEM)
     root.is_superuser = True
     root.save()
     client.force_login(root)

@@ -5,6 +5,7 @@ import pytest
 
 from metrolab.core import audit
 from metrolab.core.demo import demo_seed
+from metrolab.core.permissions import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -15,8 +16,12 @@ def test_demo_seed_covers_every_state():
     from metrolab.items.models import Item, ItemMedia
     from metrolab.tasks.demo import demo_seed_flow
 
-    assert demo_seed() and demo_seed_commissions() and demo_seed_flow()
-    assert demo_seed_flow() is False  # once only
+    assert (
+        demo_seed(actor=SYSTEM)
+        and demo_seed_commissions(actor=SYSTEM)
+        and demo_seed_flow(actor=SYSTEM)
+    )
+    assert demo_seed_flow(actor=SYSTEM) is False  # once only
     statuses = set(Commission.objects.values_list("status", flat=True))
     assert {"applied", "items_received", "tasks_assigned", "testing", "cancelled"} <= statuses
     reviews = set(Commission.objects.values_list("review", flat=True))
@@ -38,9 +43,9 @@ def test_certificate_hook_drives_the_last_two_nodes(monkeypatch):
     from metrolab.items.models import Item
     from metrolab.tasks.demo import demo_seed_flow
 
-    demo_seed()
-    demo_seed_commissions()
-    demo_seed_flow()
+    demo_seed(actor=SYSTEM)
+    demo_seed_commissions(actor=SYSTEM)
+    demo_seed_flow(actor=SYSTEM)
     monkeypatch.setattr(status, "certificate_checks", [lambda commission: True])
     in_lab = Commission.objects.filter(items__state=Item.State.IN_TESTING).distinct().first()
     returned = (
@@ -49,9 +54,9 @@ def test_certificate_hook_drives_the_last_two_nodes(monkeypatch):
         .exclude(items__state__in=[Item.State.IN_TESTING, Item.State.AWAITING_RETURN])
         .first()
     )
-    assert commission_refresh_status(in_lab) == ["certificate_issued"]
-    assert commission_refresh_status(returned) == ["certificate_issued", "completed"]
-    assert commission_refresh_status(returned) == []  # nothing twice
+    assert commission_refresh_status(in_lab, actor=SYSTEM) == ["certificate_issued"]
+    assert commission_refresh_status(returned, actor=SYSTEM) == ["certificate_issued", "completed"]
+    assert commission_refresh_status(returned, actor=SYSTEM) == []  # nothing twice
     in_lab.refresh_from_db()
     returned.refresh_from_db()
     assert (in_lab.status, returned.status) == ("certificate_issued", "completed")

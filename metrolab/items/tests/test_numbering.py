@@ -13,6 +13,7 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 
+from metrolab.core.permissions import SYSTEM
 from metrolab.items.models import Item, ItemNumberCounter, ItemNumberRule
 from metrolab.items.numbering import (
     NumberFormat,
@@ -76,12 +77,14 @@ def test_number_format():
 
 @pytest.mark.django_db
 def test_allocation_follows_the_rule_and_the_year():
-    assert item_number_allocate(year=2026) == format_item_number(NumberFormat(), 2026, 1)
-    assert item_number_allocate(year=2026).startswith("YP202600002")
+    assert item_number_allocate(year=2026, actor=SYSTEM) == format_item_number(
+        NumberFormat(), 2026, 1
+    )
+    assert item_number_allocate(year=2026, actor=SYSTEM).startswith("YP202600002")
     # A new year starts its own sequence.
-    assert item_number_allocate(year=2027).startswith("YP202700001")
+    assert item_number_allocate(year=2027, actor=SYSTEM).startswith("YP202700001")
     ItemNumberRule.objects.create(prefix="JL", year_digits=2, sequence_digits=6, check_digit=False)
-    assert item_number_allocate(year=2026) == "JL26000003"
+    assert item_number_allocate(year=2026, actor=SYSTEM) == "JL26000003"
     assert ItemNumberCounter.objects.get(year=2026).last == 3
 
 

@@ -117,11 +117,18 @@ def test_a_fake_photo_at_receipt_refuses_the_whole_receipt(
 
 
 def test_only_a_signed_in_person_receives(make_commission):
+    from django.contrib.auth.models import AnonymousUser
+
+    from metrolab.core.permissions import SYSTEM
     from metrolab.items.services import item_receive
 
     commission = make_commission()
-    with pytest.raises(ServiceError):
+    with pytest.raises(TypeError, match="actor"):
         item_receive(line=commission.lines.get(), actor=None)
+    for nobody in (AnonymousUser(), SYSTEM):
+        with pytest.raises(ServiceError) as refused:
+            item_receive(line=commission.lines.get(), actor=nobody)
+        assert refused.value.code == "forbidden"
     assert not Item.objects.exists()
 
 

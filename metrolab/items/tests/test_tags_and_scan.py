@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from metrolab.core.models import AuditEvent
+from metrolab.core.permissions import SYSTEM
 from metrolab.core.service import ServiceError
 from metrolab.core.services import api_token_create, user_create
 from metrolab.items.models import RfidTag
@@ -70,8 +71,8 @@ def test_tag_api_bind_conflict_lookup_and_unbind(two_items, cast, client):
 def test_a_reader_device_looks_up_by_tag_with_its_token(two_items, cast, client):
     mine, _theirs = two_items
     item_tag_bind(item=mine, uid="A1B2C3D4", actor=cast["receptionist"])
-    reader = user_create(username="reader-1", password=None, roles=["device"])
-    _token, raw = api_token_create(user=reader, name="desk reader", roles=["device"])
+    reader = user_create(username="reader-1", password=None, roles=["device"], actor=SYSTEM)
+    _token, raw = api_token_create(user=reader, name="desk reader", roles=["device"], actor=SYSTEM)
     auth = {"Authorization": f"Bearer {raw}"}
     response = client.get("/api/v1/items/by-tag/a1:b2:c3:d4", headers=auth)
     assert response.status_code == 200
@@ -169,7 +170,7 @@ def test_customer_sees_only_their_own_item_card(two_items, cast, client):
     assert client.get(f"/api/v1/items/{theirs.number}").status_code == 404
     assert client.get(f"/api/v1/items/{mine.number}").json()["tags"] == []
     # A portal account that is not linked to any customer sees nothing at all.
-    loner = user_create(username="loner", password="pw-loner-1", roles=["customer"])
+    loner = user_create(username="loner", password="pw-loner-1", roles=["customer"], actor=SYSTEM)
     client.force_login(loner)
     assert client.get(f"/items/{mine.number}/").status_code == 404
     assert client.get("/api/v1/items/").json() == []

@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from metrolab.core.permissions import SYSTEM
 from metrolab.methods import services
 from metrolab.methods.models import Deviation, Method
 from metrolab.methods.tests.conftest import pdf_upload
@@ -208,7 +209,7 @@ def test_deviation_workflow(cast, client, calibration_line, method):
 def second_director(db):
     from metrolab.core.services import user_create
 
-    return user_create(username="director-2", password=None, roles=["director"])
+    return user_create(username="director-2", password=None, roles=["director"], actor=SYSTEM)
 
 
 def test_the_requester_cannot_authorise_their_own_deviation(

@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from metrolab.core.permissions import SYSTEM
 from metrolab.methods import services
 from metrolab.methods.models import Deviation, InstrumentCategory, Method
 from metrolab.methods.tests.conftest import PDF_BYTES, pdf_upload
@@ -108,7 +109,7 @@ def test_detail_links_everything(cast, login, library, authorised_item):
         range_text="(0.1-60) MPa",
     )
     standard.methods.add(method)
-    services.method_file_attach(method=method, upload=pdf_upload())
+    services.method_file_attach(method=method, upload=pdf_upload(), actor=SYSTEM)
     body = login(cast["driver"]).get(reverse("methods:detail", args=[method.pk])).content.decode()
     assert reverse("qualifications:item_detail", args=[item.pk]) in body
     assert reverse("equipment:standard_detail", args=[standard.pk]) in body
@@ -120,7 +121,9 @@ def test_detail_links_everything(cast, login, library, authorised_item):
 
 
 def test_method_file_only_for_staff(cast, client, library):
-    method = services.method_file_attach(method=library["current"], upload=pdf_upload())
+    method = services.method_file_attach(
+        method=library["current"], upload=pdf_upload(), actor=SYSTEM
+    )
     url = reverse("methods:file", args=[method.pk])
     client.force_login(cast["item_keeper"])
     response = client.get(url)
@@ -335,7 +338,7 @@ def test_the_requester_cannot_authorise_through_the_page(cast, client, calibrati
     deviation.refresh_from_db()
     assert deviation.state == Deviation.State.REQUESTED and deviation.authorised_by is None
 
-    other = user_create(username="director-2", password=None, roles=["director"])
+    other = user_create(username="director-2", password=None, roles=["director"], actor=SYSTEM)
     client.force_login(other)
     assert 'data-testid="own-request"' not in client.get(detail).content.decode()
     client.post(decide, {"decision": "authorise", "note": "ok"})

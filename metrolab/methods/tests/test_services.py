@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 
 from metrolab.core.models import AuditEvent
+from metrolab.core.permissions import SYSTEM
 from metrolab.core.service import ServiceError
 from metrolab.methods import services
 from metrolab.methods.models import Deviation, InstrumentCategory, Method
@@ -111,7 +112,9 @@ def test_code_and_year_are_unique_with_a_field_error(cast, make_method):
     )
     assert "jjg 52-2013 is in the library already" in exc.message
     # Another year of the same code is another version.
-    assert services.method_create(data=base_data(year="2025", effective_date=D(2026, 1, 1)))
+    assert services.method_create(
+        data=base_data(year="2025", effective_date=D(2026, 1, 1)), actor=SYSTEM
+    )
 
 
 def test_not_superseded_by_itself(cast, make_method):
@@ -180,9 +183,9 @@ def test_unknown_service_and_field_are_refused(cast):
         lambda: services.method_create(data=base_data(services="repair"), actor=cast["admin"]),
         field="services",
     )
-    refused(lambda: services.method_create(data={**base_data(), "colour": "red"}))
-    refused(lambda: services.method_create(data=base_data(kind="DIN")), field="kind")
-    refused(lambda: services.method_create(data=base_data(title="  ")), field="title")
+    refused(lambda: services.method_create(data={**base_data(), "colour": "red"}, actor=SYSTEM))
+    refused(lambda: services.method_create(data=base_data(kind="DIN"), actor=SYSTEM), field="kind")
+    refused(lambda: services.method_create(data=base_data(title="  "), actor=SYSTEM), field="title")
 
 
 @pytest.mark.parametrize("role", ["metrologist", "equipment_manager", "director", "customer_a"])
@@ -238,7 +241,7 @@ def test_categories(cast, pressure):
         field="code",
         code="duplicate",
     )
-    services.category_update(category=category, data={"name_en": "LiG thermometer"})
+    services.category_update(category=category, data={"name_en": "LiG thermometer"}, actor=SYSTEM)
     category.refresh_from_db()
     assert category.name_en == "LiG thermometer" and category.name == "玻璃液体温度计"
 

@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
 from metrolab.core.models import AuditEvent
+from metrolab.core.permissions import SYSTEM
 from metrolab.core.service import ServiceError
 from metrolab.notifications.channels import webhook_signature
 from metrolab.notifications.models import Delivery, Notification, WebhookEndpoint
@@ -31,6 +32,7 @@ def _notify(**kwargs):
         "subject": "委托单 WT-2026-0001：样品已接收",
         "body": "您的委托单已进入“样品接收”节点。",
         "payload": {"number": "WT-2026-0001", "status": "items_received"},
+        "actor": SYSTEM,
     }
     return notify(**{**defaults, **kwargs})
 
@@ -231,7 +233,13 @@ def test_tasks_are_queued_only_when_the_callers_transaction_commits(
 ):
     settings.METROLAB_SMS_GATEWAY_URL = "http://127.0.0.1:9/sms"
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        notify(event=EVENT, subject="s", body="b", channels={"sms": "1", "email": "a@b.cn"})
+        notify(
+            event=EVENT,
+            subject="s",
+            body="b",
+            channels={"sms": "1", "email": "a@b.cn"},
+            actor=SYSTEM,
+        )
         assert DBTaskResult.objects.count() == 0
     assert len(callbacks) == 2
     for callback in callbacks:

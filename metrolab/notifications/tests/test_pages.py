@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from metrolab.core import roles
+from metrolab.core.permissions import SYSTEM
 from metrolab.notifications.models import Delivery, Notification
 from metrolab.notifications.services import notification_mark_read, notify
 
@@ -17,7 +18,12 @@ DELIVERY_PERM = "notifications.view_delivery"
 
 def _notify(user, subject, **kwargs):
     return notify(
-        event="commission.status_changed", subject=subject, body="…", recipient_user=user, **kwargs
+        event="commission.status_changed",
+        subject=subject,
+        body="…",
+        recipient_user=user,
+        actor=SYSTEM,
+        **kwargs,
     )
 
 
@@ -52,7 +58,7 @@ def test_nobody_marks_someone_elses_notification_read(cast, login):
     from metrolab.core.service import ServiceError
 
     with pytest.raises(ServiceError):
-        notification_mark_read(theirs, cast["customer_a"])
+        notification_mark_read(theirs, cast["customer_a"], actor=cast["customer_a"])
 
 
 def test_mark_all_read_touches_only_my_own(cast, login):
@@ -91,7 +97,7 @@ def delivery_perm_mapped(monkeypatch):
         monkeypatch.setitem(
             roles.ROLE_PERMISSIONS, code, roles.ROLE_PERMISSIONS[code] | {DELIVERY_PERM}
         )
-    roles_sync()
+    roles_sync(actor=SYSTEM)
 
 
 def test_the_delivery_log_opens_only_with_the_permission(cast, client, delivery_perm_mapped):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from metrolab.core.permissions import SYSTEM
 from metrolab.core.roles import LAB_STAFF
 from metrolab.qualifications.models import Authorisation, AuthorisedItem, PersonnelCertificate
 from metrolab.qualifications.tests.conftest import days, pdf_upload
@@ -237,7 +238,10 @@ def editor_and_metrologist(db):
     from metrolab.core.services import user_create
 
     return user_create(
-        username="qm-metrologist", password=None, roles=["quality_manager", "metrologist"]
+        username="qm-metrologist",
+        password=None,
+        roles=["quality_manager", "metrologist"],
+        actor=SYSTEM,
     )
 
 

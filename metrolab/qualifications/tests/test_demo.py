@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from metrolab.core import audit
+from metrolab.core.permissions import SYSTEM
 from metrolab.tasks.tests.fixtures import qualified_setup  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -22,9 +23,9 @@ def demo_lab():
     from metrolab.qualifications.demo import demo_seed_libraries
     from metrolab.tasks.demo import demo_seed_flow
 
-    assert demo_seed() and demo_seed_commissions()
-    assert demo_seed_libraries() is True
-    assert demo_seed_flow() is True
+    assert demo_seed(actor=SYSTEM) and demo_seed_commissions(actor=SYSTEM)
+    assert demo_seed_libraries(actor=SYSTEM) is True
+    assert demo_seed_flow(actor=SYSTEM) is True
 
 
 def _counts():
@@ -58,10 +59,10 @@ def test_seeding_twice_changes_nothing(demo_lab):
 
     before = _counts()
     assert all(before)
-    assert demo_seed_libraries() is False
-    assert demo_seed_methods() is False
-    assert demo_seed_equipment() is False
-    assert demo_seed_qualifications() is False
+    assert demo_seed_libraries(actor=SYSTEM) is False
+    assert demo_seed_methods(actor=SYSTEM) is False
+    assert demo_seed_equipment(actor=SYSTEM) is False
+    assert demo_seed_qualifications(actor=SYSTEM) is False
     assert _counts() == before
     assert audit.verify_chain().ok
 
@@ -71,8 +72,8 @@ def test_libraries_need_the_disciplines_first():
     from metrolab.methods.models import Method
     from metrolab.qualifications.demo import demo_seed_libraries
 
-    demo_seed()
-    assert demo_seed_libraries() is False
+    demo_seed(actor=SYSTEM)
+    assert demo_seed_libraries(actor=SYSTEM) is False
     assert not Method.objects.exists()
 
 
@@ -215,7 +216,7 @@ def test_the_demo_keeps_the_rules_of_the_scope_and_of_granting(demo_lab):
     from metrolab.qualifications.services import authorised_item_update
 
     for item in AuthorisedItem.objects.all():
-        authorised_item_update(item=item, data={}, reason="demo check")
+        authorised_item_update(item=item, data={}, reason="demo check", actor=SYSTEM)
     verification_kinds = set(
         AuthorisedItem.objects.filter(service="verification").values_list(
             "methods__kind", flat=True

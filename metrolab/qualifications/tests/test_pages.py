@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from metrolab.core.permissions import SYSTEM
 from metrolab.core.roles import LAB_STAFF
 from metrolab.qualifications.models import Authorisation, AuthorisedItem, PersonnelCertificate
 from metrolab.qualifications.tests.conftest import PDF_BYTES, days, pdf_upload
@@ -197,7 +198,10 @@ def test_nobody_grants_an_authorisation_to_themselves_through_the_page(cast, log
     from metrolab.core.services import user_create
 
     editor = user_create(
-        username="qm-metrologist", password=None, roles=["quality_manager", "metrologist"]
+        username="qm-metrologist",
+        password=None,
+        roles=["quality_manager", "metrologist"],
+        actor=SYSTEM,
     )
     client = login(editor)
     url = reverse("qualifications:authorisation_create")

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from metrolab.core.permissions import SYSTEM
 from metrolab.notifications.models import Notification
 from metrolab.risk.models import RiskAlertSent
 from metrolab.risk.services import ALERT_EVENT, risk_alerts_send
@@ -38,25 +39,25 @@ def test_equipment_alerts_once_per_horizon(lib, cast):
     eq = lib.equipment(DUE, custodian=cast["metrologist"])
     key = f"calibration:{eq.pk}"
 
-    assert risk_alerts_send(on=DUE - 91 * DAY) == 0  # not yet on the radar
-    assert risk_alerts_send(on=DUE - 90 * DAY) == 1
+    assert risk_alerts_send(on=DUE - 91 * DAY, actor=SYSTEM) == 0  # not yet on the radar
+    assert risk_alerts_send(on=DUE - 90 * DAY, actor=SYSTEM) == 1
     assert _told() == {"equipment_manager": [key], "metrologist": [key]}  # + custodian
     mark = _last_pk()
-    assert risk_alerts_send(on=DUE - 90 * DAY) == 0  # running twice sends once
-    assert risk_alerts_send(on=DUE - 61 * DAY) == 0  # still the 90-day horizon
+    assert risk_alerts_send(on=DUE - 90 * DAY, actor=SYSTEM) == 0  # running twice sends once
+    assert risk_alerts_send(on=DUE - 61 * DAY, actor=SYSTEM) == 0  # still the 90-day horizon
     assert _told(since=mark) == {}
 
-    assert risk_alerts_send(on=DUE - 60 * DAY) == 1  # the next horizon sends again
-    assert risk_alerts_send(on=DUE - 30 * DAY) == 1
-    assert risk_alerts_send(on=DUE) == 0  # due today: still the 30-day horizon
+    assert risk_alerts_send(on=DUE - 60 * DAY, actor=SYSTEM) == 1  # the next horizon sends again
+    assert risk_alerts_send(on=DUE - 30 * DAY, actor=SYSTEM) == 1
+    assert risk_alerts_send(on=DUE, actor=SYSTEM) == 0  # due today: still the 30-day horizon
     mark = _last_pk()
-    assert risk_alerts_send(on=DUE + DAY) == 1  # overdue: the technical manager too
+    assert risk_alerts_send(on=DUE + DAY, actor=SYSTEM) == 1  # overdue: the technical manager too
     assert _told(since=mark) == {
         "equipment_manager": [key],
         "metrologist": [key],
         "director": [key],
     }
-    assert risk_alerts_send(on=DUE + 10 * DAY) == 0
+    assert risk_alerts_send(on=DUE + 10 * DAY, actor=SYSTEM) == 0
     assert sorted(RiskAlertSent.objects.filter(key=key).values_list("horizon", flat=True)) == [
         0,
         30,
@@ -69,7 +70,7 @@ def test_a_new_due_date_is_alerted_again(lib, cast):
     from metrolab.equipment.models import EquipmentCalibration
 
     eq = lib.equipment(DUE)
-    assert risk_alerts_send(on=DUE - 10 * DAY) == 1
+    assert risk_alerts_send(on=DUE - 10 * DAY, actor=SYSTEM) == 1
     EquipmentCalibration.objects.create(
         equipment=eq,
         certificate_no="NEW",
@@ -78,7 +79,7 @@ def test_a_new_due_date_is_alerted_again(lib, cast):
         due_date=DUE + 20 * DAY,
         confirmed_at=dt.datetime(2026, 9, 25, tzinfo=dt.UTC),
     )
-    assert risk_alerts_send(on=DUE - 5 * DAY) == 1
+    assert risk_alerts_send(on=DUE - 5 * DAY, actor=SYSTEM) == 1
 
 
 def test_who_is_told_of_what(lib, cast):
@@ -89,7 +90,7 @@ def test_who_is_told_of_what(lib, cast):
     item = lib.item(DUE)
     superseded = lib.superseded(DUE)
     abolished = lib.abolished(DUE)
-    assert risk_alerts_send(on=DUE - 5 * DAY) == 7
+    assert risk_alerts_send(on=DUE - 5 * DAY, actor=SYSTEM) == 7
     told = {user: set(keys) for user, keys in _told().items()}
     people = {
         f"personnel_certificate:{cert.pk}",
@@ -116,15 +117,15 @@ def test_who_is_told_of_what(lib, cast):
 
 def test_overdue_things_reach_the_technical_manager(lib, cast):
     cert = lib.certificate(DUE, person=cast["approver"])
-    assert risk_alerts_send(on=DUE + DAY) == 1
+    assert risk_alerts_send(on=DUE + DAY, actor=SYSTEM) == 1
     key = f"personnel_certificate:{cert.pk}"
     assert _told() == {"quality_manager": [key], "approver": [key], "director": [key]}
 
 
 def test_never_calibrated_equipment_is_alerted_once(lib, cast):
     eq = lib.equipment(None)
-    assert risk_alerts_send(on=DUE) == 1
-    assert risk_alerts_send(on=DUE + 100 * DAY) == 0
+    assert risk_alerts_send(on=DUE, actor=SYSTEM) == 1
+    assert risk_alerts_send(on=DUE + 100 * DAY, actor=SYSTEM) == 0
     sent = RiskAlertSent.objects.get(key=f"calibration:{eq.pk}")
     assert sent.due == RiskAlertSent.NO_DUE and sent.horizon == 0
 
@@ -134,10 +135,10 @@ def test_nobody_to_tell_records_nothing(lib, cast):
 
     lib.item(DUE)
     user_roles_set(user=cast["quality_manager"], roles=[], actor=cast["admin"])
-    assert risk_alerts_send(on=DUE - 5 * DAY) == 0
+    assert risk_alerts_send(on=DUE - 5 * DAY, actor=SYSTEM) == 0
     assert not RiskAlertSent.objects.exists()
     user_roles_set(user=cast["quality_manager"], roles=["quality_manager"], actor=cast["admin"])
-    assert risk_alerts_send(on=DUE - 5 * DAY) == 1
+    assert risk_alerts_send(on=DUE - 5 * DAY, actor=SYSTEM) == 1
 
 
 def test_the_command_and_the_task(lib, cast):

@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from metrolab.core.permissions import SYSTEM
 from metrolab.equipment.models import Equipment
 from metrolab.risk.radar import Kind, bucket_of, radar
 
@@ -195,7 +196,9 @@ def test_people_rules(lib, cast):
     assert _entry(f"personnel_certificate:{expiring.pk}", DUE) is None
     # Certificates without expiry, and people who left the lab, are not watched.
     forever = lib.certificate(None, number="FOREVER")
-    former = user_create(username="former", password="pw-former-1", roles=["metrologist"])
+    former = user_create(
+        username="former", password="pw-former-1", roles=["metrologist"], actor=SYSTEM
+    )
     gone = lib.certificate(DUE, person=former)
     former.is_active = False
     former.save()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from metrolab.core.permissions import SYSTEM
 from metrolab.core.service import ServiceError
 from metrolab.core.services import api_token_create, user_create
 from metrolab.tasks.models import Task
@@ -98,7 +99,9 @@ def test_assignment_page_assigns_the_ticked_tasks(cast, client, delivery, qualif
 
 
 def test_assign_many_api(cast, client, delivery, qualified_setup):
-    director = user_create(username="boss", password=None, roles=["director"], display_name="Boss")
+    director = user_create(
+        username="boss", password=None, roles=["director"], display_name="Boss", actor=SYSTEM
+    )
     _t, raw = api_token_create(user=director, name="planning", roles=["director"], actor=director)
     auth = {"Authorization": f"Bearer {raw}"}
     body = {

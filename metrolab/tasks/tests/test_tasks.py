@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from metrolab.commissions.models import StatusEvent
 from metrolab.core.models import AuditEvent
+from metrolab.core.permissions import SYSTEM
 from metrolab.core.service import ServiceError
 from metrolab.core.services import api_token_create, user_create
 from metrolab.equipment.models import Equipment, EquipmentCalibration, UsageRecord
@@ -31,7 +32,11 @@ def second_metrologist(db, authorise):
     """A second metrologist, authorised to perform both the calibration and the verification
     item of the qualified set-up."""
     person = user_create(
-        username="metrologist2", password="pw-2-metro", roles=["metrologist"], display_name="Li"
+        username="metrologist2",
+        password="pw-2-metro",
+        roles=["metrologist"],
+        display_name="Li",
+        actor=SYSTEM,
     )
     authorise(person, service="calibration")
     authorise(person, service="verification")
@@ -76,7 +81,7 @@ def test_one_task_per_item_and_service_at_receipt(received):
     assert {(t.item_id, t.service) for t in tasks} == {(i.pk, i.service) for i in items}
     assert all(t.status == Task.Status.UNASSIGNED for t in tasks)
     # Creating them again for an item adds nothing.
-    assert services.tasks_create_for_item(item=items[0])[0] == items[0].tasks.get()
+    assert services.tasks_create_for_item(item=items[0], actor=SYSTEM)[0] == items[0].tasks.get()
 
 
 def test_assignment_problems(received, cast, qualified_setup):
@@ -442,7 +447,9 @@ def test_assignment_pages_and_my_tasks(
     qualified_assign(tasks[0])
     # An ineligible person is refused with the reasons.
     qualified_assign(tasks[1], assignee=second_metrologist)
-    wang = user_create(username="wang", password=None, roles=["metrologist"], display_name="Wang")
+    wang = user_create(
+        username="wang", password=None, roles=["metrologist"], display_name="Wang", actor=SYSTEM
+    )
     html = client.post(
         f"/tasks/{tasks[1].pk}/assign/", {"action": "assign", "assignee": wang.pk}
     ).content.decode()
@@ -509,7 +516,9 @@ def test_task_page_roles(cast, client, received):
 
 @pytest.fixture
 def director_api(db):
-    director = user_create(username="boss", password=None, roles=["director"], display_name="Boss")
+    director = user_create(
+        username="boss", password=None, roles=["director"], display_name="Boss", actor=SYSTEM
+    )
     _t, raw = api_token_create(user=director, name="planning", roles=["director"], actor=director)
     return {"Authorization": f"Bearer {raw}"}
 
@@ -681,7 +690,11 @@ def test_the_task_page_does_not_grow_with_people(
         assert client.get(url).status_code == 200
     for n in range(5):
         person = user_create(
-            username=f"m{n}", password=None, roles=["metrologist"], display_name=f"M{n}"
+            username=f"m{n}",
+            password=None,
+            roles=["metrologist"],
+            display_name=f"M{n}",
+            actor=SYSTEM,
         )
         authorise(person)
     with CaptureQueriesContext(connection) as many:

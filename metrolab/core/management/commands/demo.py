@@ -10,6 +10,7 @@ from metrolab.core.demo import (
     demo_users,
 )
 from metrolab.core.management.commands.serve import Command as ServeCommand
+from metrolab.core.permissions import SYSTEM
 
 
 class Command(ServeCommand):
@@ -17,14 +18,14 @@ class Command(ServeCommand):
 
     def handle(self, *args, **options):
         self.prepare(verbosity=options["verbosity"])
-        created = demo_seed()
+        created = demo_seed(actor=SYSTEM)
         # The business apps' demo data, as each app registered it (metrolab.core.demo):
         # customers and commissions (with the disciplines), the methods, equipment and
         # qualification libraries, then items and tasks assigned under the authorised items,
         # then the monitored rooms with a day of history; their simulated sensors keep
         # reporting (environment-simulate) and alarms are watched (environment-watch) beside
         # the server.
-        demo_seed_apps()
+        demo_seed_apps(actor=SYSTEM)
         self.stdout.write(
             self.style.SUCCESS("Demo laboratory seeded.")
             if created

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from metrolab.core import signin
 from metrolab.core.models import User
+from metrolab.core.permissions import SystemActor
 from metrolab.core.service import ServiceError
 from metrolab.core.services import signin_release
 
@@ -38,7 +39,10 @@ class Command(BaseCommand):
                 raise CommandError(f"no account named {options['user']!r}")
         try:
             released = signin_release(
-                user=user, address=options["address"], actor="cli", reason=options["reason"]
+                user=user,
+                address=options["address"],
+                actor=SystemActor("cli"),
+                reason=options["reason"],
             )
         except ServiceError as exc:
             raise CommandError(exc.message) from None

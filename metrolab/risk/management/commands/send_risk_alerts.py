@@ -9,6 +9,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
+from metrolab.core.permissions import SYSTEM
 from metrolab.risk import services
 
 
@@ -34,5 +35,5 @@ class Command(BaseCommand):
             result = risk_send_alerts_task.enqueue(on=today.isoformat() if today else None)
             self.stdout.write(f"queued: {result.id}")
             return
-        count = services.risk_alerts_send(on=today)
+        count = services.risk_alerts_send(on=today, actor=SYSTEM)
         self.stdout.write(self.style.SUCCESS(f"alerted: {count} thing(s)"))
