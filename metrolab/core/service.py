@@ -42,9 +42,16 @@ class ServiceError(Exception):
         self.message = message
         self.code = code
         self.field = field
-        # Every field at fault at once ({field: [messages]}; "" for the object as a whole),
-        # when the refusal comes from validating a whole object (core.validation).
-        self.errors = errors or ({field: [message]} if field else {})
+        self._errors = errors or {}
+
+    @property
+    def errors(self) -> dict[str, list[str]]:
+        """Every field at fault at once ({field: [messages]}; "" for the object as a whole)
+        when the refusal comes from validating a whole object (core.validation); otherwise
+        the one field at fault (its current name: an API may rename it to its own)."""
+        if self._errors:
+            return self._errors
+        return {self.field: [self.message]} if self.field else {}
 
 
 def service(action: str, *, record_calls: bool = True) -> Callable:

@@ -41,6 +41,20 @@ def refusal(errors: dict[str, list[str]], *, code: str = "invalid") -> ServiceEr
     return ServiceError(message, code=code, field=first_field or None, errors=errors)
 
 
+# A fault that is another record holding the value (uniqueness, or a model's clean() naming
+# it "conflict") is a conflict with the lab's current state (409), not a bad value (422).
+CONFLICT_CODES = frozenset({"unique", "unique_together", "conflict"})
+
+
+def code_of(exc: ValidationError) -> str:
+    """ "conflict" when every fault is another record holding the value, else "invalid"."""
+    if hasattr(exc, "error_dict"):
+        codes = {e.code for errors in exc.error_dict.values() for e in errors}
+    else:
+        codes = {e.code for e in exc.error_list}
+    return "conflict" if codes and codes <= CONFLICT_CODES else "invalid"
+
+
 def validated[M: Model](
     instance: M,
     *,
@@ -49,11 +63,13 @@ def validated[M: Model](
     constraints: bool = True,
 ) -> M:
     """Run the model's full_clean (fields, clean(), uniqueness, constraints) and refuse with
-    all errors at once. Returns the instance, unchanged."""
+    all errors at once (code "conflict" when every fault is another record holding the value).
+    `constraints=False` where the model's clean() reports a check constraint's rule on its
+    field (so that it is not reported twice). Returns the instance, unchanged."""
     try:
         instance.full_clean(
             exclude=exclude, validate_unique=unique, validate_constraints=constraints
         )
     except ValidationError as exc:
-        raise refusal(errors_of(exc)) from None
+        raise refusal(errors_of(exc), code=code_of(exc)) from None
     return instance

@@ -9,22 +9,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
-from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from metrolab.core.roles import EQUIPMENT_MANAGER
 from metrolab.core.service import ServiceError, service
-from metrolab.core.validation import errors_of, refusal
 from metrolab.equipment.models import Equipment
 
 S = Equipment.Status
-
-# Refusals whose every fault is another record holding the value answer "conflict" (409 in
-# the API), as they did before the rules moved to the models.
-_CONFLICT_CODES = frozenset({"unique", "conflict"})
 
 
 def today() -> dt.date:
@@ -76,28 +69,6 @@ def decimal_value(value: Any, field: str, label: str) -> Decimal:
     return number
 
 
-def validated[M: Model](
-    instance: M, *, exclude: list[str] | None = None, constraints: bool = True
-) -> M:
-    """`core.validation.validated` (every field at fault at once, by the model's own rules),
-    naming the refusal "conflict" when every fault is another record holding the value.
-    `constraints=False` where the model's clean() reports a check constraint's rule on its
-    field (so that it is not reported twice)."""
-    try:
-        instance.full_clean(exclude=exclude, validate_constraints=constraints)
-    except ValidationError as exc:
-        raise refusal(errors_of(exc), code=_code_of(exc)) from None
-    return instance
-
-
-def _code_of(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        codes = {e.code for errors in exc.error_dict.values() for e in errors}
-    else:
-        codes = {e.code for e in exc.error_list}
-    return "conflict" if codes and codes <= _CONFLICT_CODES else "invalid"
-
-
 def not_scrapped(equipment: Equipment) -> None:
     if equipment.status == S.SCRAPPED:
         raise ServiceError(
@@ -123,8 +94,11 @@ def equipment_managers() -> list:
     )
 
 
-def alert(equipment: Equipment, *, event: str, subject: str, body: str, related) -> None:
-    """Tell the equipment managers and the equipment's custodian (inbox and e-mail)."""
+def alert(
+    equipment: Equipment, *, event: str, subject: str, body: str, related, actor: Any
+) -> None:
+    """Tell the equipment managers and the equipment's custodian (inbox and e-mail); `actor`
+    is the one whose service call raised the alert."""
     from metrolab.notifications.services import notify
 
     recipients = {u.pk: u for u in equipment_managers()}
@@ -140,6 +114,7 @@ def alert(equipment: Equipment, *, event: str, subject: str, body: str, related)
             channels={"email": user.email},
             payload={"equipment": equipment.asset_no, "url": url},
             related=related,
+            actor=actor,
         )
 
 

@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 
 from metrolab.core.permissions import holds, require_person
 from metrolab.core.service import ServiceError, service
+from metrolab.core.validation import validated
 from metrolab.equipment.models import Booking, Equipment
 from metrolab.equipment.roles import BOOKERS, EQUIPMENT_EDITORS
-from metrolab.equipment.services._common import locked, stripped, validated
+from metrolab.equipment.services._common import locked, stripped
 
 MAX_BOOKING = Booking.MAX_BOOKING
 

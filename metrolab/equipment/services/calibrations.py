@@ -18,7 +18,7 @@ from metrolab.core.documents import document_store
 from metrolab.core.permissions import person, require_roles
 from metrolab.core.service import ServiceError, service
 from metrolab.core.text import SHORT_TEXT, excerpt
-from metrolab.core.validation import refusal
+from metrolab.core.validation import refusal, validated
 from metrolab.equipment.models import MAX_POINTS, CalibrationPoint, Equipment, EquipmentCalibration
 from metrolab.equipment.roles import EQUIPMENT_EDITORS
 from metrolab.equipment.services._common import (
@@ -29,7 +29,6 @@ from metrolab.equipment.services._common import (
     status_change,
     stripped,
     today,
-    validated,
 )
 from metrolab.equipment.services.control import recalibrated
 

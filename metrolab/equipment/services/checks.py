@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from metrolab.core.permissions import require_person, require_roles
 from metrolab.core.service import ServiceError, service
+from metrolab.core.validation import validated
 from metrolab.equipment import charts, control_chart
 from metrolab.equipment.models import Equipment, IntermediateCheckPlan, IntermediateCheckResult
 from metrolab.equipment.roles import CHECK_RECORDERS, EQUIPMENT_EDITORS
@@ -25,7 +26,6 @@ from metrolab.equipment.services._common import (
     number_input,
     stripped,
     today,
-    validated,
 )
 from metrolab.equipment.services.control import check_result_judged
 
@@ -159,5 +159,12 @@ def equipment_check_result_add(
                 "high": f"{plan.upper_limit.normalize():f}",
                 "rules": charts.rules_text(result.rules_broken),
             }
-        alert(equipment, event=CHECK_FAILED_EVENT, subject=subject, body=body, related=result)
+        alert(
+            equipment,
+            event=CHECK_FAILED_EVENT,
+            subject=subject,
+            body=body,
+            related=result,
+            actor=actor,
+        )
     return result

@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 
 from metrolab.core.permissions import person, require_person, require_roles
 from metrolab.core.service import ServiceError, service
+from metrolab.core.validation import validated
 from metrolab.equipment.models import Equipment, LocationEvent, normalise_tag_uid
 from metrolab.equipment.roles import LOCATION_POSTERS, LOCATORS
-from metrolab.equipment.services._common import locked, stripped, validated
+from metrolab.equipment.services._common import locked, stripped
 
 # A reader reporting the same tag in the same zone again within this window writes nothing.
 READER_REPEAT_WINDOW = dt.timedelta(minutes=10)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from metrolab.core.permissions import require_person
 from metrolab.core.service import ServiceError, service
 from metrolab.core.text import SHORT_TEXT, excerpt
+from metrolab.core.validation import validated
 from metrolab.equipment.models import Equipment, MaintenanceRecord
 from metrolab.equipment.roles import FAULT_REPORTERS, MAINTAINERS
 from metrolab.equipment.services._common import (
@@ -24,7 +25,6 @@ from metrolab.equipment.services._common import (
     not_scrapped,
     status_change,
     stripped,
-    validated,
 )
 
 FAULT_EVENT = "equipment.fault_reported"
@@ -80,5 +80,5 @@ def equipment_maintenance_add(
                 "description": description,
                 "status": equipment.get_status_display(),
             }
-        alert(equipment, event=FAULT_EVENT, subject=subject, body=body, related=record)
+        alert(equipment, event=FAULT_EVENT, subject=subject, body=body, related=record, actor=actor)
     return record

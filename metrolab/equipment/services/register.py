@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from metrolab.core.permissions import person, require_roles
 from metrolab.core.service import ServiceError, service
 from metrolab.core.text import SHORT_TEXT, text_checked
+from metrolab.core.validation import validated
 from metrolab.equipment.models import Equipment, LocationEvent, normalise_tag_uid
 from metrolab.equipment.roles import EQUIPMENT_EDITORS
 from metrolab.equipment.services._common import (
@@ -20,7 +21,6 @@ from metrolab.equipment.services._common import (
     locked,
     status_change,
     stripped,
-    validated,
 )
 from metrolab.equipment.services.control import out_of_control_problem
 from metrolab.equipment.services.location import move

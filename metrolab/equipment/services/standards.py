@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 from metrolab.core.documents import document_store
 from metrolab.core.permissions import require_roles
 from metrolab.core.service import ServiceError, service
+from metrolab.core.validation import validated
 from metrolab.equipment.models import Equipment, MeasurementStandard
 from metrolab.equipment.roles import EQUIPMENT_EDITORS
-from metrolab.equipment.services._common import S, stripped, validated
+from metrolab.equipment.services._common import S, stripped
 
 STANDARD_TEXT_FIELDS = (
     "name",

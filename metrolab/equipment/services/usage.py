@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 
 from metrolab.core.permissions import holds, is_system, require_person, require_roles
 from metrolab.core.service import ServiceError, service
+from metrolab.core.validation import validated
 from metrolab.equipment.models import Equipment, UsageRecord
 from metrolab.equipment.roles import EQUIPMENT_EDITORS, USAGE_RECORDERS
-from metrolab.equipment.services._common import locked, not_scrapped, stripped, validated
+from metrolab.equipment.services._common import locked, not_scrapped, stripped
 
 
 @service("equipment.usage_record")
