@@ -8,7 +8,6 @@ shown on the form and writes nothing), the ingestion health page, and phone-frie
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from contextlib import contextmanager
 from decimal import Decimal
