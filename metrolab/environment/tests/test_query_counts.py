@@ -28,9 +28,9 @@ QUANTITIES = [("temperature", "℃", 21.0), ("humidity", "%RH", 45.0), ("pressur
 _serial = itertools.count(1)
 
 
-def add_sensor(room: Room, *, with_history: bool = True) -> Sensor:
-    """A sensor with a current reading (and one an hour ago), a requirement of its quantity
-    and an open alarm."""
+def add_sensor(room: Room, *, with_history: bool = True, device=None, by=None) -> Sensor:
+    """A sensor (bound to `device`, if given) with a current reading (and one an hour ago),
+    a requirement of its quantity and an open alarm (acknowledged by `by`, if given)."""
     i = next(_serial)
     quantity, unit, value = QUANTITIES[i % len(QUANTITIES)]
     now = timezone.now().replace(microsecond=0)
@@ -44,6 +44,8 @@ def add_sensor(room: Room, *, with_history: bool = True) -> Sensor:
         installed_at=now - dt.timedelta(days=30),
         last_time=now,
         last_value=value,
+        device=device,
+        protocol="http" if device else "simulated",
     )
     if with_history:
         Reading.objects.create(sensor=sensor, time=now - dt.timedelta(hours=1), value=value - 1)
@@ -60,6 +62,10 @@ def add_sensor(room: Room, *, with_history: bool = True) -> Sensor:
         value=value + 6,
         limit=requirement.high,
         raised_at=now - dt.timedelta(minutes=5),
+        status="acknowledged" if by else "raised",
+        acknowledged_by=by,
+        acknowledged_at=now if by else None,
+        comment="seen" if by else "",
     )
     return sensor
 
@@ -126,11 +132,13 @@ def test_the_room_dashboard_and_its_fragments(reader, cast, lab, part):
     assert count <= 25
 
 
-def test_the_sensors_list(reader, lab):
-    assert_same_query_count_with_n_and_10n(
-        lambda: reader.get(reverse("environment:devices")),
-        lambda k: [add_sensor(lab, with_history=False) for _ in range(k)],
-    )
+def test_the_sensors_list(reader, lab, make_device):
+    def add(k):
+        for _ in range(k):
+            device, _raw = make_device(f"probe-{next(_serial)}")
+            add_sensor(lab, with_history=False, device=device)
+
+    assert_same_query_count_with_n_and_10n(lambda: reader.get(reverse("environment:devices")), add)
 
 
 def test_the_alarm_log_and_the_command_log(reader, cast, lab):
@@ -138,7 +146,10 @@ def test_the_alarm_log_and_the_command_log(reader, cast, lab):
         assert_same_query_count_with_n_and_10n(
             lambda url=url: reader.get(url),
             lambda k: [
-                (add_sensor(lab, with_history=False), add_actuator(lab, cast["admin"]))
+                (
+                    add_sensor(lab, with_history=False, by=cast["metrologist"]),
+                    add_actuator(lab, cast["admin"]),
+                )
                 for _ in range(k)
             ],
         )
