@@ -113,7 +113,7 @@ def room_alarms(room: Room) -> list[Alarm]:
     return [_shown(alarm) for alarm in alarm_engine.room_alarms(room)]
 
 
-def _trends(request, board: selectors.RoomBoard, now: dt.datetime) -> list[dict]:
+def _trends(board: selectors.RoomBoard, now: dt.datetime) -> list[dict]:
     """Each sensor's 24 h and 7 d plots with the min / max / mean of its corrected values
     (bucket means weighted by their counts), in a fixed number of queries."""
     sensors = [line.sensor for line in board.sensors]
@@ -209,7 +209,7 @@ def _dashboard(request, room: Room, command_form=None, status: int = 200, part: 
             actuators=selectors.room_actuators(room),
         )
     if part in ("", TRENDS):
-        context["trends"] = _trends(request, board, now)
+        context["trends"] = _trends(board, now)
     if part == LIVE:
         return render(request, "environment/_room_live.html", context)
     if part == TRENDS:

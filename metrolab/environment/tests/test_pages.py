@@ -198,7 +198,7 @@ def test_every_page_opens_for_the_lab_only(cast, client, room, t1):
 
 
 def test_the_status_api_answers_the_browser_session(cast, login, room, t1):
-    """The dashboard's script reads the status and series APIs with the page's session."""
+    """The status and series APIs answer a browser's session too (not only a token)."""
     report(t1, 21.0)
     client = login(cast["metrologist"])
     status = client.get(f"/api/v1/environment/rooms/{room.pk}/status")
