@@ -14,6 +14,7 @@ from metrolab.core.text import Code, ShortText
 from metrolab.environment import control
 from metrolab.environment.models import Actuator, Command
 from metrolab.environment.roles import CONTROLLERS, HISTORY_READERS, STATUS_READERS
+from metrolab.environment.selectors import with_last_command
 
 router = Router(tags=["environment"])
 
@@ -86,7 +87,8 @@ def actuator_list(request, filters: Query[ActuatorFilters]):
     actuators = Actuator.objects.filter(active=True, room__active=True).select_related("room")
     if filters.room is not None:
         actuators = actuators.filter(room_id=filters.room)
-    return [control.actuator_dict(a) for a in actuators.order_by("room__code", "code")]
+    actuators = with_last_command(actuators.order_by("room__code", "code"))
+    return [control.actuator_dict(a) for a in actuators]
 
 
 @router.post(

@@ -49,7 +49,14 @@ from metrolab.environment.models import (
     Room,
     Sensor,
 )
-from metrolab.environment.selectors import corrected, is_stale, iso, num, plain_number
+from metrolab.environment.selectors import (
+    corrected,
+    is_stale,
+    iso,
+    num,
+    plain_number,
+    with_last_command,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -237,12 +244,16 @@ def command_dict(command: Command) -> dict:
 
 
 def actuator_dict(actuator: Actuator) -> dict:
-    """An actuator and its last command, for the room status (`actuators`) and the API."""
-    last = (
-        actuator.commands.select_related("issued_by").order_by("-issued_at", "-pk").first()
-        if actuator.pk
-        else None
-    )
+    """An actuator and its last command, for the room status (`actuators`) and the API.
+    Load many with `selectors.with_last_command` (one query for all their last commands)."""
+    if hasattr(actuator, "last_command"):
+        last = actuator.last_command
+    else:
+        last = (
+            actuator.commands.select_related("issued_by").order_by("-issued_at", "-pk").first()
+            if actuator.pk
+            else None
+        )
     return {
         "code": actuator.code,
         "name": actuator.name,
@@ -270,9 +281,8 @@ def actuator_dict(actuator: Actuator) -> dict:
 
 def room_actuators(room: Room) -> list[dict]:
     """The room's active actuators as `actuator_dict`s (the room status's `actuators`)."""
-    return [
-        actuator_dict(a) for a in Actuator.objects.filter(room=room, active=True).order_by("code")
-    ]
+    actuators = Actuator.objects.filter(room=room, active=True).order_by("code")
+    return [actuator_dict(a) for a in with_last_command(actuators)]
 
 
 # --- the rule engine --------------------------------------------------------------------------

@@ -17,10 +17,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from metrolab.environment.models import Aggregate, Reading, Requirement, Room, Sensor
+from metrolab.environment.models import (
+    Actuator,
+    Aggregate,
+    Alarm,
+    Command,
+    Reading,
+    Requirement,
+    Room,
+    Sensor,
+)
 
 WITHIN, OUTSIDE, NO_DATA = "within", "outside", "no_data"
 RAW, MINUTE, HOUR = "raw", "minute", "hour"
@@ -178,12 +187,110 @@ def series(sensor: Sensor, start, end, resolution: str | None = None, now=None) 
     return Series(sensor, start, end, resolution, points)
 
 
-# --- requirements ---------------------------------------------------------------------------
+def series_many(
+    sensors: Iterable[Sensor], start: dt.datetime, end: dt.datetime, now=None
+) -> dict[int, Series]:
+    """`series` of each sensor (by its pk), each at the resolution chosen for it, in one query
+    per resolution whatever the number of sensors (a dashboard's trend plots)."""
+    groups: dict[str, list[Sensor]] = {}
+    for sensor in sensors:
+        groups.setdefault(choose_resolution(sensor, start, end, now=now), []).append(sensor)
+    points: dict[int, list[Point]] = {}
+    for resolution, members in groups.items():
+        by_pk = {sensor.pk: sensor for sensor in members}
+        for sensor in members:
+            points[sensor.pk] = []
+        if resolution == RAW:
+            rows = (
+                Reading.objects.filter(sensor_id__in=by_pk, time__gte=start, time__lte=end)
+                .order_by("sensor_id", "time")
+                .values_list("sensor_id", "time", "value")
+            )
+            for sensor_id, time, raw in rows:
+                value = corrected(raw, by_pk[sensor_id].correction)
+                points[sensor_id].append(Point(time, value, value, value))
+            continue
+        period = Aggregate.Period.MINUTE if resolution == MINUTE else Aggregate.Period.HOUR
+        rows = (
+            Aggregate.objects.filter(
+                sensor_id__in=by_pk, period=period, start__gte=start, start__lte=end
+            )
+            .order_by("sensor_id", "start")
+            .values_list("sensor_id", "start", "count", "minimum", "maximum", "mean")
+        )
+        for sensor_id, at, count, low, high, mean in rows:
+            if count:
+                c = by_pk[sensor_id].correction
+                points[sensor_id].append(
+                    Point(at, corrected(mean, c), corrected(low, c), corrected(high, c), count)
+                )
+    return {
+        sensor.pk: Series(sensor, start, end, resolution, points[sensor.pk])
+        for resolution, members in groups.items()
+        for sensor in members
+    }
+
+
+# --- verdicts: the one home of "is it in range" ---------------------------------------------
+#
+# Every page, fragment and API answer judges with these functions (R6.11): a value against a
+# requirement, a sensor against the requirements of its quantity, a requirement against the
+# room's fresh values, and the room as a whole. Nothing else (no template, no script) decides.
+
+# A sensor's check against one requirement, and a sensor's or a room's state (its colour).
+STALE, NONE = "stale", "none"  # no fresh value; a sensor that no requirement concerns
 
 
 def within(value: float, low: Decimal | None, high: Decimal | None) -> bool:
     """The value lies within the limits (inclusive; an open end is no limit)."""
     return (low is None or value >= float(low)) and (high is None or value <= float(high))
+
+
+def is_stale(last_time: dt.datetime | None, period_seconds: int, now: dt.datetime) -> bool:
+    """No reading, or the newest older than STALE_PERIODS reporting periods."""
+    return last_time is None or (now - last_time).total_seconds() > STALE_PERIODS * period_seconds
+
+
+def check(value: float | None, stale: bool, req: Requirement) -> str:
+    """A sensor's current value against one requirement: within, outside, or stale (no fresh
+    value to judge)."""
+    if stale or value is None:
+        return STALE
+    return WITHIN if within(value, req.low, req.high) else OUTSIDE
+
+
+def sensor_state(fresh: bool, checks: Iterable[str]) -> str:
+    """A sensor's colour: stale without a fresh value, outside when one requirement of its
+    quantity is not met, within when all are, none when no requirement concerns it."""
+    checks = list(checks)
+    if not fresh:
+        return STALE
+    if OUTSIDE in checks:
+        return OUTSIDE
+    return WITHIN if checks else NONE
+
+
+def verdict(req: Requirement, statuses: Iterable[SensorStatus]) -> str:
+    """A requirement judged on the fresh current values of the sensors of its quantity:
+    within (all inside), outside (one outside), or no data."""
+    values = [s.value for s in statuses if s.sensor.quantity == req.quantity and s.fresh]
+    if not values:
+        return NO_DATA
+    return WITHIN if all(within(v, req.low, req.high) for v in values) else OUTSIDE
+
+
+def room_state(verdicts: Iterable[str], open_alarms: int, has_fresh: bool) -> str:
+    """A room's colour. Outside: an open alarm or a requirement not met; stale: no fresh value
+    at all, or a requirement without data; within: everything met."""
+    verdicts = list(verdicts)
+    if open_alarms or OUTSIDE in verdicts:
+        return OUTSIDE
+    if not has_fresh or NO_DATA in verdicts:
+        return STALE
+    return WITHIN
+
+
+# --- requirements ---------------------------------------------------------------------------
 
 
 def requirement_dict(req: Requirement) -> dict:
@@ -220,6 +327,10 @@ class SensorStatus:
     age_seconds: float | None
     stale: bool
 
+    @property
+    def fresh(self) -> bool:
+        return not self.stale and self.value is not None
+
     def as_dict(self) -> dict:
         s = self.sensor
         return {
@@ -234,6 +345,19 @@ class SensorStatus:
             "period_seconds": s.period_seconds,
             "uncertainty": float(s.uncertainty),
         }
+
+
+def sensor_status(sensor: Sensor, now: dt.datetime) -> SensorStatus:
+    """The sensor's latest corrected value, its age and whether it is stale."""
+    if sensor.last_time is None or sensor.last_value is None:
+        return SensorStatus(sensor, None, None, None, True)
+    return SensorStatus(
+        sensor,
+        corrected(sensor.last_value, sensor.correction),
+        sensor.last_time,
+        (now - sensor.last_time).total_seconds(),
+        is_stale(sensor.last_time, sensor.period_seconds, now),
+    )
 
 
 @dataclass
@@ -259,41 +383,117 @@ def room_status(room: Room, now: dt.datetime | None = None) -> RoomStatus:
     older than twice the sensor's reporting period), and the room's requirements, each judged
     on the sensors' fresh values: within, outside, or no data."""
     now = now or timezone.now()
-    statuses = []
-    for sensor in Sensor.objects.filter(room=room, active=True).order_by("code"):
-        if sensor.last_time is None or sensor.last_value is None:
-            statuses.append(SensorStatus(sensor, None, None, None, True))
-            continue
-        age = (now - sensor.last_time).total_seconds()
-        statuses.append(
-            SensorStatus(
-                sensor,
-                corrected(sensor.last_value, sensor.correction),
-                sensor.last_time,
-                age,
-                is_stale(sensor.last_time, sensor.period_seconds, now),
-            )
-        )
+    statuses = [
+        sensor_status(sensor, now)
+        for sensor in Sensor.objects.filter(room=room, active=True).order_by("code")
+    ]
     verdicts = [(req, verdict(req, statuses)) for req in room_requirements(room)]
     return RoomStatus(room, now, statuses, verdicts)
 
 
-def is_stale(last_time: dt.datetime | None, period_seconds: int, now: dt.datetime) -> bool:
-    """No reading, or the newest older than STALE_PERIODS reporting periods."""
-    return last_time is None or (now - last_time).total_seconds() > STALE_PERIODS * period_seconds
+# --- a room's board: what the rooms overview and the room's dashboard show -----------------
 
 
-def verdict(req: Requirement, statuses: list[SensorStatus]) -> str:
-    """A requirement judged on the fresh current values of the sensors of its quantity:
-    within (all inside), outside (one outside), or no data."""
-    values = [
-        s.value
-        for s in statuses
-        if s.sensor.quantity == req.quantity and not s.stale and s.value is not None
-    ]
-    if not values:
-        return NO_DATA
-    return WITHIN if all(within(v, req.low, req.high) for v in values) else OUTSIDE
+@dataclass
+class SensorLine:
+    """A sensor on a board: its status, its check against each requirement of its quantity
+    (requirement, within / outside / stale) and its colour."""
+
+    status: SensorStatus
+    checks: list[tuple[Requirement, str]]
+    state: str
+
+    @property
+    def sensor(self) -> Sensor:
+        return self.status.sensor
+
+
+@dataclass
+class RoomBoard:
+    """A room judged as a whole: every requirement that applies in it (its own and those of
+    the methods performed there) with its verdict, every active sensor with its checks, the
+    open alarms, and the room's colour."""
+
+    room: Room
+    at: dt.datetime
+    sensors: list[SensorLine]
+    requirements: list[tuple[Requirement, str]]
+    open_alarms: int
+    state: str
+
+    @property
+    def outside(self) -> int:
+        """How many requirements are not met now."""
+        return sum(1 for _req, v in self.requirements if v == OUTSIDE)
+
+
+def room_boards(rooms: Iterable[Room], now: dt.datetime | None = None) -> list[RoomBoard]:
+    """The board of each room, in the order given, in a fixed number of queries whatever the
+    number of rooms and sensors (their sensors, their requirements, their open alarms)."""
+    now = now or timezone.now()
+    rooms = list(rooms)
+    ids = [room.pk for room in rooms]
+    sensors: dict[int, list[SensorStatus]] = {pk: [] for pk in ids}
+    for sensor in Sensor.objects.filter(room_id__in=ids, active=True).order_by("code"):
+        sensors[sensor.room_id].append(sensor_status(sensor, now))
+    requirements: dict[int, list[Requirement]] = {pk: [] for pk in ids}
+    for req in (
+        Requirement.objects.filter(room_id__in=ids)
+        .select_related("method")
+        .order_by(F("method_id").asc(nulls_first=True), "pk")
+    ):
+        requirements[req.room_id].append(req)
+    open_counts = dict(
+        Alarm.objects.filter(room_id__in=ids, cleared_at__isnull=True)
+        .values("room")
+        .annotate(n=Count("pk"))
+        .values_list("room", "n")
+    )
+    boards = []
+    for room in rooms:
+        statuses, reqs = sensors[room.pk], requirements[room.pk]
+        lines = []
+        for s in statuses:
+            checks = [
+                (req, check(s.value, s.stale, req))
+                for req in reqs
+                if req.quantity == s.sensor.quantity
+            ]
+            lines.append(SensorLine(s, checks, sensor_state(s.fresh, (c for _r, c in checks))))
+        verdicts = [(req, verdict(req, statuses)) for req in reqs]
+        open_alarms = open_counts.get(room.pk, 0)
+        state = room_state((v for _r, v in verdicts), open_alarms, any(s.fresh for s in statuses))
+        boards.append(RoomBoard(room, now, lines, verdicts, open_alarms, state))
+    return boards
+
+
+# --- actuators ------------------------------------------------------------------------------
+
+
+def with_last_command(actuators: Iterable[Actuator]) -> list[Actuator]:
+    """The actuators, each with `last_command` set (its newest command with who issued it
+    and the rule, or None), in one query whatever their number."""
+    actuators = list(actuators)
+    latest = {
+        command.actuator_id: command
+        for command in Command.objects.filter(actuator__in=actuators)
+        .filter(
+            pk=Subquery(
+                Command.objects.filter(actuator=OuterRef("actuator"))
+                .order_by("-issued_at", "-pk")
+                .values("pk")[:1]
+            )
+        )
+        .select_related("issued_by", "rule")
+    }
+    for actuator in actuators:
+        actuator.last_command = latest.get(actuator.pk)
+    return actuators
+
+
+def room_actuators(room: Room) -> list[Actuator]:
+    """The room's active actuators, by code, with their last command."""
+    return with_last_command(Actuator.objects.filter(room=room, active=True).order_by("code"))
 
 
 # --- conditions during an activity (R6.2b) -----------------------------------------------

@@ -3,9 +3,12 @@ room's live dashboard (current values with their uncertainty and age, the requir
 alarms, actuators with manual control, 24 h / 7 d trend plots), the alarm log (acknowledge
 from the list), the command log and the ingestion health of the devices.
 
-Every page is rendered complete on the server, so it is useful without JavaScript; the
-dashboard's script (`static/environment/dashboard.js`) then polls the room's status API and
-updates values, colours, alarms and actuators in place, and redraws the plots every minute.
+Every page is rendered complete on the server, so it is useful without JavaScript. Whether a
+value, a sensor, a requirement or a room is within its requirements is decided in one place,
+`selectors` (the verdicts); the pages only word and colour it. The rooms overview and a room's
+dashboard refresh in place: `core/poll.js` fetches their server-rendered fragments (the room
+cards; the dashboard's live part every few seconds, its trend plots - inline SVG drawn by
+`plots.py` - every minute) and swaps them in.
 The lab reads these pages; acknowledging an alarm and commanding an actuator by hand are for
 the roles in `roles.py`, and their forms are only shown to them."""
 
@@ -16,7 +19,6 @@ import math
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +32,7 @@ from metrolab.core.refusals import form_error_messages as _form_errors
 from metrolab.core.refusals import refusal_on_form as _on_form
 from metrolab.core.service import ServiceError
 from metrolab.environment import alarms as alarm_engine
-from metrolab.environment import control, selectors
+from metrolab.environment import control, plots, selectors
 from metrolab.environment.forms import (
     AcknowledgeForm,
     AlarmFilterForm,
@@ -39,11 +41,9 @@ from metrolab.environment.forms import (
     SensorFilterForm,
 )
 from metrolab.environment.models import (
-    Actuator,
     Alarm,
     Command,
     IngestCounter,
-    Requirement,
     Room,
     Sensor,
 )
@@ -55,9 +55,6 @@ PLOT_SECONDS = 60  # the dashboard's plot refresh
 WINDOWS = (("24h", dt.timedelta(hours=24)), ("7d", dt.timedelta(days=7)))
 CARD_VALUES = 6  # current values shown on a room's card
 ROOMS_REFRESH_SECONDS = 15  # the rooms page refreshes its cards in place
-
-# A room's (and a sensor's) state: the colour it is shown in.
-GREEN, RED, GREY = "within", "outside", "stale"
 
 
 def number(value: float | None) -> str:
@@ -87,62 +84,22 @@ def age_text(seconds: float | None) -> str:
     return _("%(n)d d ago") % {"n": round(seconds / 86400)}
 
 
-# --- judging a room -------------------------------------------------------------------------
+# --- what the pages show (the verdicts are `selectors`'; here only their wording) -----------
 
 
-def _sensor_rows(status: selectors.RoomStatus, requirements: list[Requirement]) -> list[dict]:
-    """Each sensor's current value with its state against every requirement of its quantity:
-    within, outside, or stale (no fresh value)."""
-    rows = []
-    for s in status.sensors:
-        checks = []
-        for req in requirements:
-            if req.quantity != s.sensor.quantity:
-                continue
-            if s.stale or s.value is None:
-                state = GREY
-            else:
-                state = GREEN if selectors.within(s.value, req.low, req.high) else RED
-            checks.append({"requirement": req, "state": state})
-        if s.stale or s.value is None:
-            state = GREY
-        elif any(c["state"] == RED for c in checks):
-            state = RED
-        else:
-            state = GREEN if checks else "none"
-        rows.append(
-            {
-                "sensor": s.sensor,
-                "value": number(s.value),
-                "uncertainty": number(float(s.sensor.uncertainty)),
-                "time": s.time,
-                "age_seconds": s.age_seconds,
-                "age": age_text(s.age_seconds),
-                "stale": s.stale,
-                "state": state,
-                "checks": checks,
-            }
-        )
-    return rows
-
-
-def _requirement_rows(status: selectors.RoomStatus, requirements: list[Requirement]):
-    """Each requirement judged like `selectors.room_status` does for the room's own: on the
-    fresh values of the room's sensors of its quantity."""
-    return [
-        {"requirement": req, "verdict": selectors.verdict(req, status.sensors)}
-        for req in requirements
-    ]
-
-
-def room_state(verdicts: list[str], open_alarms: int, has_fresh: bool) -> str:
-    """Red: an open alarm or a requirement outside; grey: no fresh value at all, or a
-    requirement without data; green: everything within."""
-    if open_alarms or selectors.OUTSIDE in verdicts:
-        return RED
-    if not has_fresh or selectors.NO_DATA in verdicts:
-        return GREY
-    return GREEN
+def _sensor_row(line: selectors.SensorLine) -> dict:
+    """A sensor of a board as the templates show it."""
+    s = line.status
+    return {
+        "sensor": s.sensor,
+        "value": number(s.value),
+        "uncertainty": number(float(s.sensor.uncertainty)),
+        "time": s.time,
+        "age": age_text(s.age_seconds),
+        "stale": s.stale,
+        "state": line.state,
+        "checks": [{"requirement": req, "state": state} for req, state in line.checks],
+    }
 
 
 def _shown(alarm: Alarm) -> Alarm:
@@ -156,52 +113,45 @@ def room_alarms(room: Room) -> list[Alarm]:
     return [_shown(alarm) for alarm in alarm_engine.room_alarms(room)]
 
 
-def _actuators(room: Room) -> list[Actuator]:
-    actuators = list(Actuator.objects.filter(room=room, active=True).order_by("code"))
-    latest = {}
-    for command in (
-        Command.objects.filter(actuator__in=actuators)
-        .filter(
-            pk=Subquery(
-                Command.objects.filter(actuator=OuterRef("actuator"))
-                .order_by("-issued_at", "-pk")
-                .values("pk")[:1]
-            )
-        )
-        .select_related("issued_by", "rule")
-    ):
-        latest[command.actuator_id] = command
-    for actuator in actuators:
-        actuator.last_command = latest.get(actuator.pk)
-    return actuators
-
-
-def _window_stats(sensor: Sensor, now: dt.datetime) -> list[dict]:
-    """Min / max / mean of the corrected values over the last 24 h and 7 d (bucket means
-    weighted by their counts)."""
-    stats = []
-    for key, span in WINDOWS:
-        points = selectors.series(sensor, now - span, now, now=now).points
-        count = sum(p.count for p in points)
-        stats.append(
-            {
-                "key": key,
-                "count": count,
-                "min": number(min((p.minimum for p in points), default=None)),
-                "max": number(max((p.maximum for p in points), default=None)),
-                "mean": number(selectors.weighted_mean((p.value, p.count) for p in points))
-                if count
-                else "—",
-            }
-        )
-    return stats
-
-
-def _requirement_json(req: Requirement) -> dict:
-    return {
-        **selectors.requirement_dict(req),
-        "label": str(req.get_quantity_display()),
+def _trends(board: selectors.RoomBoard, now: dt.datetime) -> list[dict]:
+    """Each sensor's 24 h and 7 d plots with the min / max / mean of its corrected values
+    (bucket means weighted by their counts), in a fixed number of queries."""
+    sensors = [line.sensor for line in board.sensors]
+    requirements = [req for req, _verdict in board.requirements]
+    windows = {
+        key: selectors.series_many(sensors, now - span, now, now=now) for key, span in WINDOWS
     }
+    trends = []
+    for sensor in sensors:
+        reqs = [r for r in requirements if r.quantity == sensor.quantity]
+        figures = []
+        for key, span in WINDOWS:
+            points = windows[key][sensor.pk].points
+            count = sum(p.count for p in points)
+            mean = selectors.weighted_mean((p.value, p.count) for p in points)
+            figures.append(
+                {
+                    "key": key,
+                    "count": count,
+                    "points": len(points),
+                    "min": number(min((p.minimum for p in points), default=None)),
+                    "max": number(max((p.maximum for p in points), default=None)),
+                    "mean": number(mean) if count else "—",
+                    "plot": plots.plot(
+                        points,
+                        reqs,
+                        now - span,
+                        now,
+                        daily=key == "24h",
+                        title=f"{sensor.code} {key}",
+                        number=number,
+                    )
+                    if points
+                    else None,
+                }
+            )
+        trends.append({"sensor": sensor, "windows": figures})
+    return trends
 
 
 # --- the rooms ------------------------------------------------------------------------------
@@ -212,31 +162,17 @@ def _requirement_json(req: Requirement) -> dict:
 def rooms(request):
     """Every active room as a card: its status colour, open alarms, current values."""
     now = timezone.now()
-    active = list(Room.objects.filter(active=True).order_by("code"))
-    open_counts = dict(
-        Alarm.objects.filter(room__in=active, cleared_at__isnull=True)
-        .values("room")
-        .annotate(n=Count("pk"))
-        .values_list("room", "n")
-    )
-    cards = []
-    for room in active:
-        status = selectors.room_status(room, now)
-        open_alarms = open_counts.get(room.pk, 0)
-        verdicts = [verdict for _req, verdict in status.requirements]
-        fresh = [s for s in status.sensors if not s.stale and s.value is not None]
-        cards.append(
-            {
-                "room": room,
-                "state": room_state(verdicts, open_alarms, bool(fresh)),
-                "open_alarms": open_alarms,
-                "sensors": _sensor_rows(status, [req for req, _v in status.requirements])[
-                    :CARD_VALUES
-                ],
-                "more": max(len(status.sensors) - CARD_VALUES, 0),
-                "outside": verdicts.count(selectors.OUTSIDE),
-            }
-        )
+    cards = [
+        {
+            "room": board.room,
+            "state": board.state,
+            "open_alarms": board.open_alarms,
+            "sensors": [_sensor_row(line) for line in board.sensors[:CARD_VALUES]],
+            "more": max(len(board.sensors) - CARD_VALUES, 0),
+            "outside": board.outside,
+        }
+        for board in selectors.room_boards(Room.objects.filter(active=True).order_by("code"), now)
+    ]
     context = {"cards": cards, "now": now, "refresh_ms": ROOMS_REFRESH_SECONDS * 1000}
     if request.GET.get("part") == "cards":  # the page's own refresh (core/poll.js)
         return render(request, "environment/_room_cards.html", context)
@@ -245,98 +181,55 @@ def rooms(request):
 
 # --- a room's live dashboard ---------------------------------------------------------------
 
+LIVE, TRENDS = "live", "trends"  # the dashboard's fragments, refreshed by core/poll.js
 
-def _dashboard(request, room: Room, command_form=None, status: int = 200):
+
+def _dashboard(request, room: Room, command_form=None, status: int = 200, part: str = ""):
+    """The dashboard, or one of its fragments (`part`): the live part (state, values,
+    alarms, requirements, actuators) every POLL_SECONDS, the trends every PLOT_SECONDS."""
     now = timezone.now()
-    status_now = selectors.room_status(room, now)
-    requirements = list(
-        Requirement.objects.filter(room=room).select_related("method").order_by("method", "pk")
-    )
-    requirement_rows = _requirement_rows(status_now, requirements)
-    alarms = room_alarms(room)
-    open_alarms = sum(1 for a in alarms if a.open)
-    fresh = [s for s in status_now.sensors if not s.stale and s.value is not None]
-    sensors = _sensor_rows(status_now, requirements)
-    for row in sensors:
-        row["windows"] = _window_stats(row["sensor"], now)
-    can_control = holds(request.user, CONTROLLERS)
-    actuators = _actuators(room)
-    if can_control and command_form is None and actuators:
-        command_form = ManualCommandForm(room=room)
-    series_url = reverse("api-1:sensor_series", kwargs={"code": "__code__"})
-    config = {
-        "room": room.pk,
-        "statusUrl": reverse("api-1:room_status", args=[room.pk]),
-        "seriesUrl": series_url,
-        "acknowledgeUrl": reverse("environment:alarm_acknowledge", args=[0]),
-        "pollSeconds": POLL_SECONDS,
-        "plotSeconds": PLOT_SECONDS,
-        "canAcknowledge": holds(request.user, ALARM_ACKNOWLEDGERS),
-        "timeZone": timezone.get_current_timezone_name(),
-        "at": now.isoformat(),
-        "requirements": [_requirement_json(r) for r in requirements],
-        "units": {row["sensor"].code: row["sensor"].unit for row in sensors},
-        "actions": {value: str(label) for value, label in Command.Action.choices},
-        "commandStatuses": {value: str(label) for value, label in Command.Status.choices},
-        "labels": {
-            "stateWithin": _("within requirements"),
-            "stateOutside": _("outside / alarm"),
-            "stateStale": _("no data"),
-            "live": _("Live"),
-            "updated": _("updated at"),
-            "lost": _("Connection lost"),
-            "lastUpdated": _("last updated at"),
-            "retrying": _("retrying…"),
-            "on": _("on"),
-            "off": _("off"),
-            "never": _("never"),
-            "noData": _("no data"),
-            "within": _("within"),
-            "outside": _("outside"),
-            "acknowledge": _("Acknowledge"),
-            "comment": _("Comment"),
-            "commentHelp": _("What was found and what was done."),
-            "raised": _("raised"),
-            "acknowledgedBy": _("acknowledged by"),
-            "cleared": _("cleared"),
-            "value": _("value"),
-            "limit": _("limit"),
-            "rule": _("automatic rule"),
-            "noCommand": _("no command yet"),
-            "noPoints": _("No readings in this period."),
-            "ageS": _("%(n)d s ago"),
-            "ageMin": _("%(n)d min ago"),
-            "ageH": _("%(n)d h ago"),
-            "ageD": _("%(n)d d ago"),
-        },
+    board = selectors.room_boards([room], now)[0]
+    context = {
+        "room": room,
+        "now": now,
+        "live": part == LIVE,
+        "state": board.state,
+        "poll_ms": POLL_SECONDS * 1000,
+        "plot_ms": PLOT_SECONDS * 1000,
+        "can_acknowledge": holds(request.user, ALARM_ACKNOWLEDGERS),
+        "acknowledge_form": AcknowledgeForm(),
+        "next": reverse("environment:room", args=[room.pk]),
     }
-    return render(
-        request,
-        "environment/room.html",
-        {
-            "room": room,
-            "now": now,
-            "state": room_state([r["verdict"] for r in requirement_rows], open_alarms, bool(fresh)),
-            "sensors": sensors,
-            "requirements": requirement_rows,
-            "alarms": alarms,
-            "open_alarms": open_alarms,
-            "actuators": actuators,
-            "can_acknowledge": config["canAcknowledge"],
-            "can_control": can_control,
-            "acknowledge_form": AcknowledgeForm(),
-            "command_form": command_form,
-            "config": config,
-        },
-        status=status,
-    )
+    if part in ("", LIVE):
+        context.update(
+            sensors=[_sensor_row(line) for line in board.sensors],
+            requirements=[{"requirement": r, "verdict": v} for r, v in board.requirements],
+            alarms=room_alarms(room),
+            open_alarms=board.open_alarms,
+            actuators=selectors.room_actuators(room),
+        )
+    if part in ("", TRENDS):
+        context["trends"] = _trends(board, now)
+    if part == LIVE:
+        return render(request, "environment/_room_live.html", context)
+    if part == TRENDS:
+        return render(request, "environment/_room_trends.html", context)
+    can_control = holds(request.user, CONTROLLERS)
+    if can_control and command_form is None and context["actuators"]:
+        command_form = ManualCommandForm(room=room)
+    context.update(can_control=can_control, command_form=command_form)
+    return render(request, "environment/room.html", context, status=status)
 
 
 @allow(roles=HISTORY_READERS)
 @require_GET
 def room(request, pk: int):
-    """A room's live dashboard (R6.11 "Real time")."""
-    return _dashboard(request, get_object_or_404(Room, pk=pk))
+    """A room's live dashboard (R6.11 "Real time"); `?part=live` and `?part=trends` answer
+    its fragments alone (the page's own refresh, core/poll.js)."""
+    part = request.GET.get("part", "")
+    if part not in ("", LIVE, TRENDS):
+        part = ""
+    return _dashboard(request, get_object_or_404(Room, pk=pk), part=part)
 
 
 @allow(roles=CONTROLLERS)

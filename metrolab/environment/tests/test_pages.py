@@ -8,7 +8,6 @@ shown on the form and writes nothing), the ingestion health page, and phone-frie
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from contextlib import contextmanager
 from decimal import Decimal
@@ -199,7 +198,7 @@ def test_every_page_opens_for_the_lab_only(cast, client, room, t1):
 
 
 def test_the_status_api_answers_the_browser_session(cast, login, room, t1):
-    """The dashboard's script reads the status and series APIs with the page's session."""
+    """The status and series APIs answer a browser's session too (not only a token)."""
     report(t1, 21.0)
     client = login(cast["metrologist"])
     status = client.get(f"/api/v1/environment/rooms/{room.pk}/status")
@@ -367,22 +366,11 @@ def test_the_dashboard_shows_values_requirements_alarms_and_actuators(
     stats = dict(re.findall(r'class="stat-(\w+)">([^<]*)<', trend[: trend.index("</figure>")]))
     assert stats == {"min": "20.1", "max": "22.5", "mean": "21.233", "count": "3"}
     assert 'data-testid="trend-T-01-7d"' in page
-    # The script's data, and the script from a static file (the CSP forbids inline scripts).
-    config = json.loads(
-        re.search(
-            r'<script id="environment-config" type="application/json">(.*?)</script>', page, re.S
-        ).group(1)
-    )
-    assert config["statusUrl"] == f"/api/v1/environment/rooms/{room.pk}/status"
-    assert config["seriesUrl"] == "/api/v1/environment/sensors/__code__/series"
-    assert config["canAcknowledge"] is True
-    assert {r["id"] for r in config["requirements"]} == {
-        room_req.pk,
-        method_requirement.pk,
-        humidity_req.pk,
-    }
-    assert config["units"] == {"H-01": "%RH", "T-01": "℃"}
-    assert "environment/dashboard.js" in page
+    # Refreshed in place by core/poll.js from server-rendered fragments: no script of its own.
+    assert f'data-poll="/environment/rooms/{room.pk}/?part=live" data-poll-every="5000"' in page
+    assert f'data-poll="/environment/rooms/{room.pk}/?part=trends" data-poll-every="60000"' in page
+    assert "core/poll.js" in page and "dashboard.js" not in page
+    assert "environment-config" not in page
     assert response["Content-Security-Policy"]
 
 
@@ -433,16 +421,74 @@ def test_acknowledge_and_control_forms_are_only_shown_to_their_roles(cast, login
     checker = html(login(cast["checker"]).get(url))
     assert f'data-testid="acknowledge-form-{alarm.pk}"' not in checker
     assert 'data-testid="command-form"' not in checker
-    assert (
-        json.loads(
-            re.search(r'id="environment-config" type="application/json">(.*?)<', checker).group(1)
-        )["canAcknowledge"]
-        is False
-    )
     manager = html(login(cast["equipment_manager"]).get(url))
     assert f'data-testid="acknowledge-form-{alarm.pk}"' in manager
     assert 'data-testid="command-form"' in manager
     assert '<option value="AC-1">AC-1 Air conditioner</option>' in manager
+
+
+def test_the_rooms_overview_and_the_dashboard_judge_a_room_alike(
+    cast, login, room, t1, h1, method_requirement
+):
+    """A method's requirement not met makes the room red on its card as on its dashboard
+    (one verdict, `selectors.room_boards`), and the card's value red too."""
+    report(t1, 22.4)  # corrected 22.5: within the room's 15–25, above the method's 18–22
+    report(h1, 45)
+    client = login(cast["metrologist"])
+    card = article(html(client.get(reverse("environment:rooms"))), 'data-room="TL-1"')
+    dashboard = html(client.get(reverse("environment:room", args=[room.pk])))
+    assert 'data-room="TL-1" data-state="outside"' in card
+    assert '<li class="state-outside" data-sensor="T-01">' in card
+    assert '<li class="state-within" data-sensor="H-01">' in card
+    assert 'data-state="outside" data-testid="room-state"' in dashboard
+    assert 'data-state="outside" data-testid="sensor-T-01"' in dashboard
+
+
+def test_the_dashboard_fragments_answer_alone_with_the_values_as_they_are_now(
+    cast, login, english, room, t1
+):
+    """The live part and the trends are fragments of their own (core/poll.js swaps them in):
+    after a new reading and an alarm, the live part shows the value, the red state, the alarm
+    with its acknowledge form going back to the dashboard, and says it is live; the trends
+    are drawn on the server (SVG) with the requirement band and the values outside marked."""
+    report(t1, 20.0, end=timezone.now().replace(microsecond=0) - dt.timedelta(seconds=30))
+    client = login(cast["metrologist"])
+    url = reverse("environment:room", args=[room.pk])
+    first = html(client.get(url))
+    assert (
+        'data-live="initial"' in first and 'data-state="within" data-testid="sensor-T-01"' in first
+    )
+    report(t1, 26.2)  # corrected 26.3: above 25
+    alarm = make_alarm(t1)
+    live = html(client.get(url + "?part=live"))
+    assert live.startswith('<div id="room-live"') and "<html" not in live
+    assert 'data-testid="value-T-01">26.3</span>' in live
+    assert 'data-state="outside" data-testid="sensor-T-01"' in live
+    assert 'data-state="outside" data-testid="room-state"' in live
+    assert 'data-live="ok"' in live and "Live · updated at" in live
+    assert f'data-testid="acknowledge-form-{alarm.pk}"' in live
+    assert f'name="next" value="{url}"' in live
+    assert 'data-testid="open-alarm-count">1</span>' in live
+    assert 'id="trends"' not in live and 'data-testid="command-form"' not in live
+    trends = html(client.get(url + "?part=trends"))
+    assert trends.startswith('<section id="trends"') and "<html" not in trends
+    figure = article(trends, 'data-testid="trend-T-01-24h"')
+    figure = figure[figure.index("<figure") : figure.index("</figure>")]
+    assert 'data-points="2"' in figure
+    assert '<path d="M' in figure and 'class="line"' in figure
+    assert figure.count('class="band"') == 1
+    assert figure.count('class="outside"') == 1  # 26.3 marked
+    assert 'class="stat-max">26.3<' in figure
+    week = trends[trends.index('data-testid="trend-T-01-7d"') :]
+    assert 'class="stat-count">2<' in week[: week.index("</figure>")]  # the hour's bucket
+
+
+def test_a_window_without_readings_says_so(cast, login, english, room, t1):
+    page = html(login(cast["metrologist"]).get(reverse("environment:room", args=[room.pk])))
+    day = page[page.index('data-testid="trend-T-01-24h"') :]
+    day = day[: day.index("</figure>")]
+    assert "No readings in this period." in day and "<svg" not in day
+    assert 'class="stat-count">0<' in day
 
 
 def test_a_room_without_sensors_or_data_is_grey(cast, login, room):
