@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import pytest
 from django.utils import timezone
 
+from metrolab.core.permissions import SYSTEM
 from metrolab.items.tests.fixtures import *  # noqa: F403
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -117,8 +118,10 @@ def reader_token(db):
     """(device user, raw bearer token) of an RFID zone reader."""
     from metrolab.core.services import api_token_create, user_create
 
-    reader = user_create(username="zone-reader-1", password=None, roles=["device"])
-    _token, raw = api_token_create(user=reader, name="zone reader 1", roles=["device"])
+    reader = user_create(username="zone-reader-1", password=None, roles=["device"], actor=SYSTEM)
+    _token, raw = api_token_create(
+        user=reader, name="zone reader 1", roles=["device"], actor=SYSTEM
+    )
     return reader, raw
 
 

@@ -138,10 +138,11 @@ def test_a_forgotten_actor_raises_type_error_and_writes_nothing(db):
 
 
 def test_only_the_system_is_trusted_without_a_person(db):
-    for nobody in (None, AnonymousUser()):
-        with nothing_written(), pytest.raises(ServiceError) as refused:
-            services.equipment_create(actor=nobody, asset_no="EQ-X", name="X")
-        assert refused.value.code == "forbidden"
+    with nothing_written(), pytest.raises(TypeError, match="actor"):
+        services.equipment_create(actor=None, asset_no="EQ-X", name="X")
+    with nothing_written(), pytest.raises(ServiceError) as refused:
+        services.equipment_create(actor=AnonymousUser(), asset_no="EQ-X", name="X")
+    assert refused.value.code == "forbidden"
     made = services.equipment_create(actor=SYSTEM, asset_no="EQ-SYS", name="系统登记")
     assert Equipment.objects.get(asset_no="EQ-SYS") == made
     assert services.equipment_control_reconcile(actor=SYSTEM) == []
