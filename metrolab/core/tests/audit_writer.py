@@ -17,7 +17,7 @@ from metrolab.core.service import service  # noqa: E402
 
 
 @service("test.concurrent_write")
-def write_one(*, writer: str, n: int) -> None:
+def write_one(*, writer: str, n: int, actor) -> None:
     audit.record(
         "test.concurrent_write",
         object_type="test.writer",
