@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from metrolab.core.components import register_tones
 from metrolab.core.documents import DocumentFields
 from metrolab.core.models import AuditedModel
 from metrolab.core.text import CODE, NAME, NOTE, REFERENCE, SHORT_TEXT, UNIT
@@ -476,3 +477,15 @@ class MeasurementStandard(DocumentFields, AuditedModel):
 
     def __str__(self):
         return self.name
+
+
+# Badge tones (core/components.py).
+register_tones(Equipment.Status, Equipment.STATUS_COLOURS)
+register_tones(
+    MaintenanceRecord.Kind,
+    {
+        MaintenanceRecord.Kind.MAINTENANCE: "green",
+        MaintenanceRecord.Kind.FAULT: "red",
+        MaintenanceRecord.Kind.REPAIR: "yellow",
+    },
+)

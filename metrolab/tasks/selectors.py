@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from metrolab.core.models import User
 from metrolab.core.roles import METROLOGIST
 from metrolab.equipment.models import Equipment, MeasurementStandard
+from metrolab.items.models import Item
 from metrolab.methods.coverage import (
     Gap,
     coverage_gaps,
@@ -51,7 +52,7 @@ def task_list_to_assign(*, q: str = "", only_unassigned: bool = True) -> QuerySe
         ]
     )
     tasks = Task.objects.filter(status__in=statuses).exclude(
-        item__state__in=("returned", "disposed")
+        item__state__in=(Item.State.RETURNED, Item.State.DISPOSED)
     )
     if q:
         tasks = tasks.filter(
