@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from metrolab.core.components import register_tones
+
 
 class Service(models.TextChoices):
     """The four services of a metrology lab (REQUIREMENTS vocabulary)."""
@@ -33,3 +35,17 @@ STATUS_ORDER = [
     CommissionStatus.CERTIFICATE_ISSUED,
     CommissionStatus.COMPLETED,
 ]
+
+# Badge tones (core/components.py): in progress amber, completed green, cancelled red.
+register_tones(
+    CommissionStatus,
+    {
+        CommissionStatus.APPLIED: "neutral",
+        CommissionStatus.ITEMS_RECEIVED: "yellow",
+        CommissionStatus.TASKS_ASSIGNED: "yellow",
+        CommissionStatus.TESTING: "yellow",
+        CommissionStatus.CERTIFICATE_ISSUED: "yellow",
+        CommissionStatus.COMPLETED: "green",
+        CommissionStatus.CANCELLED: "red",
+    },
+)

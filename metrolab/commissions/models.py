@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from metrolab.commissions.choices import CommissionStatus, Service
+from metrolab.core.components import register_tones
 from metrolab.core.models import AuditedModel
 from metrolab.core.text import CODE, NAME, NOTE, REFERENCE, SHORT_TEXT
 
@@ -283,3 +284,14 @@ class CommissionCounter(AuditedModel):
 
     def __str__(self):
         return f"{self.year}: {self.last}"
+
+
+# Badge tones (core/components.py).
+register_tones(
+    Commission.Review,
+    {
+        Commission.Review.PENDING: "yellow",
+        Commission.Review.ACCEPTED: "green",
+        Commission.Review.REJECTED: "red",
+    },
+)

@@ -18,6 +18,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from metrolab.core.components import register_tones
 from metrolab.core.models import AuditedModel
 from metrolab.core.text import CODE, NAME, NOTE, SHORT_TEXT, UNIT
 
@@ -618,3 +619,26 @@ class Command(AuditedModel):
 
     def __str__(self):
         return f"{self.actuator.code} {self.action} {self.issued_at:%Y-%m-%d %H:%M:%S}"
+
+
+# Badge tones (core/components.py).
+register_tones(
+    Alarm.Status,
+    {
+        Alarm.Status.RAISED: "yellow",
+        Alarm.Status.ACKNOWLEDGED: "blue",
+        Alarm.Status.CLEARED: "green",
+    },
+)
+register_tones(
+    Command.Source,
+    {Command.Source.RULE: "blue", Command.Source.MANUAL: "neutral"},
+)
+register_tones(
+    Command.Status,
+    {
+        Command.Status.PENDING: "yellow",
+        Command.Status.SENT: "green",
+        Command.Status.FAILED: "red",
+    },
+)

@@ -22,6 +22,7 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from metrolab.core.components import register_tones
 from metrolab.core.documents import DocumentFields
 from metrolab.core.models import AuditedModel
 from metrolab.core.roles import LAB_STAFF
@@ -816,3 +817,15 @@ class MeasurementStandard(DocumentFields, AuditedModel):
                     )
                 )
         _raise(errors)
+
+
+# Badge tones (core/components.py).
+register_tones(Equipment.Status, Equipment.STATUS_COLOURS)
+register_tones(
+    MaintenanceRecord.Kind,
+    {
+        MaintenanceRecord.Kind.MAINTENANCE: "green",
+        MaintenanceRecord.Kind.FAULT: "red",
+        MaintenanceRecord.Kind.REPAIR: "yellow",
+    },
+)

@@ -51,6 +51,7 @@ from metrolab.equipment.forms import (
 )
 from metrolab.equipment.models import (
     Booking,
+    Equipment,
     EquipmentCalibration,
     IntermediateCheckPlan,
     MaintenanceRecord,
@@ -169,7 +170,7 @@ def _plans_shown(equipment, can_record: bool) -> list[dict]:
                 "next_due": plan.next_due(),
                 "next_due_status": selectors.due_status(plan.next_due()),
                 "form": CheckResultForm(prefix=f"plan{plan.pk}")
-                if can_record and plan.active and equipment.status != "scrapped"
+                if can_record and plan.active and equipment.status != Equipment.Status.SCRAPPED
                 else None,
             }
         )
@@ -185,7 +186,7 @@ def equipment_detail(request, pk: int):
     equipment = selectors.equipment_get(pk)
     user = request.user
     can_edit = holds(user, EQUIPMENT_EDITORS)
-    scrapped = equipment.status == "scrapped"
+    scrapped = equipment.status == Equipment.Status.SCRAPPED
     maintenance_kinds = None if holds(user, MAINTAINERS) else [MaintenanceRecord.Kind.FAULT]
     calibrations = list(selectors.calibrations_of(equipment))
     context = {
@@ -214,7 +215,7 @@ def equipment_detail(request, pk: int):
         else None,
         "close_form": UsageCloseForm(),
         "booking_form": BookingForm(equipment=equipment)
-        if holds(user, BOOKERS) and equipment.status in ("in_service", "limited")
+        if holds(user, BOOKERS) and equipment.status in Equipment.USABLE
         else None,
         "me": user,
         "today_date": timezone.localdate(),
@@ -271,7 +272,7 @@ def _point_rows(request) -> int:
 def calibration_add(request, pk: int):
     """Enter a calibration with its results as data (points) and its certificate (R6.5c)."""
     equipment = selectors.equipment_get(pk)
-    if equipment.status == "scrapped":
+    if equipment.status == Equipment.Status.SCRAPPED:
         messages.error(request, _("This equipment is scrapped."))
         return redirect("equipment:detail", pk=equipment.pk)
     if request.method == "POST":

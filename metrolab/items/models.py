@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from metrolab.commissions.choices import Service
+from metrolab.core.components import register_tones
 from metrolab.core.models import AuditedModel
 from metrolab.core.models.base import AuditedQuerySet
 from metrolab.core.text import CODE, NAME, NOTE, REFERENCE, SHORT_TEXT
@@ -232,3 +233,17 @@ class ItemMedia(AuditedModel):
 
     def delete(self, *args, **kwargs):
         raise MediaRemovalRefused("item photos and videos are never deleted")
+
+
+# Badge tones (core/components.py).
+register_tones(
+    Item.State,
+    {
+        Item.State.RECEIVED: "blue",
+        Item.State.MOVED: "green",
+        Item.State.IN_TESTING: "yellow",
+        Item.State.AWAITING_RETURN: "purple",
+        Item.State.RETURNED: "grey",
+        Item.State.DISPOSED: "grey",
+    },
+)

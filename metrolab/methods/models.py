@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from metrolab.core.components import register_tones
 from metrolab.core.documents import DocumentFields
 from metrolab.core.models import AuditedModel
 from metrolab.core.text import CODE, NAME, NOTE, SHORT_TEXT, UNIT
@@ -222,3 +223,26 @@ class Deviation(DocumentFields, AuditedModel):
     def in_force(self) -> bool:
         """Authorised by the technical manager and accepted by the customer."""
         return self.state == self.State.ACCEPTED and self.authorised_by_id is not None
+
+
+# Badge tones (core/components.py): a method in force green, no longer in force red, not yet
+# in force amber.
+register_tones(
+    Method.Status,
+    {
+        Method.Status.CURRENT: "green",
+        Method.Status.NOT_YET_EFFECTIVE: "yellow",
+        Method.Status.SUPERSEDED: "red",
+        Method.Status.ABOLISHED: "red",
+    },
+)
+register_tones(
+    Deviation.State,
+    {
+        Deviation.State.REQUESTED: "neutral",
+        Deviation.State.AUTHORISED: "yellow",
+        Deviation.State.REFUSED: "red",
+        Deviation.State.ACCEPTED: "green",
+        Deviation.State.DECLINED: "red",
+    },
+)

@@ -184,7 +184,6 @@ def mine(request):
             {
                 "method": method,
                 "status": status,
-                "status_label": Method.Status(status).label,
                 "current": current,
                 "outdated": status in (Method.Status.SUPERSEDED, Method.Status.ABOLISHED),
             }

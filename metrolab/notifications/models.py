@@ -9,6 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from metrolab.core.components import register_tones
 from metrolab.core.models import AuditedModel
 from metrolab.core.text import DOCUMENT_TEXT, NAME, SHORT_TEXT
 
@@ -151,3 +152,16 @@ class Delivery(AuditedModel):
 
     def __str__(self):
         return f"{self.channel} → {self.target} ({self.status})"
+
+
+# Badge tones (core/components.py).
+register_tones(
+    Delivery.Status,
+    {
+        Delivery.Status.PENDING: "yellow",
+        Delivery.Status.SENDING: "yellow",
+        Delivery.Status.SENT: "green",
+        Delivery.Status.FAILED: "red",
+        Delivery.Status.GAVE_UP: "red",
+    },
+)

@@ -11,12 +11,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import models
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
+from metrolab.core.components import register_tones, tone_of
 from metrolab.core.models import User
 from metrolab.core.roles import LAB_STAFF, ROLES
 from metrolab.qualifications.models import (
@@ -55,6 +56,29 @@ def may_edit_libraries(user) -> bool:
 # --- validity ----
 
 
+class ValidityState(models.TextChoices):
+    """Where a dated thing (certificate, authorisation, authorised item) stands on a day."""
+
+    VALID = "valid", gettext_lazy("valid")
+    EXPIRING = "expiring", gettext_lazy("expiring soon")
+    EXPIRED = "expired", gettext_lazy("expired")
+    NOT_YET = "not_yet", gettext_lazy("not yet valid")
+    REVOKED = "revoked", gettext_lazy("revoked")
+
+
+# Badge tones (core/components.py).
+register_tones(
+    ValidityState,
+    {
+        ValidityState.VALID: "green",
+        ValidityState.EXPIRING: "yellow",
+        ValidityState.EXPIRED: "red",
+        ValidityState.NOT_YET: "neutral",
+        ValidityState.REVOKED: "red",
+    },
+)
+
+
 @dataclass(frozen=True)
 class Validity:
     """Where a dated thing stands on a day: valid, expiring (valid, ends within the horizon),
@@ -66,25 +90,21 @@ class Validity:
 
     @property
     def colour(self) -> str:
-        return {"valid": "green", "expiring": "yellow", "not_yet": ""}.get(self.state, "red")
+        """The badge tone of the state (registered with ValidityState)."""
+        return tone_of(ValidityState(self.state))
 
     @property
     def is_valid(self) -> bool:
-        return self.state in ("valid", "expiring")
+        return self.state in (ValidityState.VALID, ValidityState.EXPIRING)
 
     @property
     def label(self) -> str:
-        if self.state == "revoked":
-            return _("revoked")
-        if self.state == "not_yet":
-            return _("not yet valid")
-        if self.state == "expired":
-            return _("expired")
-        if self.state == "expiring":
+        """The state's label; an expiring one counts its days left."""
+        if self.state == ValidityState.EXPIRING:
             return ngettext(
                 "expires in %(n)d day", "expires in %(n)d days", self.days_left or 0
             ) % {"n": self.days_left or 0}
-        return _("valid")
+        return str(ValidityState(self.state).label)
 
 
 def validity_of(
@@ -98,15 +118,15 @@ def validity_of(
     day = _today(day)
     days_left = (valid_until - day).days if valid_until is not None else None
     if revoked:
-        state = "revoked"
+        state = ValidityState.REVOKED
     elif valid_from is not None and day < valid_from:
-        state = "not_yet"
+        state = ValidityState.NOT_YET
     elif valid_until is not None and valid_until < day:
-        state = "expired"
+        state = ValidityState.EXPIRED
     elif days_left is not None and days_left <= soon_days:
-        state = "expiring"
+        state = ValidityState.EXPIRING
     else:
-        state = "valid"
+        state = ValidityState.VALID
     return Validity(state=state, until=valid_until, days_left=days_left)
 
 
@@ -477,13 +497,10 @@ def profile_of(person) -> StaffProfile | None:
 
 @dataclass(frozen=True)
 class MethodRow:
+    """A method named by an authorised item, with its status (a Method.Status) on the day."""
+
     method: object
     status: str
-    status_label: str
-
-    @property
-    def colour(self) -> str:
-        return {"current": "green", "not_yet_effective": "yellow"}.get(self.status, "red")
 
 
 @dataclass(frozen=True)
@@ -512,7 +529,7 @@ def item_links(item: AuthorisedItem, day: dt.date | None = None) -> ItemLinks:
     for each capacity (in force first) with their validity."""
     day = _today(day)
     methods = [
-        MethodRow(m, str(m.status_on(day)), str(type(m).Status(m.status_on(day)).label))
+        MethodRow(m, m.status_on(day))
         for m in item.methods.select_related("superseded_by").order_by("code", "-year")
     ]
     standard = item.standard

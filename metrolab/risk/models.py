@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from metrolab.core.components import register_tones
 from metrolab.core.models import AuditedModel
 from metrolab.core.text import DOCUMENT_TEXT, NOTE
 
@@ -86,3 +87,9 @@ class RiskAlertSent(AuditedModel):
         constraints = [
             models.UniqueConstraint(fields=["key", "due", "horizon"], name="risk_alert_once")
         ]
+
+
+# Badge tones (core/components.py): an open review is pending (amber), a closed one done.
+register_tones(
+    ImpactReview.State, {ImpactReview.State.OPEN: "yellow", ImpactReview.State.CLOSED: "green"}
+)

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from metrolab.commissions.choices import Service
+from metrolab.core.components import register_tones
 from metrolab.core.models import AuditedModel
 
 
@@ -92,3 +93,7 @@ class Task(AuditedModel):
 
     def __str__(self):
         return f"{self.item.number} {self.get_service_display()}"
+
+
+# Badge tones (core/components.py): a task's status is shown plain.
+register_tones(Task.Status, dict.fromkeys(Task.Status, "neutral"))

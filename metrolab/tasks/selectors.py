@@ -15,6 +15,7 @@ from metrolab.commissions.choices import CommissionStatus
 from metrolab.core.models import User
 from metrolab.core.roles import METROLOGIST
 from metrolab.equipment.models import Equipment, MeasurementStandard
+from metrolab.items.models import Item
 from metrolab.methods.coverage import (
     Gap,
     coverage_gaps,
@@ -53,7 +54,7 @@ def task_list_to_assign(*, q: str = "", only_unassigned: bool = True) -> QuerySe
         ]
     )
     tasks = Task.objects.filter(status__in=statuses).exclude(
-        item__state__in=("returned", "disposed")
+        item__state__in=(Item.State.RETURNED, Item.State.DISPOSED)
     )
     if q:
         tasks = tasks.filter(

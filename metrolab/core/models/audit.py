@@ -84,3 +84,8 @@ class AuditVerification(AuditedModel):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.status}"
+
+    @property
+    def in_progress(self) -> bool:
+        """Queued or running: the audit page polls it until it ends."""
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

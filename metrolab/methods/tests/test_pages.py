@@ -72,7 +72,8 @@ def test_list_shows_status_badges(cast, login, library):
     assert 'class="badge green" data-status="current"' in body
     assert 'class="badge red" data-status="superseded"' in body
     assert 'class="badge red" data-status="abolished"' in body
-    assert 'class="badge" data-status="not_yet_effective"' in body
+    # Not yet in force: amber, as on the authorised item page (one tone per status).
+    assert 'class="badge yellow" data-status="not_yet_effective"' in body
     assert "JJG 52-2013" in body and "JJF 1587-2026" in body
     assert reverse("methods:create") not in body  # a checker does not edit
 
