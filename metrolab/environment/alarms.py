@@ -63,6 +63,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from metrolab.core import audit
+from metrolab.core.errors import CoreRefusal
 from metrolab.core.service import ServiceError, service
 from metrolab.core.text import NOTE
 from metrolab.environment.models import Alarm, AlarmState, Reading, Requirement, Room, Sensor
@@ -307,7 +308,7 @@ def alarm_acknowledge(alarm: Alarm, *, actor, comment: str) -> Alarm:
         raise ServiceError(
             _("This alarm was already acknowledged by %(who)s at %(when)s.")
             % {"who": alarm.acknowledged_by, "when": _local(alarm.acknowledged_at)},
-            code="conflict",
+            code=CoreRefusal.CONFLICT,
         )
     comment = (comment or "").strip()
     if not comment:

@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 from metrolab.core.service import ServiceError, service
 from metrolab.core.text import SHORT_TEXT
 from metrolab.environment import dispatch
+from metrolab.environment.errors import EnvironmentRefusal
 from metrolab.environment.models import (
     Actuator,
     Command,
@@ -109,7 +110,7 @@ def command_send(
     if not locked.active:
         raise ServiceError(
             _("The actuator %(code)s is not active.") % {"code": locked.code},
-            code="inactive",
+            code=EnvironmentRefusal.INACTIVE,
             field="actuator",
         )
     reason = (reason or "").strip()
@@ -142,7 +143,8 @@ def command_send(
             )
     if rule is not None and not (_changes_state(locked, action, number)):
         raise ServiceError(
-            _("%(code)s already is in that state.") % {"code": locked.code}, code="unchanged"
+            _("%(code)s already is in that state.") % {"code": locked.code},
+            code=EnvironmentRefusal.UNCHANGED,
         )
     user = actor if isinstance(actor, get_user_model()) else getattr(actor, "user", None)
     command = Command(

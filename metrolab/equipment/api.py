@@ -5,7 +5,6 @@ The lab's people read; the equipment manager (and the administrator) edit; reade
 post locations."""
 
 import datetime as dt
-import functools
 from decimal import Decimal
 
 from django.urls import reverse
@@ -485,27 +484,6 @@ def _by_pks(model, pks: list[int], field: str) -> list:
     return found
 
 
-# Refusals the HTTP status says better than 422: a conflict (409), an unknown thing (404), a
-# person who may not do this to this object (403). Other refusals stay 422 with their field.
-REFUSAL_STATUS = {"conflict": 409, "not_found": 404, "forbidden": 403}
-
-
-def refusals(operation):
-    """Turn a service's refusal into the HTTP status that names it (REFUSAL_STATUS)."""
-
-    @functools.wraps(operation)
-    def wrapper(*args, **kwargs):
-        try:
-            return operation(*args, **kwargs)
-        except ServiceError as exc:
-            status = REFUSAL_STATUS.get(exc.code)
-            if status is None:
-                raise
-            raise HttpError(status, exc.message) from None
-
-    return wrapper
-
-
 # --- operations: fixed paths first ----------------------------------------------------------
 
 
@@ -515,7 +493,6 @@ def refusals(operation):
     auth=api_access(roles=LOCATION_POSTERS),
     summary="An RFID zone reader saw a tag: {uid, location, reader} (unknown uid: 404)",
 )
-@refusals
 def post_location(request, data: LocationIn):
     """R8c: where a tagged item of equipment is now. A repeat of the same reading within a
     few minutes changes nothing and answers the same event."""
@@ -550,7 +527,6 @@ def booking_list(request, filters: Query[BookingFilters]):
     auth=api_access(roles=BOOKERS),
     summary="Book equipment for a period (an overlap: 409)",
 )
-@refusals
 def booking_create(request, data: BookingIn):
     equipment = Equipment.objects.filter(pk=data.equipment).first()
     if equipment is None:
@@ -571,7 +547,6 @@ def booking_create(request, data: BookingIn):
     auth=api_access(roles=BOOKERS),
     summary="Cancel a booking (one's own; the equipment manager: any)",
 )
-@refusals
 def booking_cancel(request, pk: int):
     booking = Booking.objects.select_related("equipment", "user").filter(pk=pk).first()
     if booking is None:
@@ -593,7 +568,6 @@ def standard_list(request, filters: Query[StandardFilters]):
     auth=EDIT,
     summary="Register a measurement standard (equipment manager, administrator)",
 )
-@refusals
 def standard_create(request, data: StandardIn):
     from metrolab.methods.models import Method
 
@@ -618,7 +592,6 @@ def standard_detail(request, pk: int):
     auth=EDIT,
     summary="Metrological confirmation: the results meet the need",
 )
-@refusals
 def calibration_confirm(request, pk: int, data: ConfirmIn):
     calibration = EquipmentCalibration.objects.filter(pk=pk).first()
     if calibration is None:
@@ -638,7 +611,6 @@ def calibration_confirm(request, pk: int, data: ConfirmIn):
     auth=api_access(roles=CHECK_RECORDERS),
     summary="Record an intermediate check result (judged by the control-chart tests)",
 )
-@refusals
 def result_create(request, pk: int, data: ResultIn):
     plan = IntermediateCheckPlan.objects.filter(pk=pk).first()
     if plan is None:
@@ -673,7 +645,6 @@ def equipment_list(request, filters: Query[EquipmentFilters]):
     auth=EDIT,
     summary="Register equipment (equipment manager, administrator)",
 )
-@refusals
 def equipment_create(request, data: EquipmentIn):
     values = _references(data.model_dump(exclude={"status", "location"}))
     equipment = services.equipment_create(
@@ -698,7 +669,6 @@ def equipment_detail(request, pk: int):
     auth=EDIT,
     summary="Change the register entry (fields left out are kept)",
 )
-@refusals
 def equipment_update(request, pk: int, data: EquipmentPatch):
     equipment = _equipment_or_404(pk)
     values = _references(data.model_dump(exclude_unset=True))
@@ -712,7 +682,6 @@ def equipment_update(request, pk: int, data: EquipmentPatch):
     auth=EDIT,
     summary="Change the status, with the reason (scrapped is final)",
 )
-@refusals
 def equipment_status(request, pk: int, data: StatusIn):
     services.equipment_set_status(
         equipment=_equipment_or_404(pk), status=data.status, reason=data.reason, actor=request.auth
@@ -726,7 +695,6 @@ def equipment_status(request, pk: int, data: StatusIn):
     auth=EDIT,
     summary="Enter a calibration with its results at points (not counted until confirmed)",
 )
-@refusals
 def calibration_create(request, pk: int, data: CalibrationIn):
     calibration = services.equipment_calibration_add(
         equipment=_equipment_or_404(pk),

@@ -179,10 +179,6 @@ def _location(code: str | None) -> StorageLocation | None:
     return location
 
 
-def _conflict_as_409(exc: ServiceError) -> Exception:
-    return HttpError(409, exc.message) if exc.code == "conflict" else exc
-
-
 @router.get(
     "/",
     response=list[ItemOut],
@@ -299,10 +295,7 @@ def item_detail(request, number: str):
 )
 def bind_tag(request, number: str, data: TagIn):
     item = selectors.item_get(user=request.auth, number=number)
-    try:
-        tag = services.item_tag_bind(item=item, uid=data.uid, actor=request.auth)
-    except ServiceError as exc:
-        raise _conflict_as_409(exc) from None
+    tag = services.item_tag_bind(item=item, uid=data.uid, actor=request.auth)
     return Status(201, _tag_out(tag))
 
 

@@ -710,8 +710,9 @@ def authorisation_grant(request, payload: AuthorisationIn):
         )
     except ServiceError as exc:
         # Name the payload's field ("person_id"), not the service's argument ("person").
-        if exc.field in ("person", "item", "certificate"):
-            exc.field = f"{exc.field}_id"
+        renamed = {name: f"{name}_id" for name in ("person", "item", "certificate")}
+        exc.field = renamed.get(exc.field, exc.field)
+        exc.errors = {renamed.get(name, name): errors for name, errors in exc.errors.items()}
         raise
     return Status(201, _authorisation_out(authorisation))
 

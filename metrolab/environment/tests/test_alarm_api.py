@@ -186,7 +186,7 @@ def test_a_metrologist_acknowledges_with_a_comment_once(client, cast, lab):
 
     client.force_login(cast["director"])
     again = post(client, url, {"comment": "Me too."})
-    assert again.status_code == 422
+    assert again.status_code == 409
     assert again.json()["error"]["code"] == "conflict"
     assert again.json()["error"]["message"].startswith(
         "This alarm was already acknowledged by Metrologist"

@@ -252,7 +252,7 @@ def test_nobody_grants_an_authorisation_to_themselves(
         "valid_from": str(today),
     }
     refused = post(client, f"{BASE}/authorisations", data)
-    assert refused.status_code == 422
+    assert refused.status_code == 403
     error = refused.json()["error"]
     assert error["code"] == "self_grant"
     assert error["message"] == (
