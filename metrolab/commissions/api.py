@@ -23,6 +23,7 @@ from metrolab.commissions.roles import (
 )
 from metrolab.commissions.throttle import status_query_allowed
 from metrolab.core.access import api_access, public_api
+from metrolab.core.api_contract import Mapped
 from metrolab.core.middleware import client_ip
 from metrolab.core.roles import CUSTOMER
 from metrolab.core.service import ServiceError
@@ -323,11 +324,12 @@ def public_status(request, number: str, code: str = ""):
 @router.get(
     "/slots", response=list[SlotOut], auth=READ, summary="Appointment slots with places left"
 )
+@paginate
 def slots(request, discipline: str = "", days: int = selectors.SLOT_DAYS_AHEAD):
     found = selectors.slot_list_available(days=max(1, min(days, 366)))
     if discipline:
         found = [s for s in found if s.discipline.code == discipline]
-    return [_slot_out(s) for s in found]
+    return Mapped(found, _slot_out)
 
 
 @router.get(
@@ -336,8 +338,9 @@ def slots(request, discipline: str = "", days: int = selectors.SLOT_DAYS_AHEAD):
     auth=ARRIVALS,
     summary="Commissions booked for a day (default today)",
 )
+@paginate
 def arrivals(request, day: dt.date | None = None):
-    return [_commission_out(c) for c in selectors.arrivals(day=day)]
+    return Mapped(selectors.arrivals(day=day), _commission_out)
 
 
 @router.post("/quote", response=QuoteOut, auth=CREATE, summary="Price lines (nothing is saved)")

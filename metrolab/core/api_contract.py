@@ -5,8 +5,11 @@
   fields from the Python value's attributes (a string's `.title()` became a method's title).
   `ObjectBodyParser` refuses such bodies; the API answers 422 in the one error shape
   (`api_errors.install`).
-- Lists: `Pagination` bounds `limit` and `offset`, so that no integer a client sends can
-  overflow the database (`offset` ≥ 2⁶³ was a server error).
+- Lists: every list operation is `@paginate`d with `Pagination`: `?limit=` (default 100, at
+  most 1000) and `?offset=`, answering `{"items": [...], "count": n}`
+  (core/tests/test_api_contract.py walks the OpenAPI document for it). The bounds keep any
+  integer a client sends from overflowing the database (`offset` ≥ 2⁶³ was a server error).
+  `Mapped` turns only the page's rows into response objects.
 - Errors: every operation documents the one error shape (`ApiError`) for the client errors
   the API layer can answer (`MetrolabAPI.get_openapi_schema`).
 - Responses: `StrictJSONRenderer` emits strict JSON (RFC 8259): never `NaN` or `Infinity`.
@@ -18,8 +21,10 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Callable
 from typing import Annotated, Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _lazy
 from ninja import Field, NinjaAPI, Schema
 from ninja.pagination import LimitOffsetPagination
@@ -35,7 +40,7 @@ MAX_PAGE_SIZE = 1000
 MAX_OFFSET = 10**12
 
 
-# For operations that page by hand (a bare list): the same bounds as `Pagination`.
+# The same bounds as `Pagination`, for a query schema that names them itself.
 PageLimit = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)]
 PageOffset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
 
@@ -65,6 +70,27 @@ class Pagination(LimitOffsetPagination):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_limit=MAX_PAGE_SIZE, **kwargs)
+
+
+class Mapped:
+    """Rows for `@paginate` that become response objects through `out` only for the page
+    sent: `return Mapped(queryset, _thing_out)` instead of building every row's dict."""
+
+    def __init__(self, rows: Any, out: Callable[[Any], Any]) -> None:
+        self.rows = rows
+        self.out = out
+
+    def all(self) -> Mapped:
+        return self
+
+    def count(self) -> int:
+        return self.rows.count() if isinstance(self.rows, QuerySet) else len(self.rows)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list:
+        return [self.out(row) for row in self.rows[window]]
 
 
 def _finite(value: Any) -> Any:

@@ -10,6 +10,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from metrolab.core.access import api_access
+from metrolab.core.api_contract import Mapped
 from metrolab.core.text import Code, ShortText
 from metrolab.environment import control
 from metrolab.environment.models import Actuator, Command
@@ -82,11 +83,12 @@ class CommandFilters(Schema):
     auth=api_access(roles=STATUS_READERS),
     summary="Actuators and their commanded state (of one room: ?room=id)",
 )
+@paginate
 def actuator_list(request, filters: Query[ActuatorFilters]):
     actuators = Actuator.objects.filter(active=True, room__active=True).select_related("room")
     if filters.room is not None:
         actuators = actuators.filter(room_id=filters.room)
-    return [control.actuator_dict(a) for a in actuators.order_by("room__code", "code")]
+    return Mapped(actuators.order_by("room__code", "code"), control.actuator_dict)
 
 
 @router.post(

@@ -11,10 +11,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
+from ninja.pagination import paginate
 
 from metrolab.commissions.models import Discipline
 from metrolab.core.access import api_access
-from metrolab.core.api_contract import PageLimit, PageOffset
+from metrolab.core.api_contract import Mapped
 from metrolab.core.service import ServiceError
 from metrolab.core.text import Code, Name, Note, Reference, ShortText, Unit
 from metrolab.equipment import charts, selectors, services
@@ -230,17 +231,7 @@ class BookingOut(Schema):
     purpose: str
 
 
-class Page(Schema):
-    limit: PageLimit = 50
-    offset: PageOffset = 0
-
-    def window(self, rows):
-        """Rows [offset, offset + limit) of a queryset, limit at most 200."""
-        offset = max(self.offset, 0)
-        return rows[offset : offset + max(1, min(self.limit, 200))]
-
-
-class BookingFilters(Page):
+class BookingFilters(Schema):
     equipment: int | None = None
     start: dt.datetime | None = None
     end: dt.datetime | None = None
@@ -290,12 +281,12 @@ class StandardOut(Schema):
     url: str
 
 
-class StandardFilters(Page):
+class StandardFilters(Schema):
     q: str = ""
     active: bool | None = None
 
 
-class EquipmentFilters(Page):
+class EquipmentFilters(Schema):
     q: str = ""
     status: str = ""
     kind: str = ""
@@ -515,10 +506,11 @@ def post_location(request, data: LocationIn):
     auth=READ,
     summary="Live bookings (of one item of equipment, within a period)",
 )
+@paginate
 def booking_list(request, filters: Query[BookingFilters]):
     equipment = _equipment_or_404(filters.equipment) if filters.equipment else None
     bookings = selectors.booking_list(equipment=equipment, start=filters.start, end=filters.end)
-    return [_booking_out(b) for b in filters.window(bookings)]
+    return Mapped(bookings, _booking_out)
 
 
 @router.post(
@@ -556,10 +548,11 @@ def booking_cancel(request, pk: int):
 
 
 @router.get("/standards", response=list[StandardOut], auth=READ, summary="Measurement standards")
+@paginate
 def standard_list(request, filters: Query[StandardFilters]):
     standards = selectors.standard_list(q=filters.q, active=filters.active)
     standards = standards.prefetch_related("equipment", "methods")
-    return [_standard_out(s) for s in filters.window(standards)]
+    return Mapped(standards, _standard_out)
 
 
 @router.post(
@@ -625,6 +618,7 @@ def result_create(request, pk: int, data: ResultIn):
 
 
 @router.get("/", response=list[EquipmentOut], auth=READ, summary="The equipment register")
+@paginate
 def equipment_list(request, filters: Query[EquipmentFilters]):
     discipline = _discipline(filters.discipline) if filters.discipline else None
     found = selectors.equipment_list(
@@ -636,7 +630,7 @@ def equipment_list(request, filters: Query[EquipmentFilters]):
         overdue=filters.overdue,
         uncalibrated=filters.uncalibrated,
     )
-    return [_equipment_out(e) for e in filters.window(found)]
+    return Mapped(found, _equipment_out)
 
 
 @router.post(

@@ -12,10 +12,11 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
+from ninja.pagination import paginate
 
 from metrolab.commissions.models import CommissionLine
 from metrolab.core.access import api_access
-from metrolab.core.api_contract import PageLimit, PageOffset
+from metrolab.core.api_contract import Mapped
 from metrolab.core.service import ServiceError
 from metrolab.core.text import SHORT_TEXT, Code, Name, Note, Reference, ShortText
 from metrolab.items import selectors, services
@@ -185,12 +186,9 @@ def _location(code: str | None) -> StorageLocation | None:
     auth=api_access(roles=ITEM_READERS),
     summary="Items I may see (customers: their own)",
 )
-def list_items(
-    request, q: str = "", state: str = "", limit: PageLimit = 50, offset: PageOffset = 0
-):
-    limit = max(1, min(limit, 200))
-    items = selectors.item_list(user=request.auth, q=q, state=state)
-    return [_item_out(item) for item in items[max(offset, 0) : max(offset, 0) + limit]]
+@paginate
+def list_items(request, q: str = "", state: str = ""):
+    return Mapped(selectors.item_list(user=request.auth, q=q, state=state), _item_out)
 
 
 @router.get(
