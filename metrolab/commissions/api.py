@@ -13,6 +13,7 @@ from ninja.pagination import paginate
 
 from metrolab.commissions import quote as quoting
 from metrolab.commissions import selectors, services
+from metrolab.commissions.filters import CommissionFilter
 from metrolab.commissions.models import AppointmentSlot, Commission
 from metrolab.commissions.roles import (
     ARRIVAL_READERS,
@@ -195,15 +196,6 @@ class PublicStatusOut(Schema):
     items: list[PublicItemOut]
 
 
-class CommissionFilters(Schema):
-    status: str = ""
-    review: str = ""
-    customer_id: int | None = None
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-    q: str = ""
-
-
 # --- helpers --------------------------------------------------------------------------------
 
 
@@ -363,23 +355,10 @@ def quote(request, data: QuoteIn):
 
 @router.get("/", response=list[CommissionOut], auth=READ, summary="Commissions (customers: own)")
 @paginate
-def commission_list(request, filters: Query[CommissionFilters]):
-    user = request.auth
-    customer = None
-    if filters.customer_id is not None:
-        customer = customer_get(user=user, pk=filters.customer_id)
-        if customer is None:
-            return Commission.objects.none()
-    commissions = selectors.commission_list(
-        user=user,
-        status=filters.status,
-        review=filters.review,
-        customer=customer,
-        date_from=filters.date_from,
-        date_to=filters.date_to,
-        search=filters.q,
-    )
-    return commissions
+def commission_list(request, filters: Query[CommissionFilter]):
+    """The filters of the commission list page (`CommissionFilter`); a customer that is not
+    visible to the caller has no commissions here."""
+    return selectors.commission_list(user=request.auth, filters=filters)
 
 
 @router.post(

@@ -18,6 +18,8 @@ from django.utils import timezone
 from ninja import FilterSchema
 from pydantic import ValidationError
 
+from metrolab.core.text import Code, Name
+
 
 class ListFilter(FilterSchema):
     """Base of the list filters: empty query values are no filter."""
@@ -62,3 +64,38 @@ def period_q(field: str, since: dt.date | None, until: dt.date | None) -> Q:
     if until is not None:
         q &= Q(**{f"{field}__lt": day_start(until + dt.timedelta(days=1))})
     return q
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+class AuditEventFilter(ListFilter):
+    """The audit log's filter (R7.2): `actor` (as recorded), `action` (a code or its start,
+    "commission." for every commission action), `object_type`, `object_id`, and the moments
+    `since` and `until`, both included (without a UTC offset: the lab's time zone)."""
+
+    actor: Name = ""
+    action: Name = ""
+    object_type: Name = ""
+    object_id: Code = ""
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+    def filter_actor(self, value: str) -> Q:
+        return Q(actor_label=value) if value else Q()
+
+    def filter_action(self, value: str) -> Q:
+        return Q(action__startswith=value) if value else Q()
+
+    def filter_object_type(self, value: str) -> Q:
+        return Q(object_type=value) if value else Q()
+
+    def filter_object_id(self, value: str) -> Q:
+        return Q(object_id=value) if value else Q()
+
+    def filter_since(self, value: dt.datetime | None) -> Q:
+        return Q(created_at__gte=_aware(value)) if value else Q()
+
+    def filter_until(self, value: dt.datetime | None) -> Q:
+        return Q(created_at__lte=_aware(value)) if value else Q()

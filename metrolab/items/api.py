@@ -2,14 +2,12 @@
 write is a service of metrolab.items.services, every read a selector that knows who asks
 (customers see only their own items; others are 404)."""
 
-from __future__ import annotations
-
 import datetime as dt
 
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from ninja import File, Form, Router, Schema, Status
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -20,6 +18,7 @@ from metrolab.core.api_contract import Mapped
 from metrolab.core.service import ServiceError
 from metrolab.core.text import SHORT_TEXT, Code, Name, Note, Reference, ShortText
 from metrolab.items import selectors, services
+from metrolab.items.filters import ItemFilter
 from metrolab.items.models import Item, ItemMedia, StorageLocation
 from metrolab.items.roles import (
     CUSTODIANS,
@@ -187,8 +186,9 @@ def _location(code: str | None) -> StorageLocation | None:
     summary="Items I may see (customers: their own)",
 )
 @paginate
-def list_items(request, q: str = "", state: str = ""):
-    return Mapped(selectors.item_list(user=request.auth, q=q, state=state), _item_out)
+def list_items(request, filters: Query[ItemFilter]):
+    """The filters of the item list page (`ItemFilter`)."""
+    return Mapped(selectors.item_list(user=request.auth, filters=filters), _item_out)
 
 
 @router.get(

@@ -1,13 +1,11 @@
 """`/api/v1/tasks/...`: my tasks, assignment (lab managers) with workload and eligibility
 (R6.4e, R6.7d), start."""
 
-from __future__ import annotations
-
 import datetime as dt
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
@@ -22,6 +20,7 @@ from metrolab.methods.models import Method
 from metrolab.qualifications.eligibility import CAPACITIES, PERFORM, task_eligibility_problems
 from metrolab.qualifications.models import AuthorisedItem
 from metrolab.tasks import selectors, services
+from metrolab.tasks.filters import TaskFilter
 from metrolab.tasks.models import Task
 from metrolab.tasks.services import TASK_MANAGERS
 
@@ -187,8 +186,9 @@ def _workload_out(person) -> dict:
     summary="Tasks waiting for a person",
 )
 @paginate
-def to_assign(request, q: str = ""):
-    tasks = selectors.task_list_to_assign(q=q).prefetch_related("equipment")
+def to_assign(request, filters: Query[TaskFilter]):
+    """The filters of the assignment page (`TaskFilter`)."""
+    tasks = selectors.task_list_to_assign(filters).prefetch_related("equipment")
     return Mapped(tasks, _task_out)
 
 
