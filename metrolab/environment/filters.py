@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Literal
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 from pydantic import model_validator
 
 from metrolab.core.filters import ListFilter, period_q
@@ -30,7 +31,7 @@ class AlarmFilter(ListFilter):
     @model_validator(mode="after")
     def _period_in_order(self) -> AlarmFilter:
         if self.since and self.until and self.until < self.since:
-            raise ValueError("The period ends before it starts.")
+            raise ValueError(_("The period ends before it starts."))
         return self
 
     @classmethod

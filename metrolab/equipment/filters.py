@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from pydantic import field_validator
 
 from metrolab.core.filters import ListFilter
@@ -34,7 +35,7 @@ class EquipmentFilter(ListFilter):
     @classmethod
     def _known_calibration(cls, value: str) -> str:
         if value and not value.isdigit() and value not in ("overdue", "none"):
-            raise ValueError("due within a number of days, overdue or none")
+            raise ValueError(_("Use a number of days, overdue or none."))
         return value
 
     def filter(self, queryset: QuerySet, on: dt.date | None = None) -> QuerySet:

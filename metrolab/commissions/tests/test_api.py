@@ -118,7 +118,7 @@ def test_staff_list_filters_and_paginates(cast, client, mine, theirs):
 
 def test_a_customer_applies_through_the_api(cast, client, org_a, slot):
     client.force_login(cast["customer_a"])
-    slots = client.get(f"{BASE}/slots").json()
+    slots = client.get(f"{BASE}/slots").json()["items"]
     assert slots == [
         {
             "id": slot.pk,
@@ -136,7 +136,7 @@ def test_a_customer_applies_through_the_api(cast, client, org_a, slot):
     body = response.json()
     assert body["channel"] == "portal" and body["quote_total"] == "240.00"
     assert body["customer"]["code"] == "A001" and len(body["query_code"]) == 8
-    assert client.get(f"{BASE}/slots").json()[0]["remaining"] == 1
+    assert client.get(f"{BASE}/slots").json()["items"][0]["remaining"] == 1
 
 
 def test_customer_api_refusals(cast, client, org_a, org_b, slot):
@@ -218,7 +218,7 @@ def test_arrivals_for_the_desk(cast, client, org_a, pressure, lab_clock):
     )
     commission_create(customer=org_a, lines=[LINE], channel="desk", actor=cast["receptionist"])
     client.force_login(cast["receptionist"])
-    assert [c["number"] for c in client.get(f"{BASE}/arrivals").json()] == [booked.number]
+    assert [c["number"] for c in client.get(f"{BASE}/arrivals").json()["items"]] == [booked.number]
     client.force_login(cast["customer_a"])
     assert client.get(f"{BASE}/arrivals").status_code == 403
 
