@@ -1,8 +1,8 @@
 """`/api/v1/environment/alarms...`: the environmental alarm log and acknowledging an alarm
 (R6.11d, R6.9c). Thin: reads are `alarms` selectors, the one write is the
-`alarms.alarm_acknowledge` service (its refusals answer 422 with the message, through the
-API's ServiceError handler). The lab reads the log; the people who answer for the rooms and
-the work acknowledge."""
+`alarms.alarm_acknowledge` service (its refusals answer with the message and the status of
+their code, through the API's ServiceError handler: acknowledged already, 409). The lab
+reads the log; the people who answer for the rooms and the work acknowledge."""
 
 import datetime as dt
 

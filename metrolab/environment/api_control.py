@@ -1,6 +1,7 @@
 """`/api/v1/environment/...` for regulation (R6.11e): the actuators and their state, manual
 commands by authorised staff, the command log. Thin: commands go through
-`control.command_send` (audited with the reason; refusals answer 422 with the message)."""
+`control.command_send` (audited with the reason; refusals answer 422 with the message, 409
+for an inactive actuator or one already in that state)."""
 
 import datetime as dt
 from decimal import Decimal

@@ -1,7 +1,7 @@
 """`/api/v1/environment/alarms...` (R6.11d): the lab reads the alarm log; the people who answer
 for the rooms and the work (roles.ALARM_ACKNOWLEDGERS) acknowledge with a comment; customers,
-regulators, devices and anonymous callers are refused; refusals answer 422 with the message
-and change nothing."""
+regulators, devices and anonymous callers are refused; refusals answer with the message
+(409: acknowledged already) and change nothing."""
 
 from __future__ import annotations
 
