@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from ninja import Body, Router, Schema
-from pydantic import StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from metrolab.calculator import messages
 from metrolab.core.access import api_access
@@ -47,6 +47,46 @@ class ReportIn(Schema):
 class ReportOut(Schema):
     value: str
     uncertainty: str
+
+
+class _Open(BaseModel):
+    """A result of the metrology library: the fields it always has, named here, and those it
+    adds for a method or an option (kept as `metrolab calc` prints them)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class OutputOut(_Open):
+    value: float | None
+    u: float | None
+    U: float | None
+    k: float | None
+    dof: float | None
+    interval: list[float | None] | None
+    budget: list[dict[str, Any]]
+
+
+class UncertaintyOut(_Open):
+    method: str
+    outputs: dict[str, OutputOut]
+    correlation: dict[str, Any]
+
+
+class FitOut(_Open):
+    intercept: float | None
+    slope: float | None
+    u_intercept: float | None
+    u_slope: float | None
+    r_intercept_slope: float | None
+    r: float | None
+    s: float | None
+    dof: int | None
+    predict: list[Any]
+
+
+class ConformityOut(_Open):
+    decision: str
+    p_conformity: float | None
 
 
 def _run(function, *args, **kwargs):
@@ -95,7 +135,7 @@ def report(request, data: ReportIn):
 
 @router.post(
     "/uncertainty",
-    response=dict[str, Any],
+    response=UncertaintyOut,
     auth=AUTH,
     summary="Uncertainty evaluation (GUM or Monte Carlo)",
 )
@@ -103,16 +143,14 @@ def uncertainty(request, data: dict[str, Any] = Body(...)):  # noqa: B008
     return _run(calculator.calc_uncertainty, data)
 
 
-@router.post(
-    "/fit", response=dict[str, Any], auth=AUTH, summary="Least-squares straight line (GUM H.3)"
-)
+@router.post("/fit", response=FitOut, auth=AUTH, summary="Least-squares straight line (GUM H.3)")
 def fit(request, data: dict[str, Any] = Body(...)):  # noqa: B008
     return _run(calculator.calc_fit, data)
 
 
 @router.post(
     "/conformity",
-    response=dict[str, Any],
+    response=ConformityOut,
     auth=AUTH,
     summary="Conformity decision (JJF 1094, ILAC-G8)",
 )

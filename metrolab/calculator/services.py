@@ -8,6 +8,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from metrolab.calculator.models import Evaluation
+from metrolab.core.errors import CoreRefusal
 from metrolab.core.permissions import holds, person
 from metrolab.core.roles import LAB_STAFF
 from metrolab.core.service import ServiceError, service
@@ -34,7 +35,7 @@ def evaluation_save(
     lab staff), optionally for a measurement standard. A Monte Carlo run without a seed gets
     one, so that the saved result can be reproduced from the saved input."""
     if not holds(actor, LAB_STAFF):
-        raise ServiceError(_("You are not allowed to do this."), code="forbidden")
+        raise ServiceError(_("You are not allowed to do this."), code=CoreRefusal.FORBIDDEN)
     name = (name or "").strip()
     if not name:
         raise ServiceError(_("Give the evaluation a name to save it."), field="save_name")

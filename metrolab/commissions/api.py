@@ -13,6 +13,7 @@ from ninja.pagination import paginate
 
 from metrolab.commissions import quote as quoting
 from metrolab.commissions import selectors, services
+from metrolab.commissions.filters import CommissionFilter
 from metrolab.commissions.models import AppointmentSlot, Commission
 from metrolab.commissions.roles import (
     ARRIVAL_READERS,
@@ -23,6 +24,7 @@ from metrolab.commissions.roles import (
 )
 from metrolab.commissions.throttle import status_query_allowed
 from metrolab.core.access import api_access, public_api
+from metrolab.core.api_contract import Mapped
 from metrolab.core.middleware import client_ip
 from metrolab.core.roles import CUSTOMER
 from metrolab.core.service import ServiceError
@@ -194,15 +196,6 @@ class PublicStatusOut(Schema):
     items: list[PublicItemOut]
 
 
-class CommissionFilters(Schema):
-    status: str = ""
-    review: str = ""
-    customer_id: int | None = None
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-    q: str = ""
-
-
 # --- helpers --------------------------------------------------------------------------------
 
 
@@ -323,11 +316,12 @@ def public_status(request, number: str, code: str = ""):
 @router.get(
     "/slots", response=list[SlotOut], auth=READ, summary="Appointment slots with places left"
 )
+@paginate
 def slots(request, discipline: str = "", days: int = selectors.SLOT_DAYS_AHEAD):
     found = selectors.slot_list_available(days=max(1, min(days, 366)))
     if discipline:
         found = [s for s in found if s.discipline.code == discipline]
-    return [_slot_out(s) for s in found]
+    return Mapped(found, _slot_out)
 
 
 @router.get(
@@ -336,8 +330,9 @@ def slots(request, discipline: str = "", days: int = selectors.SLOT_DAYS_AHEAD):
     auth=ARRIVALS,
     summary="Commissions booked for a day (default today)",
 )
+@paginate
 def arrivals(request, day: dt.date | None = None):
-    return [_commission_out(c) for c in selectors.arrivals(day=day)]
+    return Mapped(selectors.arrivals(day=day), _commission_out)
 
 
 @router.post("/quote", response=QuoteOut, auth=CREATE, summary="Price lines (nothing is saved)")
@@ -360,23 +355,10 @@ def quote(request, data: QuoteIn):
 
 @router.get("/", response=list[CommissionOut], auth=READ, summary="Commissions (customers: own)")
 @paginate
-def commission_list(request, filters: Query[CommissionFilters]):
-    user = request.auth
-    customer = None
-    if filters.customer_id is not None:
-        customer = customer_get(user=user, pk=filters.customer_id)
-        if customer is None:
-            return Commission.objects.none()
-    commissions = selectors.commission_list(
-        user=user,
-        status=filters.status,
-        review=filters.review,
-        customer=customer,
-        date_from=filters.date_from,
-        date_to=filters.date_to,
-        search=filters.q,
-    )
-    return commissions
+def commission_list(request, filters: Query[CommissionFilter]):
+    """The filters of the commission list page (`CommissionFilter`); a customer that is not
+    visible to the caller has no commissions here."""
+    return selectors.commission_list(user=request.auth, filters=filters)
 
 
 @router.post(

@@ -14,58 +14,30 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from metrolab.commissions.choices import STATUS_ORDER, CommissionStatus
+from metrolab.commissions.filters import CommissionFilter
 from metrolab.commissions.models import AppointmentSlot, Commission, Discipline, StatusEvent
-from metrolab.customers.selectors import is_lab_staff, portal_customer
+from metrolab.customers.selectors import restrict
 
 SLOT_DAYS_AHEAD = 60
 
 
 def commission_scope(user: Any) -> QuerySet[Commission]:
-    """The commissions `user` may read."""
-    if is_lab_staff(user):
-        return Commission.objects.all()
-    own = portal_customer(user)
-    if own is None:
-        return Commission.objects.none()
-    return Commission.objects.filter(customer=own)
+    """The commissions `user` may read (customers.selectors.restrict)."""
+    return restrict(Commission.objects.all(), user, "customer")
 
 
 def commission_list(
-    *,
-    user: Any,
-    status: str = "",
-    review: str = "",
-    customer: Any = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
-    search: str = "",
+    *, user: Any, filters: CommissionFilter | None = None, customer: Any = None
 ) -> QuerySet[Commission]:
-    """Commissions, newest first, filtered by status, review, customer, creation date and a
-    search in the number, the customer's name and the lines' instruments / serial nos."""
+    """The commissions `user` may read, newest first, filtered as the list's page and API
+    filter (`commissions.filters.CommissionFilter`) and by `customer`."""
     commissions = commission_scope(user).select_related(
         "customer", "contact", "slot", "slot__discipline"
     )
-    if status:
-        commissions = commissions.filter(status=status)
-    if review:
-        commissions = commissions.filter(review=review)
+    if filters is not None:
+        commissions = filters.filter(commissions)
     if customer is not None:
         commissions = commissions.filter(customer=customer)
-    tz = timezone.get_current_timezone()
-    if date_from:
-        start = dt.datetime.combine(date_from, dt.time.min, tzinfo=tz)
-        commissions = commissions.filter(created_at__gte=start)
-    if date_to:
-        end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-        commissions = commissions.filter(created_at__lt=end)
-    search = (search or "").strip()
-    if search:
-        matching_lines = Q(lines__instrument_name__icontains=search) | Q(
-            lines__serial_no__icontains=search
-        )
-        commissions = commissions.filter(
-            Q(number__icontains=search) | Q(customer__name__icontains=search) | matching_lines
-        ).distinct()
     return commissions.order_by("-created_at", "-pk")
 
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from metrolab.commissions import quote as quoting
 from metrolab.commissions import selectors
 from metrolab.commissions.choices import CommissionStatus
+from metrolab.commissions.errors import CommissionRefusal
 from metrolab.commissions.models import (
     AppointmentSlot,
     Commission,
@@ -31,6 +32,7 @@ from metrolab.commissions.models import (
 )
 from metrolab.commissions.roles import COMMISSION_DESK, COMMISSION_ONSITE
 from metrolab.commissions.status import derived_status, nodes_between
+from metrolab.core.errors import CoreRefusal
 from metrolab.core.permissions import is_system, person, require_roles
 from metrolab.core.service import ServiceError, service
 from metrolab.core.text import SHORT_TEXT, text_checked, too_long_message
@@ -84,7 +86,9 @@ def _check_creator(actor: Any, channel: str, customer: Customer) -> None:
     if channel == Commission.Channel.PORTAL:
         own = portal_customer(person(actor))
         if own is None or own.pk != customer.pk:
-            raise ServiceError(_("You can apply only for your own organisation."), code="forbidden")
+            raise ServiceError(
+                _("You can apply only for your own organisation."), code=CoreRefusal.FORBIDDEN
+            )
         return
     allowed = COMMISSION_DESK if channel == Commission.Channel.DESK else COMMISSION_ONSITE
     require_roles(
@@ -111,12 +115,14 @@ def _slot_booked(slot: AppointmentSlot, now: dt.datetime) -> AppointmentSlot:
         raise ServiceError(
             _("The appointment slot of %(date)s %(period)s is over; choose a later one.")
             % {"date": slot.date.isoformat(), "period": slot.get_period_display()},
-            code="slot_past",
+            code=CommissionRefusal.SLOT_PAST,
             field="slot",
         )
     if selectors.slot_booked(slot) >= slot.capacity:
         raise ServiceError(
-            _("This appointment slot is full; choose another one."), code="slot_full", field="slot"
+            _("This appointment slot is full; choose another one."),
+            code=CommissionRefusal.SLOT_FULL,
+            field="slot",
         )
     return slot
 
@@ -326,12 +332,12 @@ def commission_review(
     if decision not in (Commission.Review.ACCEPTED, Commission.Review.REJECTED):
         raise ServiceError(_("Decide to accept or to reject."), field="decision")
     if commission.status == CommissionStatus.CANCELLED:
-        raise ServiceError(_("This commission is cancelled."), code="conflict")
+        raise ServiceError(_("This commission is cancelled."), code=CoreRefusal.CONFLICT)
     if commission.review != Commission.Review.PENDING:
         raise ServiceError(
             _("This commission was reviewed already (%(decision)s).")
             % {"decision": commission.get_review_display()},
-            code="conflict",
+            code=CoreRefusal.CONFLICT,
         )
     if decision == Commission.Review.REJECTED and not note:
         raise ServiceError(_("Give the reason for the rejection."), field="note")
@@ -367,13 +373,15 @@ def commission_cancel(*, commission: Commission, reason: str, actor: Any) -> Com
     if not is_system(actor) and not is_lab_staff(user):
         own = portal_customer(user)
         if own is None or own.pk != commission.customer_id:
-            raise ServiceError(_("You can cancel only your own commissions."), code="forbidden")
+            raise ServiceError(
+                _("You can cancel only your own commissions."), code=CoreRefusal.FORBIDDEN
+            )
     if commission.status == CommissionStatus.CANCELLED:
-        raise ServiceError(_("This commission is cancelled already."), code="conflict")
+        raise ServiceError(_("This commission is cancelled already."), code=CoreRefusal.CONFLICT)
     if commission.status != CommissionStatus.APPLIED or _items_received(commission):
         raise ServiceError(
             _("Items of this commission have been received; it can no longer be cancelled."),
-            code="conflict",
+            code=CoreRefusal.CONFLICT,
         )
     if not reason:
         raise ServiceError(_("Give the reason for the cancellation."), field="reason")
@@ -395,7 +403,7 @@ def commission_assert_can_receive(commission: Commission) -> None:
         raise ServiceError(
             _("Commission %(number)s is cancelled; its items cannot be received.")
             % {"number": commission.number},
-            code="conflict",
+            code=CoreRefusal.CONFLICT,
         )
     if commission.review == Commission.Review.REJECTED:
         raise ServiceError(
@@ -404,7 +412,7 @@ def commission_assert_can_receive(commission: Commission) -> None:
                 "received."
             )
             % {"number": commission.number},
-            code="conflict",
+            code=CoreRefusal.CONFLICT,
         )
     if commission.review != Commission.Review.ACCEPTED:
         raise ServiceError(
@@ -413,12 +421,12 @@ def commission_assert_can_receive(commission: Commission) -> None:
                 "cannot be received yet."
             )
             % {"number": commission.number},
-            code="conflict",
+            code=CoreRefusal.CONFLICT,
         )
     if commission.status == CommissionStatus.COMPLETED:
         raise ServiceError(
             _("Commission %(number)s is completed.") % {"number": commission.number},
-            code="conflict",
+            code=CoreRefusal.CONFLICT,
         )
 
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from metrolab.commissions import links, selectors, services
 from metrolab.commissions import quote as quoting
 from metrolab.commissions.choices import CommissionStatus, Service
+from metrolab.commissions.filters import CommissionFilter
 from metrolab.commissions.forms import (
     ApplyForm,
     CancelForm,
@@ -122,21 +123,14 @@ def commission_list(request):
     customer sees only their own organisation's."""
     user = request.user
     form = CommissionFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    form.is_valid()  # shows the errors; the rows follow the API's filter
+    filters = CommissionFilter.from_query(request.GET)
     customer = None
-    if filters.get("customer"):
-        customer = customer_get(user=user, pk=filters["customer"])
+    if filters.customer:
+        customer = customer_get(user=user, pk=filters.customer)
         if customer is None:
             raise Http404
-    commissions = selectors.commission_list(
-        user=user,
-        status=filters.get("status", ""),
-        review=filters.get("review", ""),
-        customer=customer,
-        date_from=filters.get("date_from"),
-        date_to=filters.get("date_to"),
-        search=filters.get("q", ""),
-    )
+    commissions = selectors.commission_list(user=user, filters=filters)
     page = Paginator(commissions, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -5,10 +5,16 @@
   fields from the Python value's attributes (a string's `.title()` became a method's title).
   `ObjectBodyParser` refuses such bodies; the API answers 422 in the one error shape
   (`api_errors.install`).
-- Lists: `Pagination` bounds `limit` and `offset`, so that no integer a client sends can
-  overflow the database (`offset` ≥ 2⁶³ was a server error).
+- Lists: every list operation is `@paginate`d with `Pagination`: `?limit=` (default 100, at
+  most 1000) and `?offset=`, answering `{"items": [...], "count": n}`
+  (core/tests/test_api_contract.py walks the OpenAPI document for it). The bounds keep any
+  integer a client sends from overflowing the database (`offset` ≥ 2⁶³ was a server error).
+  `Mapped` turns only the page's rows into response objects.
 - Errors: every operation documents the one error shape (`ApiError`) for the client errors
-  the API layer can answer (`MetrolabAPI.get_openapi_schema`).
+  the API layer can answer (`MetrolabAPI.get_openapi_schema`). A service's refusal answers the
+  status its code carries (metrolab/core/errors.py): 409 for the object's state, 422 for a
+  value, 404, 403; `error.code` names the refusal (`conflict`, `slot_full`, `invalid`, ...).
+- Answers: every operation's success answer has a typed schema (not a bare dict).
 - Responses: `StrictJSONRenderer` emits strict JSON (RFC 8259): never `NaN` or `Infinity`.
   A non-finite float is sent as `null` and logged, since it is a defect upstream.
 """
@@ -18,8 +24,10 @@ from __future__ import annotations
 import json
 import logging
 import math
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _lazy
 from ninja import Field, NinjaAPI, Schema
 from ninja.pagination import LimitOffsetPagination
@@ -33,11 +41,6 @@ PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 # Far past any list the lab will hold, far below the 64-bit limit of the databases.
 MAX_OFFSET = 10**12
-
-
-# For operations that page by hand (a bare list): the same bounds as `Pagination`.
-PageLimit = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)]
-PageOffset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
 
 
 class BodyNotAnObject(ValueError):
@@ -65,6 +68,27 @@ class Pagination(LimitOffsetPagination):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_limit=MAX_PAGE_SIZE, **kwargs)
+
+
+class Mapped:
+    """Rows for `@paginate` that become response objects through `out` only for the page
+    sent: `return Mapped(queryset, _thing_out)` instead of building every row's dict."""
+
+    def __init__(self, rows: Any, out: Callable[[Any], Any]) -> None:
+        self.rows = rows
+        self.out = out
+
+    def all(self) -> Mapped:
+        return self
+
+    def count(self) -> int:
+        return self.rows.count() if isinstance(self.rows, QuerySet) else len(self.rows)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list:
+        return [self.out(row) for row in self.rows[window]]
 
 
 def _finite(value: Any) -> Any:
@@ -117,11 +141,16 @@ class ApiError(Schema):
 _ERRORS = {
     "400": "Malformed request (unparseable JSON, unreadable upload)",
     "404": "No such object, or not visible to you",
-    "409": "Conflict with the object's current state",
-    "422": "Invalid input, or refused by a business rule",
+    "409": "Conflict with the object's current state (already done, cancelled, a duplicate, "
+    "a transition its status forbids); error.code names it",
+    "422": "Invalid input: a value refused, by its schema or by a business rule; error.code "
+    "names it",
     "429": "Too many requests",
 }
-_SECURED_ERRORS = {"401": "Not signed in, or no valid API token", "403": "Not allowed"}
+_SECURED_ERRORS = {
+    "401": "Not signed in, or no valid API token",
+    "403": "Not allowed: the role, or this person for this object",
+}
 _BODY_ERRORS = {"413": "Request body too large"}
 
 

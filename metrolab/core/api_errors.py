@@ -2,6 +2,9 @@
 
 {"error": {"status": 403, "code": "forbidden", "message": "...", "details": [...]},
  "request_id": "..."}
+
+A service's refusal (`ServiceError`) answers the status of its code (metrolab/core/errors.py):
+409 for a conflict with the object's state, 422 for values refused, 404 and 403.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from metrolab.core.api_contract import BodyNotAnObject
+from metrolab.core.errors import refusal_status
 from metrolab.core.service import ServiceError
 
 logger = logging.getLogger(__name__)
@@ -100,12 +104,15 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(ServiceError)
     def refused(request, exc):
+        # The status its code carries (metrolab/core/errors.py): 422 a value, 409 the state,
+        # 404 no such object, 403 not this person.
         details = [
             {"loc": [name] if name else [], "message": message}
             for name, messages in exc.errors.items()
             for message in messages
         ]
-        return error_response(api, request, 422, exc.message, code=exc.code, details=details)
+        status = refusal_status(exc.code)
+        return error_response(api, request, status, exc.message, code=exc.code, details=details)
 
     @api.exception_handler(DjangoValidationError)
     def model_invalid(request, exc):

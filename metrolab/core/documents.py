@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from metrolab.core import files
+from metrolab.core.errors import CoreRefusal
 from metrolab.core.service import ServiceError
 
 AREA = "documents"
@@ -57,7 +58,7 @@ def document_store(upload, *, field: str = "file") -> StoredDocument:
     if content_type is None:
         raise ServiceError(
             _("This file is not a supported document (%(types)s).") % {"types": SUPPORTED_TEXT},
-            code="invalid",
+            code=CoreRefusal.INVALID,
             field=field,
         )
     upload.seek(0)
@@ -67,7 +68,7 @@ def document_store(upload, *, field: str = "file") -> StoredDocument:
     except files.TooLarge:
         raise ServiceError(
             _("This file is larger than %(mb)d MB.") % {"mb": limit // (1024 * 1024)},
-            code="invalid",
+            code=CoreRefusal.INVALID,
             field=field,
         ) from None
     name = (getattr(upload, "name", "") or "document")[-255:]

@@ -22,6 +22,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from metrolab.core.errors import CoreRefusal
 from metrolab.core.service import ServiceError
 
 
@@ -88,7 +89,9 @@ def require_roles(actor: Any, roles: Iterable[str], *, message: str | None = Non
     if is_system(actor):
         return None
     if not holds(actor, roles):
-        raise ServiceError(message or _("You are not allowed to do this."), code="forbidden")
+        raise ServiceError(
+            message or _("You are not allowed to do this."), code=CoreRefusal.FORBIDDEN
+        )
     return person(actor)
 
 
@@ -97,7 +100,9 @@ def require_person(actor: Any, roles: Iterable[str] | None = None, *, message: s
     the system and anonymous visitors; with `roles`, the person must hold one of them."""
     user = person(actor)
     if user is None:
-        raise ServiceError(_("A signed-in person must record this."), code="forbidden")
+        raise ServiceError(_("A signed-in person must record this."), code=CoreRefusal.FORBIDDEN)
     if roles is not None and not holds(user, roles):
-        raise ServiceError(message or _("You are not allowed to do this."), code="forbidden")
+        raise ServiceError(
+            message or _("You are not allowed to do this."), code=CoreRefusal.FORBIDDEN
+        )
     return user

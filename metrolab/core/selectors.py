@@ -4,33 +4,15 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from metrolab.core.filters import AuditEventFilter
 from metrolab.core.models import ApiToken, AuditEvent, AuditVerification
 
 
-def audit_event_list(
-    *,
-    actor: str = "",
-    action: str = "",
-    object_type: str = "",
-    object_id: str = "",
-    since=None,
-    until=None,
-) -> QuerySet[AuditEvent]:
-    """Audit events, newest first, filtered as on the audit page (indexes cover each filter)."""
-    qs = AuditEvent.objects.all()
-    if actor:
-        qs = qs.filter(actor_label=actor)
-    if action:
-        qs = qs.filter(action__startswith=action)
-    if object_type:
-        qs = qs.filter(object_type=object_type)
-    if object_id:
-        qs = qs.filter(object_id=object_id)
-    if since:
-        qs = qs.filter(created_at__gte=since)
-    if until:
-        qs = qs.filter(created_at__lte=until)
-    return qs.order_by("-seq")
+def audit_event_list(filters: AuditEventFilter | None = None, **values) -> QuerySet[AuditEvent]:
+    """Audit events, newest first, filtered as the audit page and API filter
+    (`core.filters.AuditEventFilter`, or its values by name; indexes cover each filter)."""
+    filters = filters if filters is not None else AuditEventFilter(**values)
+    return filters.filter(AuditEvent.objects.all()).order_by("-seq")
 
 
 def audit_object_types() -> list[str]:

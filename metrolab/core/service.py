@@ -25,16 +25,19 @@ from django.utils.translation import gettext as _
 
 from metrolab.core import audit
 from metrolab.core.context import ServiceCall, current_service, pop_service, push_service
+from metrolab.core.errors import CoreRefusal
 
 
 class ServiceError(Exception):
-    """A refusal a user can cause and understand (shown as is, in their language)."""
+    """A refusal a user can cause and understand (shown as is, in their language). `code` is
+    a member of a refusal-code enum (metrolab/core/errors.py), whose status the API answers
+    with; by default a refusal of the values sent (422)."""
 
     def __init__(
         self,
         message: str,
         *,
-        code: str = "invalid",
+        code: str = CoreRefusal.INVALID,
         field: str | None = None,
         errors: dict[str, list[str]] | None = None,
     ):

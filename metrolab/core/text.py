@@ -82,11 +82,14 @@ def too_long_message(label: Any, limit: int, length: int) -> str:
 
 def text_checked(value: str, *, limit: int, field: str, label: Any = None) -> str:
     """`value` when it has at most `limit` characters, else a ServiceError naming the field."""
+    from metrolab.core.errors import CoreRefusal
     from metrolab.core.service import ServiceError
 
     if len(value) > limit:
         raise ServiceError(
-            too_long_message(label or field, limit, len(value)), code="too_long", field=field
+            too_long_message(label or field, limit, len(value)),
+            code=CoreRefusal.TOO_LONG,
+            field=field,
         )
     return value
 

@@ -13,6 +13,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
+from metrolab.core.errors import CoreRefusal
 from metrolab.core.service import ServiceError
 
 
@@ -26,7 +27,7 @@ def errors_of(exc: ValidationError) -> dict[str, list[str]]:
     return {"": [str(m) for m in exc.messages]}
 
 
-def refusal(errors: dict[str, list[str]], *, code: str = "invalid") -> ServiceError:
+def refusal(errors: dict[str, list[str]], *, code: str = CoreRefusal.INVALID) -> ServiceError:
     """One ServiceError carrying every field at fault; its message names the first."""
     first_field, first = next(iter(errors.items()))
     if len(errors) == 1 and len(first) == 1:
@@ -46,13 +47,13 @@ def refusal(errors: dict[str, list[str]], *, code: str = "invalid") -> ServiceEr
 CONFLICT_CODES = frozenset({"unique", "unique_together", "conflict"})
 
 
-def code_of(exc: ValidationError) -> str:
+def code_of(exc: ValidationError) -> CoreRefusal:
     """ "conflict" when every fault is another record holding the value, else "invalid"."""
     if hasattr(exc, "error_dict"):
         codes = {e.code for errors in exc.error_dict.values() for e in errors}
     else:
         codes = {e.code for e in exc.error_list}
-    return "conflict" if codes and codes <= CONFLICT_CODES else "invalid"
+    return CoreRefusal.CONFLICT if codes and codes <= CONFLICT_CODES else CoreRefusal.INVALID
 
 
 def validated[M: Model](

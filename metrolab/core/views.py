@@ -22,6 +22,7 @@ from django.views.i18n import set_language as django_set_language
 from metrolab.core import selectors, services, signin
 from metrolab.core.access import allow, authenticated, public
 from metrolab.core.auth import totp_uri
+from metrolab.core.filters import AuditEventFilter
 from metrolab.core.forms import (
     ApiTokenForm,
     AuditFilterForm,
@@ -161,8 +162,8 @@ def organisation(request):
 def audit_log(request):
     """The audit log, filtered by actor, action, object and time; 50 events a page."""
     form = AuditFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    events = selectors.audit_event_list(**{k: v for k, v in filters.items() if v})
+    form.is_valid()  # shows the errors; the rows follow the API's filter
+    events = selectors.audit_event_list(AuditEventFilter.from_query(request.GET))
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -13,6 +13,7 @@ from metrolab.core.access import api_access
 from metrolab.core.roles import CUSTOMER
 from metrolab.core.text import Code, Name, Note, ShortText
 from metrolab.customers import selectors, services
+from metrolab.customers.filters import CustomerFilter, InstrumentFilter
 from metrolab.customers.roles import CUSTOMER_EDITORS, CUSTOMER_READERS, INSTRUMENT_READERS
 
 router = Router(tags=["customers"])
@@ -70,16 +71,6 @@ class InstrumentOut(Schema):
     next_due_date: dt.date | None
 
 
-class CustomerFilters(Schema):
-    q: str = ""
-
-
-class InstrumentFilters(Schema):
-    customer_id: int | None = None
-    q: str = ""
-    due: bool = False
-
-
 def _detail(customer) -> dict:
     return {
         **{f: getattr(customer, f) for f in CustomerOut.model_fields},
@@ -94,24 +85,20 @@ def _detail(customer) -> dict:
     summary="Instrument register (due=true: due within 30 days or overdue)",
 )
 @paginate
-def instrument_list(request, filters: Query[InstrumentFilters]):
-    customer = None
-    if filters.customer_id is not None:
-        customer = selectors.customer_get(user=request.auth, pk=filters.customer_id)
-        if customer is None:
+def instrument_list(request, filters: Query[InstrumentFilter]):
+    """The filters of the register's page (`InstrumentFilter`); a customer not visible to
+    the caller: 404."""
+    for pk in (filters.customer_id, filters.customer):
+        if pk is not None and selectors.customer_get(user=request.auth, pk=pk) is None:
             raise Http404
-    return selectors.instrument_list(
-        user=request.auth,
-        customer=customer,
-        search=filters.q,
-        due_within_days=selectors.DUE_WITHIN_DAYS if filters.due else None,
-    )
+    return selectors.instrument_list(user=request.auth, filters=filters)
 
 
 @router.get("/", response=list[CustomerOut], auth=READ, summary="Customers (customers: own)")
 @paginate
-def customer_list(request, filters: Query[CustomerFilters]):
-    return selectors.customer_list(user=request.auth, search=filters.q)
+def customer_list(request, filters: Query[CustomerFilter]):
+    """The filter of the customer list page (`CustomerFilter`)."""
+    return selectors.customer_list(user=request.auth, filters=filters)
 
 
 @router.post("/", response={201: CustomerDetailOut}, auth=EDIT, summary="Register a customer")

@@ -1,5 +1,8 @@
 """Reads of customers that depend on who asks (R4.3): lab staff see every customer, a customer's
-portal user sees only their own organisation, and anyone else sees nothing."""
+portal user sees only their own organisation, and anyone else sees nothing.
+
+`restrict(queryset, user, customer_field)` is that one rule for every list a portal user can
+see (customers, instruments, commissions, items): each app's selectors call it."""
 
 from __future__ import annotations
 
@@ -10,9 +13,8 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from metrolab.core.roles import CUSTOMER, LAB_STAFF
+from metrolab.customers.filters import DUE_WITHIN_DAYS, CustomerFilter, InstrumentFilter
 from metrolab.customers.models import Contact, Customer, Instrument, PortalAccount
-
-DUE_WITHIN_DAYS = 30
 
 
 def is_lab_staff(user: Any) -> bool:
@@ -40,28 +42,44 @@ def portal_account_get(user: Any) -> PortalAccount | None:
     return PortalAccount.objects.select_related("customer", "contact").filter(user=user).first()
 
 
-def customer_scope(user: Any) -> QuerySet[Customer]:
-    """The customers `user` may read: all for lab staff, their own for a portal user."""
-    if is_lab_staff(user):
-        return Customer.objects.all()
+def restrict(
+    queryset: QuerySet, user: Any, customer_field: str, *, also: tuple[str, ...] = ()
+) -> QuerySet:
+    """The rows of `queryset` that `user` may see (R4.3): every row for the lab's own people
+    (and for the holders of the roles `also`, such as reader devices), the rows of their own
+    organisation for a customer's portal user (`customer_field`: the path from a row to its
+    customer, "pk" for customers themselves), none for anyone else."""
+    if is_lab_staff(user) or (also and _active(user) and user.has_role(*also)):
+        return queryset
     own = portal_customer(user)
     if own is None:
-        return Customer.objects.none()
-    return Customer.objects.filter(pk=own.pk)
+        return queryset.none()
+    return queryset.filter(**{customer_field: own.pk})
 
 
-def customer_list(*, user: Any, search: str = "", active: bool | None = None) -> QuerySet:
-    """Customers by code, searched in code, name, credit code and contact names / phones."""
+def _active(user: Any) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def customer_scope(user: Any) -> QuerySet[Customer]:
+    """The customers `user` may read: all for lab staff, their own for a portal user."""
+    return restrict(Customer.objects.all(), user, "pk")
+
+
+def customer_list(
+    *,
+    user: Any,
+    filters: CustomerFilter | None = None,
+    search: str = "",
+    active: bool | None = None,
+) -> QuerySet:
+    """Customers by code, filtered as the list's page and API filter
+    (`customers.filters.CustomerFilter`; `search` is its `q`)."""
     customers = customer_scope(user)
-    search = (search or "").strip()
-    if search:
-        customers = customers.filter(
-            Q(code__icontains=search)
-            | Q(name__icontains=search)
-            | Q(credit_code__icontains=search)
-            | Q(contacts__name__icontains=search)
-            | Q(contacts__phone__icontains=search)
-        ).distinct()
+    if filters is None and search:
+        filters = CustomerFilter(q=search)
+    if filters is not None:
+        customers = filters.filter(customers)
     if active is not None:
         customers = customers.filter(active=active)
     return customers.order_by("code")
@@ -96,32 +114,16 @@ def portal_users(customer: Customer) -> list:
 
 
 def instrument_list(
-    *,
-    user: Any,
-    customer: Customer | None = None,
-    search: str = "",
-    due_within_days: int | None = None,
-    today: dt.date | None = None,
+    *, user: Any, filters: InstrumentFilter | None = None, customer: Customer | None = None
 ) -> QuerySet[Instrument]:
-    """The instrument register as `user` may see it; with `due_within_days`, only the
-    instruments due by then, overdue ones included (R9.1: what is due for recalibration)."""
-    instruments = Instrument.objects.filter(customer__in=customer_scope(user)).select_related(
-        "customer"
-    )
+    """The instrument register as `user` may see it, filtered as the register's page and API
+    filter (`customers.filters.InstrumentFilter`: `due`, R9.1: what is due for
+    recalibration) and by `customer`."""
+    instruments = restrict(Instrument.objects.all(), user, "customer").select_related("customer")
+    if filters is not None:
+        instruments = filters.filter(instruments)
     if customer is not None:
         instruments = instruments.filter(customer=customer)
-    search = (search or "").strip()
-    if search:
-        instruments = instruments.filter(
-            Q(name__icontains=search)
-            | Q(serial_no__icontains=search)
-            | Q(model_range__icontains=search)
-            | Q(customer__name__icontains=search)
-        )
-    if due_within_days is not None:
-        today = today or timezone.localdate()
-        horizon = today + dt.timedelta(days=due_within_days)
-        instruments = instruments.filter(next_due_date__isnull=False, next_due_date__lte=horizon)
     return instruments.order_by("next_due_date", "customer__code", "name", "pk")
 
 

@@ -17,6 +17,7 @@ from django.db.models import Model
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from metrolab.core.errors import CoreRefusal
 from metrolab.core.permissions import SYSTEM
 from metrolab.core.roles import CUSTOMER, LAB_STAFF
 from metrolab.core.service import ServiceError, service
@@ -107,7 +108,7 @@ def customer_delete(*, customer: Customer, actor: Any, reason: str = "") -> None
     if customer.commissions.exists():
         raise ServiceError(
             _("This customer has commissions and is kept for the records; deactivate it."),
-            code="conflict",
+            code=CoreRefusal.CONFLICT,
         )
     customer.delete()
 

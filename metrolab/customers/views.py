@@ -20,6 +20,7 @@ from metrolab.core.refusals import refusal_on_form
 from metrolab.core.roles import CUSTOMER
 from metrolab.core.service import ServiceError
 from metrolab.customers import selectors, services
+from metrolab.customers.filters import CustomerFilter, InstrumentFilter
 from metrolab.customers.forms import (
     ContactForm,
     CustomerForm,
@@ -58,8 +59,9 @@ def _save(form, write, **kwargs):
 def customer_list(request):
     """Customers, searched by code, name, credit code or a contact's name / phone."""
     form = SearchForm(request.GET or None)
-    search = form.cleaned_data["q"] if form.is_valid() else ""
-    customers = selectors.customer_list(user=request.user, search=search)
+    form.is_valid()  # shows the errors; the rows follow the API's filter
+    filters = CustomerFilter.from_query(request.GET)
+    customers = selectors.customer_list(user=request.user, filters=filters)
     page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -237,16 +239,14 @@ def _instruments_page(request, *, due_only: bool):
     user = request.user
     is_staff = selectors.is_lab_staff(user)
     form = SearchForm(request.GET or None)
-    search = form.cleaned_data["q"] if form.is_valid() else ""
+    form.is_valid()  # shows the errors; the rows follow the API's filter
+    filters = InstrumentFilter.from_query(request.GET)
+    if due_only:
+        filters = filters.model_copy(update={"due": True})
     customer = None
-    if is_staff and request.GET.get("customer", "").isdigit():
-        customer = _customer_or_404(request, int(request.GET["customer"]))
-    instruments = selectors.instrument_list(
-        user=user,
-        customer=customer,
-        search=search,
-        due_within_days=selectors.DUE_WITHIN_DAYS if due_only else None,
-    )
+    if filters.customer is not None or filters.customer_id is not None:
+        customer = _customer_or_404(request, filters.customer or filters.customer_id)
+    instruments = selectors.instrument_list(user=user, filters=filters)
     page = Paginator(instruments, 50).get_page(request.GET.get("page"))
     return render(
         request,

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -63,9 +63,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from metrolab.core import audit
+from metrolab.core.errors import CoreRefusal
 from metrolab.core.permissions import SYSTEM, require_person
 from metrolab.core.service import ServiceError, service
 from metrolab.core.text import NOTE
+from metrolab.environment.filters import AlarmFilter
 from metrolab.environment.models import Alarm, AlarmState, Reading, Requirement, Room, Sensor
 from metrolab.environment.selectors import corrected, is_stale, plain_number
 
@@ -170,28 +172,12 @@ def room_alarms(room: Room, limit: int = ROOM_ALARMS_MAX) -> list[Alarm]:
     return list(rows.order_by("-raised_at", "-pk")[:limit])
 
 
-def alarm_list(filters: Mapping[str, Any] | None = None) -> QuerySet[Alarm]:
-    """The alarm log, newest first. Filters (each optional, empty values ignored): `room`
-    (a Room or its id), `sensor` (a code), `status` (raised / acknowledged / cleared), `open`
-    (True: not cleared; False: cleared), `kind` (high / low / offline), `start` / `end`
-    (raised at or after / at or before)."""
-    filters = filters or {}
+def alarm_list(filters: AlarmFilter | None = None) -> QuerySet[Alarm]:
+    """The alarm log, newest first, filtered as the log's page and API filter
+    (`environment.filters.AlarmFilter`: the period's end day included)."""
     rows = _alarms()
-    room = filters.get("room")
-    if room not in (None, ""):
-        rows = rows.filter(room_id=getattr(room, "pk", room))
-    if filters.get("sensor"):
-        rows = rows.filter(sensor__code=filters["sensor"])
-    if filters.get("status"):
-        rows = rows.filter(status=filters["status"])
-    if filters.get("open") is not None and filters.get("open") != "":
-        rows = rows.filter(cleared_at__isnull=bool(filters["open"]))
-    if filters.get("kind"):
-        rows = rows.filter(kind=filters["kind"])
-    if filters.get("start"):
-        rows = rows.filter(raised_at__gte=filters["start"])
-    if filters.get("end"):
-        rows = rows.filter(raised_at__lte=filters["end"])
+    if filters is not None:
+        rows = filters.filter(rows)
     return rows.order_by("-raised_at", "-pk")
 
 
@@ -313,7 +299,7 @@ def alarm_acknowledge(alarm: Alarm, *, actor, comment: str) -> Alarm:
         raise ServiceError(
             _("This alarm was already acknowledged by %(who)s at %(when)s.")
             % {"who": alarm.acknowledged_by, "when": _local(alarm.acknowledged_at)},
-            code="conflict",
+            code=CoreRefusal.CONFLICT,
         )
     comment = (comment or "").strip()
     if not comment:

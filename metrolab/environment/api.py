@@ -11,8 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
+from ninja.pagination import paginate
 
 from metrolab.core.access import api_access
+from metrolab.core.api_contract import Mapped
 from metrolab.environment import selectors
 from metrolab.environment.alarms import alarm_dict, room_alarms
 from metrolab.environment.api_alarms import AlarmRoomOut, RoomAlarmOut
@@ -133,23 +135,24 @@ def post_readings(request, payload: ReadingsIn):
 
 
 @router.get("/rooms", response=list[RoomOut], auth=api_access(roles=STATUS_READERS))
+@paginate
 def list_rooms(request):
     """The active rooms and areas whose environment is monitored."""
     rooms = Room.objects.filter(active=True).order_by("code")
     counts = {}
     for room_id in Sensor.objects.filter(active=True).values_list("room_id", flat=True):
         counts[room_id] = counts.get(room_id, 0) + 1
-    return [
-        {
+    return Mapped(
+        rooms,
+        lambda room: {
             "id": room.pk,
             "code": room.code,
             "name": room.name,
             "kind": room.kind,
             "kind_label": str(room.get_kind_display()),
             "sensors": counts.get(room.pk, 0),
-        }
-        for room in rooms
-    ]
+        },
+    )
 
 
 @router.get(

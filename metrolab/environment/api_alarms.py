@@ -1,28 +1,25 @@
 """`/api/v1/environment/alarms...`: the environmental alarm log and acknowledging an alarm
 (R6.11d, R6.9c). Thin: reads are `alarms` selectors, the one write is the
-`alarms.alarm_acknowledge` service (its refusals answer 422 with the message, through the
-API's ServiceError handler). The lab reads the log; the people who answer for the rooms and
-the work acknowledge."""
-
-from __future__ import annotations
+`alarms.alarm_acknowledge` service (its refusals answer with the message and the status of
+their code, through the API's ServiceError handler: acknowledged already, 409). The lab
+reads the log; the people who answer for the rooms and the work acknowledge."""
 
 import datetime as dt
-from typing import Literal
 
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
+from ninja.pagination import paginate
 
 from metrolab.core.access import api_access
-from metrolab.core.api_contract import PageLimit, PageOffset
+from metrolab.core.api_contract import Mapped
 from metrolab.core.text import Note
 from metrolab.environment import alarms
+from metrolab.environment.filters import AlarmFilter
 from metrolab.environment.models import Alarm
 from metrolab.environment.roles import ALARM_ACKNOWLEDGERS, HISTORY_READERS
 
 router = Router(tags=["environment"])
-
-PAGE_MAX = 200
 
 
 class AlarmRoomOut(Schema):
@@ -60,16 +57,6 @@ class AlarmOut(RoomAlarmOut):
     cleared_value: float | None
 
 
-class AlarmFilters(Schema):
-    room: int | None = None
-    sensor: str | None = None
-    status: Literal["raised", "acknowledged", "cleared"] | None = None
-    open: bool | None = None
-    kind: Literal["high", "low", "offline"] | None = None
-    limit: PageLimit = 50
-    offset: PageOffset = 0
-
-
 class AcknowledgeIn(Schema):
     comment: Note
 
@@ -96,13 +83,12 @@ def _alarm_or_404(alarm_id: int) -> Alarm:
     auth=api_access(roles=HISTORY_READERS),
     summary="The alarm log, newest first",
 )
-def list_alarms(request, filters: Query[AlarmFilters]):
-    """Filters: `room` (id), `sensor` (code), `status`, `open` (true: not cleared yet),
-    `kind`; `limit` (at most 200) and `offset` page through the log."""
-    rows = alarms.alarm_list(filters.model_dump(exclude={"limit", "offset"}))
-    offset = max(filters.offset, 0)
-    limit = max(1, min(filters.limit, PAGE_MAX))
-    return [_out(alarm) for alarm in rows[offset : offset + limit]]
+@paginate
+def list_alarms(request, filters: Query[AlarmFilter]):
+    """The filters of the alarm log page (`AlarmFilter`): `room` (id), `sensor` (code),
+    `status`, `open` (true: not cleared yet), `kind`, `since` and `until` (days, both
+    included)."""
+    return Mapped(alarms.alarm_list(filters), _out)
 
 
 @router.get(

@@ -1,6 +1,7 @@
 """`/api/v1/environment/...` for regulation (R6.11e): the actuators and their state, manual
 commands by authorised staff, the command log. Thin: commands go through
-`control.command_send` (audited with the reason; refusals answer 422 with the message)."""
+`control.command_send` (audited with the reason; refusals answer 422 with the message, 409
+for an inactive actuator or one already in that state)."""
 
 import datetime as dt
 from decimal import Decimal
@@ -10,6 +11,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from metrolab.core.access import api_access
+from metrolab.core.api_contract import Mapped
 from metrolab.core.text import Code, ShortText
 from metrolab.environment import control
 from metrolab.environment.models import Actuator, Command
@@ -83,12 +85,14 @@ class CommandFilters(Schema):
     auth=api_access(roles=STATUS_READERS),
     summary="Actuators and their commanded state (of one room: ?room=id)",
 )
+@paginate
 def actuator_list(request, filters: Query[ActuatorFilters]):
     actuators = Actuator.objects.filter(active=True, room__active=True).select_related("room")
     if filters.room is not None:
         actuators = actuators.filter(room_id=filters.room)
-    actuators = with_last_command(actuators.order_by("room__code", "code"))
-    return [control.actuator_dict(a) for a in actuators]
+    return Mapped(
+        with_last_command(actuators.order_by("room__code", "code")), control.actuator_dict
+    )
 
 
 @router.post(

@@ -41,6 +41,7 @@ from metrolab.core.permissions import SYSTEM, person
 from metrolab.core.service import ServiceError, service
 from metrolab.core.text import SHORT_TEXT
 from metrolab.environment import dispatch
+from metrolab.environment.errors import EnvironmentRefusal
 from metrolab.environment.models import (
     Actuator,
     Command,
@@ -118,7 +119,7 @@ def command_send(
     if not locked.active:
         raise ServiceError(
             _("The actuator %(code)s is not active.") % {"code": locked.code},
-            code="inactive",
+            code=EnvironmentRefusal.INACTIVE,
             field="actuator",
         )
     reason = (reason or "").strip()
@@ -151,7 +152,8 @@ def command_send(
             )
     if rule is not None and not (_changes_state(locked, action, number)):
         raise ServiceError(
-            _("%(code)s already is in that state.") % {"code": locked.code}, code="unchanged"
+            _("%(code)s already is in that state.") % {"code": locked.code},
+            code=EnvironmentRefusal.UNCHANGED,
         )
     command = Command(
         actuator=locked,

@@ -64,26 +64,7 @@ class AlarmFilterForm(PeriodMixin, _RoomFilter):
         label=_("Kind"), required=False, choices=[("", _("any")), *Alarm.Kind.choices]
     )
     field_order = ["room", "status", "kind", "since", "until"]
-
-    def filter(self, alarms):
-        data = self.cleaned_data
-        if data.get("room"):
-            alarms = alarms.filter(room=data["room"])
-        status = data.get("status")
-        if status == OPEN:
-            alarms = alarms.filter(cleared_at__isnull=True)
-        elif status == UNACKNOWLEDGED:
-            alarms = alarms.filter(acknowledged_at__isnull=True)
-        elif status:
-            alarms = alarms.filter(status=status)
-        if data.get("kind"):
-            alarms = alarms.filter(kind=data["kind"])
-        start, end = self.period()
-        if start:
-            alarms = alarms.filter(raised_at__gte=start)
-        if end:
-            alarms = alarms.filter(raised_at__lt=end)
-        return alarms
+    # Shows the fields; the rows are filtered by environment.filters.AlarmFilter.
 
 
 class CommandFilterForm(PeriodMixin, _RoomFilter):

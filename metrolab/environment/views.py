@@ -33,6 +33,7 @@ from metrolab.core.refusals import refusal_on_form as _on_form
 from metrolab.core.service import ServiceError
 from metrolab.environment import alarms as alarm_engine
 from metrolab.environment import control, plots, selectors
+from metrolab.environment.filters import AlarmFilter
 from metrolab.environment.forms import (
     AcknowledgeForm,
     AlarmFilterForm,
@@ -268,15 +269,11 @@ def room_command(request, pk: int):
 def alarm_list(request):
     """The alarm log: every alarm, newest first, with filters (room, status, kind, period)."""
     form = AlarmFilterForm(request.GET or None)
-    alarms = Alarm.objects.select_related("room", "sensor", "requirement", "acknowledged_by")
-    if request.GET:
-        if form.is_valid():
-            alarms = form.filter(alarms)
-        else:
-            _form_errors(request, form)
-    page = Paginator(alarms.order_by("-raised_at", "-pk"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    if request.GET and not form.is_valid():
+        _form_errors(request, form)
+    # The API's filter (GET /api/v1/environment/alarms): the same rows for the same query.
+    alarms = alarm_engine.alarm_list(AlarmFilter.from_query(request.GET))
+    page = Paginator(alarms, PAGE_SIZE).get_page(request.GET.get("page"))
     for alarm in page:
         _shown(alarm)
     return render(

@@ -5,20 +5,21 @@ The lab's people read; the equipment manager (and the administrator) edit; reade
 post locations."""
 
 import datetime as dt
-import functools
 from decimal import Decimal
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
+from ninja.pagination import paginate
 
 from metrolab.commissions.models import Discipline
 from metrolab.core.access import api_access
-from metrolab.core.api_contract import PageLimit, PageOffset
+from metrolab.core.api_contract import Mapped
 from metrolab.core.service import ServiceError
 from metrolab.core.text import Code, Name, Note, Reference, ShortText, Unit
 from metrolab.equipment import charts, selectors, services
+from metrolab.equipment.filters import EquipmentFilter
 from metrolab.equipment.models import (
     MAX_POINTS,
     Booking,
@@ -232,17 +233,7 @@ class BookingOut(Schema):
     purpose: str
 
 
-class Page(Schema):
-    limit: PageLimit = 50
-    offset: PageOffset = 0
-
-    def window(self, rows):
-        """Rows [offset, offset + limit) of a queryset, limit at most 200."""
-        offset = max(self.offset, 0)
-        return rows[offset : offset + max(1, min(self.limit, 200))]
-
-
-class BookingFilters(Page):
+class BookingFilters(Schema):
     equipment: int | None = None
     start: dt.datetime | None = None
     end: dt.datetime | None = None
@@ -292,19 +283,9 @@ class StandardOut(Schema):
     url: str
 
 
-class StandardFilters(Page):
+class StandardFilters(Schema):
     q: str = ""
     active: bool | None = None
-
-
-class EquipmentFilters(Page):
-    q: str = ""
-    status: str = ""
-    kind: str = ""
-    discipline: str = ""
-    due_within: int | None = None
-    overdue: bool = False
-    uncalibrated: bool = False
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -486,27 +467,6 @@ def _by_pks(model, pks: list[int], field: str) -> list:
     return found
 
 
-# Refusals the HTTP status says better than 422: a conflict (409), an unknown thing (404), a
-# person who may not do this to this object (403). Other refusals stay 422 with their field.
-REFUSAL_STATUS = {"conflict": 409, "not_found": 404, "forbidden": 403}
-
-
-def refusals(operation):
-    """Turn a service's refusal into the HTTP status that names it (REFUSAL_STATUS)."""
-
-    @functools.wraps(operation)
-    def wrapper(*args, **kwargs):
-        try:
-            return operation(*args, **kwargs)
-        except ServiceError as exc:
-            status = REFUSAL_STATUS.get(exc.code)
-            if status is None:
-                raise
-            raise HttpError(status, exc.message) from None
-
-    return wrapper
-
-
 # --- operations: fixed paths first ----------------------------------------------------------
 
 
@@ -516,7 +476,6 @@ def refusals(operation):
     auth=api_access(roles=LOCATION_POSTERS),
     summary="An RFID zone reader saw a tag: {uid, location, reader} (unknown uid: 404)",
 )
-@refusals
 def post_location(request, data: LocationIn):
     """R8c: where a tagged item of equipment is now. A repeat of the same reading within a
     few minutes changes nothing and answers the same event."""
@@ -539,10 +498,11 @@ def post_location(request, data: LocationIn):
     auth=READ,
     summary="Live bookings (of one item of equipment, within a period)",
 )
+@paginate
 def booking_list(request, filters: Query[BookingFilters]):
     equipment = _equipment_or_404(filters.equipment) if filters.equipment else None
     bookings = selectors.booking_list(equipment=equipment, start=filters.start, end=filters.end)
-    return [_booking_out(b) for b in filters.window(bookings)]
+    return Mapped(bookings, _booking_out)
 
 
 @router.post(
@@ -551,7 +511,6 @@ def booking_list(request, filters: Query[BookingFilters]):
     auth=api_access(roles=BOOKERS),
     summary="Book equipment for a period (an overlap: 409)",
 )
-@refusals
 def booking_create(request, data: BookingIn):
     equipment = Equipment.objects.filter(pk=data.equipment).first()
     if equipment is None:
@@ -572,7 +531,6 @@ def booking_create(request, data: BookingIn):
     auth=api_access(roles=BOOKERS),
     summary="Cancel a booking (one's own; the equipment manager: any)",
 )
-@refusals
 def booking_cancel(request, pk: int):
     booking = Booking.objects.select_related("equipment", "user").filter(pk=pk).first()
     if booking is None:
@@ -582,10 +540,11 @@ def booking_cancel(request, pk: int):
 
 
 @router.get("/standards", response=list[StandardOut], auth=READ, summary="Measurement standards")
+@paginate
 def standard_list(request, filters: Query[StandardFilters]):
     standards = selectors.standard_list(q=filters.q, active=filters.active)
     standards = standards.prefetch_related("equipment", "methods")
-    return [_standard_out(s) for s in filters.window(standards)]
+    return Mapped(standards, _standard_out)
 
 
 @router.post(
@@ -594,7 +553,6 @@ def standard_list(request, filters: Query[StandardFilters]):
     auth=EDIT,
     summary="Register a measurement standard (equipment manager, administrator)",
 )
-@refusals
 def standard_create(request, data: StandardIn):
     from metrolab.methods.models import Method
 
@@ -619,7 +577,6 @@ def standard_detail(request, pk: int):
     auth=EDIT,
     summary="Metrological confirmation: the results meet the need",
 )
-@refusals
 def calibration_confirm(request, pk: int, data: ConfirmIn):
     calibration = EquipmentCalibration.objects.filter(pk=pk).first()
     if calibration is None:
@@ -639,7 +596,6 @@ def calibration_confirm(request, pk: int, data: ConfirmIn):
     auth=api_access(roles=CHECK_RECORDERS),
     summary="Record an intermediate check result (judged by the control-chart tests)",
 )
-@refusals
 def result_create(request, pk: int, data: ResultIn):
     plan = IntermediateCheckPlan.objects.filter(pk=pk).first()
     if plan is None:
@@ -654,18 +610,12 @@ def result_create(request, pk: int, data: ResultIn):
 
 
 @router.get("/", response=list[EquipmentOut], auth=READ, summary="The equipment register")
-def equipment_list(request, filters: Query[EquipmentFilters]):
-    discipline = _discipline(filters.discipline) if filters.discipline else None
-    found = selectors.equipment_list(
-        q=filters.q,
-        status=filters.status,
-        kind=filters.kind,
-        discipline=discipline,
-        due_within=filters.due_within,
-        overdue=filters.overdue,
-        uncalibrated=filters.uncalibrated,
-    )
-    return [_equipment_out(e) for e in filters.window(found)]
+@paginate
+def equipment_list(request, filters: Query[EquipmentFilter]):
+    """The filters of the register's page (`EquipmentFilter`); an unknown discipline: 422."""
+    if filters.discipline and not filters.discipline.isdigit():
+        _discipline(filters.discipline)
+    return Mapped(selectors.equipment_list(filters), _equipment_out)
 
 
 @router.post(
@@ -674,7 +624,6 @@ def equipment_list(request, filters: Query[EquipmentFilters]):
     auth=EDIT,
     summary="Register equipment (equipment manager, administrator)",
 )
-@refusals
 def equipment_create(request, data: EquipmentIn):
     values = _references(data.model_dump(exclude={"status", "location"}))
     equipment = services.equipment_create(
@@ -699,7 +648,6 @@ def equipment_detail(request, pk: int):
     auth=EDIT,
     summary="Change the register entry (fields left out are kept)",
 )
-@refusals
 def equipment_update(request, pk: int, data: EquipmentPatch):
     equipment = _equipment_or_404(pk)
     values = _references(data.model_dump(exclude_unset=True))
@@ -713,7 +661,6 @@ def equipment_update(request, pk: int, data: EquipmentPatch):
     auth=EDIT,
     summary="Change the status, with the reason (scrapped is final)",
 )
-@refusals
 def equipment_status(request, pk: int, data: StatusIn):
     services.equipment_set_status(
         equipment=_equipment_or_404(pk), status=data.status, reason=data.reason, actor=request.auth
@@ -727,7 +674,6 @@ def equipment_status(request, pk: int, data: StatusIn):
     auth=EDIT,
     summary="Enter a calibration with its results at points (not counted until confirmed)",
 )
-@refusals
 def calibration_create(request, pk: int, data: CalibrationIn):
     calibration = services.equipment_calibration_add(
         equipment=_equipment_or_404(pk),

@@ -100,25 +100,7 @@ class EquipmentFilterForm(forms.Form):
         label=_("Calibration"), required=False, choices=CALIBRATION_FILTERS
     )
 
-    def selector_filters(self) -> dict:
-        """The valid filters as `selectors.equipment_list` takes them."""
-        if not self.is_valid():
-            return {}
-        data = self.cleaned_data
-        filters = {
-            "q": data["q"].strip(),
-            "status": data["status"],
-            "kind": data["kind"],
-            "discipline": data["discipline"],
-        }
-        calibration = data["calibration"]
-        if calibration.isdigit():
-            filters["due_within"] = int(calibration)
-        elif calibration == "overdue":
-            filters["overdue"] = True
-        elif calibration == "none":
-            filters["uncalibrated"] = True
-        return filters
+    # Shows the fields; the rows are filtered by equipment.filters.EquipmentFilter.
 
 
 class EquipmentForm(ServiceCheckedModelForm):

@@ -14,6 +14,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from metrolab.equipment.filters import EquipmentFilter
 from metrolab.equipment.models import (
     Booking,
     Equipment,
@@ -47,6 +48,7 @@ def equipment_annotated(on: dt.date | None = None) -> QuerySet[Equipment]:
 
 
 def equipment_list(
+    filters: EquipmentFilter | None = None,
     *,
     q: str = "",
     status: str = "",
@@ -57,36 +59,23 @@ def equipment_list(
     uncalibrated: bool = False,
     on: dt.date | None = None,
 ) -> QuerySet[Equipment]:
-    """The register, by asset no., with filters: a search text (asset no., name, model,
-    serial no., manufacturer, location), a status (none given: all but scrapped), a kind, a
-    discipline, calibrations due within N days (not yet overdue), overdue calibrations (the
-    due date has passed), and equipment without any confirmed calibration."""
-    on = on or _today()
-    items = equipment_annotated(on)
-    if q:
-        items = items.filter(
-            Q(asset_no__icontains=q)
-            | Q(name__icontains=q)
-            | Q(model__icontains=q)
-            | Q(serial_no__icontains=q)
-            | Q(manufacturer__icontains=q)
-            | Q(location__icontains=q)
+    """The register, by asset no., filtered as the register's page and API filter
+    (`equipment.filters.EquipmentFilter`; or by these arguments, the same filters): a search
+    text, a status (none given: all but scrapped), a kind, a discipline, calibrations due
+    within N days (not yet overdue), overdue calibrations, and equipment without any
+    confirmed calibration."""
+    if filters is None:
+        filters = EquipmentFilter(
+            q=q,
+            status=status,
+            kind=kind,
+            discipline=str(discipline.pk) if discipline is not None else "",
+            due_within=due_within,
+            overdue=overdue,
+            uncalibrated=uncalibrated,
         )
-    if status:
-        items = items.filter(status=status)
-    else:
-        items = items.exclude(status=Equipment.Status.SCRAPPED)
-    if kind:
-        items = items.filter(kind=kind)
-    if discipline is not None:
-        items = items.filter(discipline=discipline)
-    if due_within is not None:
-        items = items.filter(due__gte=on, due__lte=on + dt.timedelta(days=max(0, due_within)))
-    if overdue:
-        items = items.filter(due__lt=on)
-    if uncalibrated:
-        items = items.filter(due__isnull=True)
-    return items.order_by("asset_no")
+    on = on or _today()
+    return filters.filter(equipment_annotated(on), on).order_by("asset_no")
 
 
 def equipment_get(pk: int) -> Equipment:

@@ -30,6 +30,7 @@ from metrolab.core.refusals import refusal_message as _refused
 from metrolab.core.refusals import refusal_on_form as _on_form
 from metrolab.core.service import ServiceError
 from metrolab.equipment import charts, selectors, services
+from metrolab.equipment.filters import EquipmentFilter
 from metrolab.equipment.forms import (
     BookingForm,
     CalibrationForm,
@@ -84,10 +85,10 @@ MAX_POINT_ROWS = 60
 def equipment_list(request):
     """The register (R6.5a): status labels, calibration due (overdue in red), with filters."""
     form = EquipmentFilterForm(request.GET or None)
-    filters = form.selector_filters() if request.GET else {}
     if request.GET and not form.is_valid():
         _form_errors(request, form)
-    items = selectors.equipment_list(**filters)
+    # The API's filter (GET /api/v1/equipment/): the same rows for the same query.
+    items = selectors.equipment_list(EquipmentFilter.from_query(request.GET))
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     for item in page:
         item.due_status = selectors.calibration_due_status(item)

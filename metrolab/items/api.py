@@ -2,23 +2,23 @@
 write is a service of metrolab.items.services, every read a selector that knows who asks
 (customers see only their own items; others are 404)."""
 
-from __future__ import annotations
-
 import datetime as dt
 
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from ninja import File, Form, Router, Schema, Status
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
+from ninja.pagination import paginate
 
 from metrolab.commissions.models import CommissionLine
 from metrolab.core.access import api_access
-from metrolab.core.api_contract import PageLimit, PageOffset
+from metrolab.core.api_contract import Mapped
 from metrolab.core.service import ServiceError
 from metrolab.core.text import SHORT_TEXT, Code, Name, Note, Reference, ShortText
 from metrolab.items import selectors, services
+from metrolab.items.filters import ItemFilter
 from metrolab.items.models import Item, ItemMedia, StorageLocation
 from metrolab.items.roles import (
     CUSTODIANS,
@@ -179,22 +179,16 @@ def _location(code: str | None) -> StorageLocation | None:
     return location
 
 
-def _conflict_as_409(exc: ServiceError) -> Exception:
-    return HttpError(409, exc.message) if exc.code == "conflict" else exc
-
-
 @router.get(
     "/",
     response=list[ItemOut],
     auth=api_access(roles=ITEM_READERS),
     summary="Items I may see (customers: their own)",
 )
-def list_items(
-    request, q: str = "", state: str = "", limit: PageLimit = 50, offset: PageOffset = 0
-):
-    limit = max(1, min(limit, 200))
-    items = selectors.item_list(user=request.auth, q=q, state=state)
-    return [_item_out(item) for item in items[max(offset, 0) : max(offset, 0) + limit]]
+@paginate
+def list_items(request, filters: Query[ItemFilter]):
+    """The filters of the item list page (`ItemFilter`)."""
+    return Mapped(selectors.item_list(user=request.auth, filters=filters), _item_out)
 
 
 @router.get(
@@ -299,10 +293,7 @@ def item_detail(request, number: str):
 )
 def bind_tag(request, number: str, data: TagIn):
     item = selectors.item_get(user=request.auth, number=number)
-    try:
-        tag = services.item_tag_bind(item=item, uid=data.uid, actor=request.auth)
-    except ServiceError as exc:
-        raise _conflict_as_409(exc) from None
+    tag = services.item_tag_bind(item=item, uid=data.uid, actor=request.auth)
     return Status(201, _tag_out(tag))
 
 

@@ -13,7 +13,9 @@ from django.http import Http404
 from metrolab.commissions.choices import CommissionStatus
 from metrolab.commissions.models import Commission, CommissionLine
 from metrolab.core.roles import DEVICE, LAB_STAFF
+from metrolab.customers.selectors import restrict
 from metrolab.items.custody import location_after
+from metrolab.items.filters import ItemFilter
 from metrolab.items.models import CustodyEvent, Item, ItemMedia, RfidTag, StorageLocation
 from metrolab.items.services import normalise_tag_uid
 
@@ -25,47 +27,24 @@ def user_sees_all_items(user) -> bool:
     return user.is_superuser or user.has_role(*LAB_STAFF, DEVICE)
 
 
-def customer_id_of(user) -> int | None:
-    """The customer organisation a portal account belongs to (None for anyone else)."""
-    from metrolab.customers.models import PortalAccount
-
-    if user is None or not user.is_authenticated:
-        return None
-    accounts = PortalAccount.objects.filter(user_id=user.pk)
-    return accounts.values_list("customer_id", flat=True).first()
-
-
 def item_queryset_for(user) -> QuerySet[Item]:
-    """Every item `user` may see."""
+    """Every item `user` may see (customers.selectors.restrict; reader devices see all)."""
     items = Item.objects.select_related("commission__customer", "location", "line")
-    if user_sees_all_items(user):
-        return items
-    customer_id = customer_id_of(user)
-    if customer_id is None:
-        return items.none()
-    return items.filter(commission__customer_id=customer_id)
+    return restrict(items, user, "commission__customer", also=(DEVICE,))
 
 
 def item_list(
     *,
     user,
-    q: str = "",
-    state: str = "",
+    filters: ItemFilter | None = None,
     location: StorageLocation | None = None,
     commission: Commission | None = None,
 ) -> QuerySet[Item]:
-    """Items `user` may see, newest receipt first, filtered by a search text (number, name,
-    serial no., commission no.), a state, a storage place or a commission."""
+    """Items `user` may see, newest receipt first, filtered as the list's page and API filter
+    (`items.filters.ItemFilter`), by a storage place or a commission."""
     items = item_queryset_for(user)
-    if q:
-        items = items.filter(
-            Q(number__icontains=q)
-            | Q(name__icontains=q)
-            | Q(serial_no__icontains=q)
-            | Q(commission__number__icontains=q)
-        )
-    if state:
-        items = items.filter(state=state)
+    if filters is not None:
+        items = filters.filter(items)
     if location is not None:
         items = items.filter(location=location)
     if commission is not None:
@@ -249,15 +228,8 @@ def commission_lines_progress(commission: Commission) -> list[LineProgress]:
 
 def commission_for_labels(*, user, pk: int) -> Commission:
     """A commission whose labels `user` may print: any for the lab, their own for customers."""
-    if user_sees_all_items(user):
-        commission = Commission.objects.filter(pk=pk).first()
-    else:
-        customer_id = customer_id_of(user)
-        commission = (
-            Commission.objects.filter(pk=pk, customer_id=customer_id).first()
-            if customer_id is not None
-            else None
-        )
+    commission = restrict(Commission.objects.all(), user, "customer", also=(DEVICE,))
+    commission = commission.filter(pk=pk).first()
     if commission is None:
         raise Http404("no such commission")
     return commission

@@ -17,11 +17,13 @@ from metrolab.commissions import services as commission_services
 from metrolab.commissions.choices import CommissionStatus
 from metrolab.commissions.models import Commission, CommissionLine
 from metrolab.commissions.services import commission_refresh_status
+from metrolab.core.errors import CoreRefusal
 from metrolab.core.permissions import require_person
 from metrolab.core.service import ServiceError, service
 from metrolab.core.text import excerpt, field_checked
 from metrolab.items import files
 from metrolab.items.custody import NEEDS_LOCATION, location_after, transition_problem
+from metrolab.items.errors import ItemRefusal
 from metrolab.items.models import (
     CustodyEvent,
     Item,
@@ -127,7 +129,7 @@ def item_receive(
     commission = line.commission
     problem = commission_can_receive_problem(commission)
     if problem:
-        raise ServiceError(problem, code="not_receivable")
+        raise ServiceError(problem, code=ItemRefusal.NOT_RECEIVABLE)
     received = Item.objects.filter(line=line).count()
     if received >= line.quantity:
         raise ServiceError(
@@ -136,7 +138,7 @@ def item_receive(
                 "no more can be received on it."
             )
             % {"quantity": line.quantity, "name": line.instrument_name},
-            code="quantity_exceeded",
+            code=ItemRefusal.QUANTITY_EXCEEDED,
         )
     if location is not None and not location.active:
         raise ServiceError(_("This storage place is not in use."), field="location")
@@ -219,7 +221,7 @@ def items_receive_batch(
                 "received on it."
             )
             % {"name": locked.instrument_name, "remaining": max(remaining, 0), "count": count},
-            code="quantity_exceeded",
+            code=ItemRefusal.QUANTITY_EXCEEDED,
             field="count",
         )
     return [
@@ -271,7 +273,7 @@ def _inspect_upload(upload: Any) -> files.Sniffed:
                 "it was not stored."
             )
             % {"name": getattr(upload, "name", "") or "?", "types": files.SUPPORTED_TYPES_TEXT},
-            code="unsupported_type",
+            code=ItemRefusal.UNSUPPORTED_TYPE,
             field="file",
         )
     size = getattr(upload, "size", None)
@@ -289,7 +291,7 @@ def _too_large(upload: Any, kind: str, limit: int) -> ServiceError:
     )
     return ServiceError(
         message % {"name": getattr(upload, "name", "") or "?", "limit": _size_text(limit)},
-        code="too_large",
+        code=ItemRefusal.TOO_LARGE,
         field="file",
     )
 
@@ -354,7 +356,7 @@ def item_tag_bind(*, item: Item, uid: str, actor: Any, reason: str = "") -> Rfid
         raise ServiceError(
             _("Tag %(uid)s is bound to item %(number)s already; unbind it there first.")
             % {"uid": uid, "number": existing.item.number},
-            code="conflict",
+            code=CoreRefusal.CONFLICT,
             field="uid",
         )
     return RfidTag.objects.create(uid=uid, item=item, bound_by=user)
@@ -384,7 +386,7 @@ def _record_custody(
     item = Item.objects.select_for_update().select_related("commission").get(pk=item.pk)
     problem = transition_problem(item.state, kind)
     if problem:
-        raise ServiceError(problem, code="invalid_transition")
+        raise ServiceError(problem, code=CoreRefusal.INVALID_TRANSITION)
     if kind in NEEDS_LOCATION and location is None:
         raise ServiceError(_("Choose where the item is put."), field="location")
     if location is not None and not location.active:

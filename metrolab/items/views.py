@@ -23,6 +23,7 @@ from metrolab.core.refusals import refusal_message as _refused
 from metrolab.core.roles import LAB_STAFF
 from metrolab.core.service import ServiceError
 from metrolab.items import files, selectors, services
+from metrolab.items.filters import ItemFilter
 from metrolab.items.forms import (
     BatchReceiveForm,
     CustodyForm,
@@ -56,10 +57,8 @@ def item_card_url(request, number: str) -> str:
 def item_list(request):
     """Items the user may see: all of them for the lab, a customer's own for a customer."""
     form = ItemFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    items = selectors.item_list(
-        user=request.user, q=filters.get("q", ""), state=filters.get("state", "")
-    )
+    form.is_valid()  # shows the errors; the rows follow the API's filter
+    items = selectors.item_list(user=request.user, filters=ItemFilter.from_query(request.GET))
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

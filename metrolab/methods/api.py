@@ -16,9 +16,11 @@ from ninja.pagination import paginate
 
 from metrolab.commissions.models import Discipline
 from metrolab.core.access import api_access
+from metrolab.core.api_contract import Mapped
 from metrolab.core.service import ServiceError
 from metrolab.core.text import NOTE, Code, Name, Note, ShortText, Unit
 from metrolab.methods import selectors, services
+from metrolab.methods.filters import MethodFilter
 from metrolab.methods.models import Deviation, InstrumentCategory, Method
 from metrolab.methods.roles import (
     DEVIATION_ACCEPTANCE_RECORDERS,
@@ -128,14 +130,6 @@ class MethodPatch(Schema):
     range_high: Decimal | None = None
     range_unit: Unit | None = None
     notes: Note | None = None
-
-
-class MethodFilters(Schema):
-    kind: str = ""
-    status: str = ""
-    discipline: str = ""
-    category: str = ""
-    q: str = ""
 
 
 class CategoryIn(Schema):
@@ -327,29 +321,6 @@ def _method_data(payload: dict) -> dict:
     return data
 
 
-class _Shaped:
-    """A queryset whose rows are shaped for the response only when a page of it is taken:
-    the pagination counts and slices in the database."""
-
-    def __init__(self, queryset, shape):
-        self.queryset = queryset
-        self.shape = shape
-
-    def all(self):
-        return self
-
-    def count(self) -> int:
-        return self.queryset.count()
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return [self.shape(row) for row in self.queryset[index]]
-        return self.shape(self.queryset[index])
-
-
 def _method_or_404(pk: int) -> Method:
     method = selectors.method_get(pk)
     if method is None:
@@ -370,7 +341,7 @@ def _deviation_or_404(request, pk: int) -> Deviation:
 @router.get("/categories", response=list[CategoryOut], auth=READ, summary="Instrument categories")
 @paginate
 def category_list(request, q: str = ""):
-    return _Shaped(selectors.category_list(search=q), _category_out)
+    return Mapped(selectors.category_list(search=q), _category_out)
 
 
 @router.post(
@@ -425,7 +396,7 @@ def deviation_list(request, filters: Query[DeviationFilters]):
     deviations = selectors.deviation_list(
         user=request.auth, state=filters.state, method=method, line=line, search=filters.q
     )
-    return _Shaped(deviations, _deviation_out)
+    return Mapped(deviations, _deviation_out)
 
 
 @router.post(
@@ -539,28 +510,10 @@ def deviation_acceptance(
     summary="Methods with their status today and current version",
 )
 @paginate
-def method_list(request, filters: Query[MethodFilters]):
-    discipline = category = None
-    if filters.discipline:
-        discipline = Discipline.objects.filter(code=filters.discipline).first()
-        if discipline is None:
-            return []
-    if filters.category:
-        category = InstrumentCategory.objects.filter(code=filters.category).first()
-        if category is None:
-            return []
-    if filters.status and filters.status not in Method.Status.values:
-        raise ServiceError(
-            _("Unknown status (use %s).") % ", ".join(Method.Status.values), field="status"
-        )
-    methods = selectors.method_list(
-        kind=filters.kind,
-        status=filters.status,
-        discipline=discipline,
-        category=category,
-        search=filters.q,
-    ).prefetch_related("disciplines", "categories")
-    return _Shaped(methods, _method_out)
+def method_list(request, filters: Query[MethodFilter]):
+    """The filters of the library page (`MethodFilter`)."""
+    methods = selectors.method_list(filters).prefetch_related("disciplines", "categories")
+    return Mapped(methods, _method_out)
 
 
 @router.post(

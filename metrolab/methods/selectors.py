@@ -17,37 +17,22 @@ from collections.abc import Callable
 from functools import reduce
 from typing import Any
 
-from django.db.models import Q, QuerySet, Value
-from django.db.models.functions import Concat, Replace
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from metrolab.commissions.choices import CommissionStatus, Service
 from metrolab.commissions.models import Commission, CommissionLine
 from metrolab.core.pages import holds
 from metrolab.customers.selectors import is_lab_staff, portal_customer
+from metrolab.methods.filters import MethodFilter
 from metrolab.methods.models import Deviation, InstrumentCategory, Method
 from metrolab.methods.roles import DEVIATION_REQUESTERS
 
 Status = Method.Status
 
 
-def status_q(status: str, day: dt.date) -> Q:
-    """The database filter equivalent of `Method.status_on(day) == status`."""
-    effective = Q(effective_date__lte=day)
-    abolished = Q(abolished_date__isnull=False, abolished_date__lte=day)
-    replaced = Q(superseded_by__isnull=False, superseded_by__effective_date__lte=day)
-    if status == Status.NOT_YET_EFFECTIVE:
-        return Q(effective_date__gt=day)
-    if status == Status.ABOLISHED:
-        return effective & abolished
-    if status == Status.SUPERSEDED:
-        return effective & ~abolished & replaced
-    if status == Status.CURRENT:
-        return effective & ~abolished & ~replaced
-    raise ValueError(f"unknown method status {status!r}")
-
-
 def method_list(
+    filters: MethodFilter | None = None,
     *,
     kind: str = "",
     status: str = "",
@@ -56,33 +41,18 @@ def method_list(
     search: str = "",
     day: dt.date | None = None,
 ) -> QuerySet[Method]:
-    """The library by kind and code (newest year first), filtered by kind, status on `day`
-    (today by default), discipline, instrument category and a search in code and title."""
-    day = day or timezone.localdate()
-    methods = Method.objects.select_related("superseded_by")
-    if kind:
-        methods = methods.filter(kind=kind)
-    if status:
-        methods = methods.filter(status_q(status, day))
-    if discipline is not None:
-        methods = methods.filter(disciplines=discipline)
-    if category is not None:
-        methods = methods.filter(categories=category)
-    search = (search or "").strip()
-    if search:
-        # "JJG52", "JJG 52-2013" and "jjg 52" all find JJG 52-2013.
-        compact = search.replace(" ", "")
-        methods = methods.annotate(
-            cited=Replace(Concat("code", Value("-"), "year"), Value(" "), Value(""))
-        ).filter(
-            Q(code__icontains=search)
-            | Q(cited__icontains=compact)
-            | Q(title__icontains=search)
-            | Q(title_en__icontains=search)
-            | Q(year__icontains=search)
+    """The library by kind and code (newest year first), filtered as the library's page and
+    API filter (`methods.filters.MethodFilter`; or by these arguments), the status taken on
+    `day` (today by default)."""
+    if filters is None:
+        filters = MethodFilter(
+            kind=kind,
+            status=status,
+            discipline=str(discipline.pk) if discipline is not None else "",
+            category=str(category.pk) if category is not None else "",
+            q=search,
         )
-    if discipline is not None or category is not None:
-        methods = methods.distinct()
+    methods = filters.filter(Method.objects.select_related("superseded_by"), day)
     return methods.order_by("kind", "code", "-year", "pk")
 
 

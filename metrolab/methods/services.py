@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from metrolab.commissions.choices import CommissionStatus, Service
 from metrolab.commissions.models import Commission, CommissionLine
 from metrolab.core.documents import document_store
+from metrolab.core.errors import CoreRefusal
 from metrolab.core.permissions import person, require_person, require_roles
 from metrolab.core.roles import DIRECTOR
 from metrolab.core.service import ServiceError, service
@@ -35,6 +36,7 @@ from metrolab.core.text import field_checked
 from metrolab.customers.selectors import portal_customer
 from metrolab.customers.services import customer_notify
 from metrolab.methods.coverage import classes_normalised
+from metrolab.methods.errors import MethodRefusal
 from metrolab.methods.models import Deviation, InstrumentCategory, Method
 from metrolab.methods.roles import (
     DEVIATION_ACCEPTANCE_RECORDERS,
@@ -200,7 +202,7 @@ def _method_checked(method: Method) -> None:
         raise ServiceError(
             _("%(code)s-%(year)s is in the library already.")
             % {"code": method.code, "year": method.year},
-            code="duplicate",
+            code=CoreRefusal.DUPLICATE,
             field="code",
         )
 
@@ -283,7 +285,7 @@ def _category_checked(category: InstrumentCategory) -> None:
     if duplicate.exists():
         raise ServiceError(
             _("The category code %(code)s is taken already.") % {"code": category.code},
-            code="duplicate",
+            code=CoreRefusal.DUPLICATE,
             field="code",
         )
 
@@ -334,7 +336,7 @@ def _state_required(deviation: Deviation, state: str) -> None:
         raise ServiceError(
             _("This deviation is %(state)s; it cannot be changed that way.")
             % {"state": deviation.get_state_display()},
-            code="conflict",
+            code=CoreRefusal.CONFLICT,
         )
 
 
@@ -489,7 +491,7 @@ def deviation_request(
                 "(%(instrument)s, commission %(number)s)."
             )
             % {"instrument": line.instrument_name, "number": line.commission.number},
-            code="verification_no_deviation",
+            code=MethodRefusal.VERIFICATION_NO_DEVIATION,
             field="line",
         )
     commission = line.commission
@@ -503,7 +505,7 @@ def deviation_request(
                 "requested for it."
             )
             % {"number": commission.number},
-            code="conflict",
+            code=CoreRefusal.CONFLICT,
         )
     if method is None:
         raise ServiceError(_("Choose the method the deviation departs from."), field="method")
@@ -531,7 +533,7 @@ def _check_authoriser(actor: Any) -> Any:
     if user is None or not user.has_role(DIRECTOR):
         raise ServiceError(
             _("Only the technical manager may authorise or refuse a deviation."),
-            code="forbidden",
+            code=CoreRefusal.FORBIDDEN,
         )
     return user
 
@@ -554,7 +556,7 @@ def deviation_authorise(
                 "You requested this deviation, so you cannot authorise it: another technical "
                 "manager must (no one approves their own request)."
             ),
-            code="self_approval",
+            code=MethodRefusal.SELF_APPROVAL,
         )
     deviation.state = Deviation.State.AUTHORISED
     deviation.authorised_by = user
@@ -597,7 +599,7 @@ def _check_customer(deviation: Deviation, actor: Any) -> Any:
     if own is None or own.pk != deviation.line.commission.customer_id:
         raise ServiceError(
             _("Only the customer of this commission may accept or decline its deviations."),
-            code="forbidden",
+            code=CoreRefusal.FORBIDDEN,
         )
     return user
 

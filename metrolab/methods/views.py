@@ -25,6 +25,7 @@ from metrolab.core.service import ServiceError
 from metrolab.customers.selectors import is_lab_staff, portal_customer
 from metrolab.methods import selectors, services
 from metrolab.methods.coverage import method_range_text
+from metrolab.methods.filters import MethodFilter
 from metrolab.methods.forms import (
     AcceptanceUploadForm,
     CategoryForm,
@@ -66,14 +67,8 @@ def method_list(request):
     superseded or abolished in red, not yet effective in grey), filtered by kind, status,
     discipline, instrument category and a search in code and title."""
     form = MethodFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    methods = selectors.method_list(
-        kind=filters.get("kind", ""),
-        status=filters.get("status", ""),
-        discipline=filters.get("discipline"),
-        category=filters.get("category"),
-        search=filters.get("q", ""),
-    )
+    form.is_valid()  # shows the errors; the rows follow the API's filter
+    methods = selectors.method_list(MethodFilter.from_query(request.GET))
     page = Paginator(methods, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

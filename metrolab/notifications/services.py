@@ -32,6 +32,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from metrolab.core.errors import CoreRefusal
 from metrolab.core.permissions import SYSTEM
 from metrolab.core.service import ServiceError, service
 from metrolab.core.text import DOCUMENT_TEXT, NAME, excerpt
@@ -212,7 +213,7 @@ def notification_mark_read(
 ) -> Notification:
     """The recipient has read a notification in their inbox (R6.1c); only they may mark it."""
     if notification.recipient_id is None or notification.recipient_id != user.pk:
-        raise ServiceError(_("This notification is not yours."), code="forbidden")
+        raise ServiceError(_("This notification is not yours."), code=CoreRefusal.FORBIDDEN)
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])

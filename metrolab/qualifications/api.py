@@ -14,6 +14,7 @@ from ninja.pagination import paginate
 
 from metrolab.commissions.models import Discipline
 from metrolab.core.access import api_access
+from metrolab.core.api_contract import Mapped
 from metrolab.core.service import ServiceError
 from metrolab.core.text import Code, Name, Note, Phone, Reference, ShortText, Unit
 from metrolab.equipment.models import MeasurementStandard
@@ -586,11 +587,12 @@ def item_update(request, pk: int, payload: ItemPatch):
     auth=READ,
     summary="People authorised for an item in a capacity on a day (default today)",
 )
+@paginate
 def item_qualified(request, pk: int, capacity: str = "perform", on: dt.date | None = None):
     item = selectors.authorised_item_get(pk)
     if capacity not in selectors.CAPACITIES:
         raise ServiceError(_("Choose perform, check or approve."), field="capacity")
-    return [_qualified(a) for a in selectors.qualified_people(item, capacity, on)]
+    return Mapped(selectors.qualified_people(item, capacity, on), _qualified)
 
 
 # --- people ----
@@ -710,8 +712,9 @@ def authorisation_grant(request, payload: AuthorisationIn):
         )
     except ServiceError as exc:
         # Name the payload's field ("person_id"), not the service's argument ("person").
-        if exc.field in ("person", "item", "certificate"):
-            exc.field = f"{exc.field}_id"
+        renamed = {name: f"{name}_id" for name in ("person", "item", "certificate")}
+        exc.field = renamed.get(exc.field, exc.field)
+        exc.errors = {renamed.get(name, name): errors for name, errors in exc.errors.items()}
         raise
     return Status(201, _authorisation_out(authorisation))
 

@@ -23,10 +23,12 @@ from django.utils.translation import gettext as _
 from metrolab.commissions.choices import Service
 from metrolab.core import permissions
 from metrolab.core.documents import document_store
+from metrolab.core.errors import CoreRefusal
 from metrolab.core.roles import LAB_STAFF, ROLES
 from metrolab.core.service import ServiceError, service
 from metrolab.core.text import field_checked
 from metrolab.methods.models import Method
+from metrolab.qualifications.errors import QualificationRefusal
 from metrolab.qualifications.models import (
     Authorisation,
     AuthorisedItem,
@@ -164,7 +166,7 @@ def _methods_fit_service(service: str, methods: list) -> None:
                     "method": method,
                     "kind": method.get_kind_display(),
                 },
-                code="method_kind_unfit",
+                code=QualificationRefusal.METHOD_KIND_UNFIT,
                 field="methods",
             )
     if not any(method.kind in basis for method in methods):
@@ -174,7 +176,7 @@ def _methods_fit_service(service: str, methods: list) -> None:
                 "the lab applies one."
             )
             % {"basis": _basis_label(service)},
-            code="method_kind_unfit",
+            code=QualificationRefusal.METHOD_KIND_UNFIT,
             field="methods",
         )
 
@@ -244,7 +246,9 @@ def staff_profile_create(
     _require_staff_member(user, field="user")
     if StaffProfile.objects.filter(user=user).exists():
         raise ServiceError(
-            _("%(name)s has a profile already.") % {"name": user}, code="conflict", field="user"
+            _("%(name)s has a profile already.") % {"name": user},
+            code=CoreRefusal.CONFLICT,
+            field="user",
         )
     profile = StaffProfile(user=user)
     _assign(profile, data, PROFILE_FIELDS)
@@ -288,7 +292,7 @@ def _check_certificate(certificate: PersonnelCertificate) -> None:
         raise ServiceError(
             _("A %(kind)s certificate no. %(number)s is recorded already.")
             % {"kind": certificate.get_kind_display(), "number": certificate.number},
-            code="conflict",
+            code=CoreRefusal.CONFLICT,
             field="number",
         )
 
@@ -401,7 +405,7 @@ def authorisation_problem(
         return ServiceError(
             _("%(name)s is not an active member of the lab staff and cannot be authorised.")
             % {"name": person},
-            code="not_staff",
+            code=QualificationRefusal.NOT_STAFF,
             field="person",
         )
     fit = CAPACITY_ROLES[capacity]
@@ -412,7 +416,7 @@ def authorisation_problem(
                 "%(roles)s, which they do not hold."
             )
             % {"name": person, "capacity": capacity_label(capacity), "roles": _role_labels(fit)},
-            code="role_unfit",
+            code=QualificationRefusal.ROLE_UNFIT,
             field="person",
         )
     if granted_by is not None and granted_by.pk == person.pk:
@@ -422,7 +426,7 @@ def authorisation_problem(
                 "an administrator must authorise %(name)s."
             )
             % {"name": person},
-            code="self_grant",
+            code=QualificationRefusal.SELF_GRANT,
             field="person",
         )
     if item is None:
@@ -439,7 +443,7 @@ def authorisation_problem(
         return ServiceError(
             _("Authorised item %(code)s is valid only until %(date)s, before this starts.")
             % {"code": item.code, "date": item.valid_until.isoformat()},
-            code="item_expired",
+            code=QualificationRefusal.ITEM_EXPIRED,
             field="valid_from",
         )
     if certificate is not None:
@@ -447,14 +451,14 @@ def authorisation_problem(
             return ServiceError(
                 _("Certificate %(number)s belongs to %(owner)s, not to %(name)s.")
                 % {"number": certificate.number, "owner": certificate.person, "name": person},
-                code="certificate_of_another",
+                code=QualificationRefusal.CERTIFICATE_OF_ANOTHER,
                 field="certificate",
             )
         if certificate.expiry_date is not None and certificate.expiry_date < valid_from:
             return ServiceError(
                 _("Certificate %(number)s expired on %(date)s, before this authorisation starts.")
                 % {"number": certificate.number, "date": certificate.expiry_date.isoformat()},
-                code="certificate_expired",
+                code=QualificationRefusal.CERTIFICATE_EXPIRED,
                 field="certificate",
             )
     overlapping = Authorisation.objects.select_related("certificate").filter(
@@ -479,7 +483,7 @@ def authorisation_problem(
                     "start": other.valid_from.isoformat(),
                     "end": end.isoformat() if end else "—",
                 },
-                code="conflict",
+                code=CoreRefusal.CONFLICT,
                 field="valid_from",
             )
     return None
@@ -538,7 +542,7 @@ def authorisation_revoke(*, authorisation: Authorisation, reason: str, actor: An
     field_checked(Authorisation, "revoke_reason", reason, field="reason")
     authorisation = Authorisation.objects.select_for_update().get(pk=authorisation.pk)
     if authorisation.revoked:
-        raise ServiceError(_("This authorisation was revoked already."), code="conflict")
+        raise ServiceError(_("This authorisation was revoked already."), code=CoreRefusal.CONFLICT)
     authorisation.revoked = True
     authorisation.revoked_at = timezone.now()
     authorisation.revoked_by = permissions.person(actor)

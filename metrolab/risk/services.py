@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from metrolab.core.errors import CoreRefusal
 from metrolab.core.models import User
 from metrolab.core.permissions import require_person
 from metrolab.core.roles import DIRECTOR
@@ -242,7 +243,9 @@ def impact_review_close(
         raise ServiceError(_("Write the conclusion of the review."), field="conclusion")
     review = ImpactReview.objects.select_for_update().get(pk=review.pk)
     if review.state != ImpactReview.State.OPEN:
-        raise ServiceError(_("This impact review is already closed."), code="invalid_transition")
+        raise ServiceError(
+            _("This impact review is already closed."), code=CoreRefusal.INVALID_TRANSITION
+        )
     review.conclusion = conclusion
     review.state = ImpactReview.State.CLOSED
     review.closed_by = user

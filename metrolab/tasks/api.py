@@ -1,17 +1,16 @@
 """`/api/v1/tasks/...`: my tasks, assignment (lab managers) with workload and eligibility
 (R6.4e, R6.7d), start."""
 
-from __future__ import annotations
-
 import datetime as dt
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 from ninja.errors import HttpError
+from ninja.pagination import paginate
 
 from metrolab.core.access import api_access
-from metrolab.core.api_contract import PageLimit, PageOffset
+from metrolab.core.api_contract import Mapped
 from metrolab.core.models import User
 from metrolab.core.roles import LAB_STAFF
 from metrolab.core.service import ServiceError
@@ -21,6 +20,7 @@ from metrolab.methods.models import Method
 from metrolab.qualifications.eligibility import CAPACITIES, PERFORM, task_eligibility_problems
 from metrolab.qualifications.models import AuthorisedItem
 from metrolab.tasks import selectors, services
+from metrolab.tasks.filters import TaskFilter
 from metrolab.tasks.models import Task
 from metrolab.tasks.services import TASK_MANAGERS
 
@@ -153,9 +153,10 @@ def _task(pk: int) -> Task:
 @router.get(
     "/mine", response=list[TaskOut], auth=api_access(roles=LAB_STAFF), summary="My open tasks"
 )
+@paginate
 def my_tasks(request, status: str = ""):
     tasks = selectors.task_list_mine(user=request.auth, status=status).prefetch_related("equipment")
-    return [_task_out(t) for t in tasks]
+    return Mapped(tasks, _task_out)
 
 
 @router.get(
@@ -164,16 +165,18 @@ def my_tasks(request, status: str = ""):
     auth=api_access(roles=TASK_MANAGERS),
     summary="Open tasks per person",
 )
+@paginate
 def workload(request):
-    return [
-        {
-            "username": p.username,
-            "name": str(p),
-            "open_tasks": p.open_tasks,
-            "in_progress": p.in_progress,
-        }
-        for p in selectors.workload()
-    ]
+    return Mapped(selectors.workload(), _workload_out)
+
+
+def _workload_out(person) -> dict:
+    return {
+        "username": person.username,
+        "name": str(person),
+        "open_tasks": person.open_tasks,
+        "in_progress": person.in_progress,
+    }
 
 
 @router.get(
@@ -182,11 +185,11 @@ def workload(request):
     auth=api_access(roles=TASK_MANAGERS),
     summary="Tasks waiting for a person",
 )
-def to_assign(request, q: str = "", limit: PageLimit = 100, offset: PageOffset = 0):
-    limit = max(1, min(limit, 500))
-    tasks = selectors.task_list_to_assign(q=q).prefetch_related("equipment")
-    tasks = tasks[max(offset, 0) : max(offset, 0) + limit]
-    return [_task_out(t) for t in tasks]
+@paginate
+def to_assign(request, filters: Query[TaskFilter]):
+    """The filters of the assignment page (`TaskFilter`)."""
+    tasks = selectors.task_list_to_assign(filters).prefetch_related("equipment")
+    return Mapped(tasks, _task_out)
 
 
 @router.post(
@@ -318,6 +321,7 @@ def eligibility(
     auth=api_access(roles=TASK_MANAGERS),
     summary="The current methods for the task, the one fitting the item best first",
 )
+@paginate
 def methods_proposed(request, task_id: int, scope: int | None = None):
     """The methods assignment would choose from (those of authorised item `scope` when given,
     else every current method for the task's service), best fitting the item (its instrument

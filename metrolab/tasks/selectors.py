@@ -26,6 +26,7 @@ from metrolab.methods.coverage import (
 from metrolab.methods.models import Method
 from metrolab.qualifications.eligibility import PERFORM, Problem, people_eligibility
 from metrolab.qualifications.models import AuthorisedItem
+from metrolab.tasks.filters import TaskFilter
 from metrolab.tasks.models import Task
 from metrolab.tasks.services import OPEN_STATUSES, assignee_role_problems
 
@@ -43,25 +44,11 @@ def task_list_mine(*, user, status: str = "") -> QuerySet[Task]:
     return _with_item(tasks).order_by("due_date", "pk")
 
 
-def task_list_to_assign(*, q: str = "", only_unassigned: bool = True) -> QuerySet[Task]:
-    """Tasks a lab manager may (re)assign: not started, item still in the lab."""
-    statuses = (
-        [Task.Status.UNASSIGNED]
-        if only_unassigned
-        else [
-            Task.Status.UNASSIGNED,
-            Task.Status.ASSIGNED,
-        ]
-    )
-    tasks = Task.objects.filter(status__in=statuses).exclude(
-        item__state__in=(Item.State.RETURNED, Item.State.DISPOSED)
-    )
-    if q:
-        tasks = tasks.filter(
-            Q(item__number__icontains=q)
-            | Q(item__name__icontains=q)
-            | Q(item__commission__number__icontains=q)
-        )
+def task_list_to_assign(filters: TaskFilter | None = None) -> QuerySet[Task]:
+    """Tasks a lab manager may (re)assign, item still in the lab, filtered as the assignment
+    page and API filter (`tasks.filters.TaskFilter`: by default those without a person)."""
+    tasks = Task.objects.exclude(item__state__in=(Item.State.RETURNED, Item.State.DISPOSED))
+    tasks = (filters or TaskFilter()).filter(tasks)
     return _with_item(tasks).order_by("due_date", "pk")
 
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from metrolab.commissions.services import commission_refresh_status
+from metrolab.core.errors import CoreRefusal
 from metrolab.core.permissions import person, require_person
 from metrolab.core.roles import ADMIN, DIRECTOR, METROLOGIST
 from metrolab.core.service import ServiceError, service
@@ -32,6 +33,7 @@ from metrolab.items.models import Item
 from metrolab.items.services import item_mark_in_testing
 from metrolab.methods.coverage import instrument_of_item, method_preferred
 from metrolab.methods.ranges import stated_range
+from metrolab.tasks.errors import TaskRefusal
 from metrolab.tasks.models import Task
 
 # Roles that assign tasks (lab managers).
@@ -178,13 +180,13 @@ def task_assign(
         raise ServiceError(
             _("This task is %(status)s; it can no longer be assigned.")
             % {"status": task.get_status_display()},
-            code="invalid_transition",
+            code=CoreRefusal.INVALID_TRANSITION,
         )
     if task.item.state in FINAL:
         raise ServiceError(
             _("Item %(number)s has left the lab; its task cannot be assigned.")
             % {"number": task.item.number},
-            code="invalid_transition",
+            code=CoreRefusal.INVALID_TRANSITION,
         )
     equipment = list(equipment) if equipment is not None else None
     if scope is not None:
@@ -200,7 +202,7 @@ def task_assign(
     if low is not None and high is not None and low > high:
         raise ServiceError(
             _("The lower end of the instrument range is above its upper end."),
-            code="invalid",
+            code=CoreRefusal.INVALID,
             field="range_low",
         )
     _store_setup(
@@ -215,7 +217,9 @@ def task_assign(
     problems = task_assignment_problems(task, assignee)
     if problems:
         # Raising rolls back the set-up stored above: a refusal writes nothing.
-        raise _refusal(" ".join(problems), problems, code="not_eligible", field="assignee")
+        raise _refusal(
+            " ".join(problems), problems, code=TaskRefusal.NOT_ELIGIBLE, field="assignee"
+        )
     if task.assignee_id == assignee.pk and task.status == Task.Status.ASSIGNED:
         return task
     task.assignee = assignee
@@ -306,20 +310,20 @@ def task_start(*, task: Task, actor: Any, reason: str = "") -> Task:
     user = person(actor)
     if user is None or task.assignee_id != user.pk:
         raise ServiceError(
-            _("Only the person the task is assigned to starts it."), code="forbidden"
+            _("Only the person the task is assigned to starts it."), code=CoreRefusal.FORBIDDEN
         )
     if task.status != Task.Status.ASSIGNED:
         raise ServiceError(
             _("This task is %(status)s; only an assigned task can be started.")
             % {"status": task.get_status_display()},
-            code="invalid_transition",
+            code=CoreRefusal.INVALID_TRANSITION,
         )
     problems = task_assignment_problems(task, task.assignee)
     if problems:
         raise _refusal(
             " ".join([_("This task cannot be started now:"), *problems]),
             problems,
-            code="not_eligible",
+            code=TaskRefusal.NOT_ELIGIBLE,
             field=None,
         )
     item = task.item

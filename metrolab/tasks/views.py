@@ -15,6 +15,7 @@ from metrolab.core.pages import back_to
 from metrolab.core.roles import LAB_STAFF
 from metrolab.core.service import ServiceError
 from metrolab.tasks import selectors, services
+from metrolab.tasks.filters import TaskFilter
 from metrolab.tasks.forms import AssignManyForm, TaskSetupForm
 from metrolab.tasks.services import TASK_MANAGERS
 
@@ -34,9 +35,10 @@ def my_tasks(request):
 @require_GET
 def assign_page(request):
     """Tasks waiting for a person, and everyone's workload (open tasks)."""
-    q = request.GET.get("q", "").strip()
-    show_all = request.GET.get("show") == "all"
-    tasks = selectors.task_list_to_assign(q=q, only_unassigned=not show_all)
+    # The API's filter (GET /api/v1/tasks/to-assign): the same rows for the same query.
+    filters = TaskFilter.from_query(request.GET)
+    q, show_all = filters.q.strip(), filters.show == "all"
+    tasks = selectors.task_list_to_assign(filters)
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     people = list(selectors.workload())
     most = max((p.open_tasks for p in people), default=0)

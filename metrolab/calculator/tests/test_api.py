@@ -93,3 +93,22 @@ def test_errors_are_in_chinese_with_the_path_kept_in_details(cast, client):
     )
     response = post(client, "report", {"value": "1.25", "uncertainty": "0.1", "digits": 3})
     assert response.json()["error"]["message"] == "不确定度的有效位数：必须是 1 或 2"
+
+
+def test_a_monte_carlo_result_keeps_every_field_of_the_library(cast, client):
+    """The typed answer (UncertaintyOut) names the fields every method has and keeps those a
+    Monte Carlo evaluation adds (R7.2d)."""
+    client.force_login(cast["checker"])
+    spec = {
+        "model": {"Y": "a + b"},
+        "inputs": {"a": {"value": 1, "u": 0.1}, "b": {"value": 2, "u": 0.2}},
+        "method": "mc",
+        "coverage": {"p": 0.95},
+        "trials": 10000,
+        "seed": 7,
+    }
+    body = post(client, "uncertainty", spec).json()
+    assert body["method"] == "mc" and body["trials"] == 10000 and body["seed"] == 7
+    output = body["outputs"]["Y"]
+    assert output["value"] == pytest.approx(3, abs=0.02)
+    assert {"histogram", "gum", "validation"} <= output.keys()

@@ -118,7 +118,7 @@ def test_staff_list_filters_and_paginates(cast, client, mine, theirs):
 
 def test_a_customer_applies_through_the_api(cast, client, org_a, slot):
     client.force_login(cast["customer_a"])
-    slots = client.get(f"{BASE}/slots").json()
+    slots = client.get(f"{BASE}/slots").json()["items"]
     assert slots == [
         {
             "id": slot.pk,
@@ -136,7 +136,7 @@ def test_a_customer_applies_through_the_api(cast, client, org_a, slot):
     body = response.json()
     assert body["channel"] == "portal" and body["quote_total"] == "240.00"
     assert body["customer"]["code"] == "A001" and len(body["query_code"]) == 8
-    assert client.get(f"{BASE}/slots").json()[0]["remaining"] == 1
+    assert client.get(f"{BASE}/slots").json()["items"][0]["remaining"] == 1
 
 
 def test_customer_api_refusals(cast, client, org_a, org_b, slot):
@@ -147,7 +147,7 @@ def test_customer_api_refusals(cast, client, org_a, org_b, slot):
     no_slot = post(client, "/", {"lines": [LINE]})
     assert no_slot.status_code == 422 and no_slot.json()["error"]["details"][0]["loc"] == ["slot"]
     desk = post(client, "/", {"channel": "desk", "slot_id": slot.pk, "lines": [LINE]})
-    assert desk.status_code == 422 and desk.json()["error"]["code"] == "forbidden"
+    assert desk.status_code == 403 and desk.json()["error"]["code"] == "forbidden"
     bad = post(client, "/", {"slot_id": slot.pk, "lines": [{**LINE, "service": "repair"}]})
     assert bad.status_code == 422
     error = bad.json()["error"]
@@ -170,7 +170,7 @@ def test_full_slot_through_the_api(cast, client, org_a, slot):
     client.force_login(cast["customer_a"])
     assert post(client, "/", {"slot_id": slot.pk, "lines": [LINE]}).status_code == 201
     full = post(client, "/", {"slot_id": slot.pk, "lines": [LINE]})
-    assert full.status_code == 422 and full.json()["error"]["code"] == "slot_full"
+    assert full.status_code == 409 and full.json()["error"]["code"] == "slot_full"
 
 
 def test_desk_creation_review_and_cancel(cast, client, org_a, pressure):
@@ -199,7 +199,7 @@ def test_desk_creation_review_and_cancel(cast, client, org_a, pressure):
     assert accepted.status_code == 200
     assert accepted.json()["review"] == "accepted" and accepted.json()["review_note"] == "附条件"
     again = post(client, f"/{pk}/review", {"decision": "accepted"})
-    assert again.status_code == 422 and again.json()["error"]["code"] == "conflict"
+    assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
     cancelled = post(client, f"/{pk}/cancel", {"reason": "客户撤回"})
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     assert cancelled.json()["nodes"][-1]["status"] == "cancelled"
@@ -218,7 +218,7 @@ def test_arrivals_for_the_desk(cast, client, org_a, pressure, lab_clock):
     )
     commission_create(customer=org_a, lines=[LINE], channel="desk", actor=cast["receptionist"])
     client.force_login(cast["receptionist"])
-    assert [c["number"] for c in client.get(f"{BASE}/arrivals").json()] == [booked.number]
+    assert [c["number"] for c in client.get(f"{BASE}/arrivals").json()["items"]] == [booked.number]
     client.force_login(cast["customer_a"])
     assert client.get(f"{BASE}/arrivals").status_code == 403
 

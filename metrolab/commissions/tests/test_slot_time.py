@@ -103,14 +103,14 @@ def test_this_mornings_slot_is_booked_before_noon(cast, org_a, slots, lab_clock)
 def test_the_api_neither_lists_nor_books_a_past_slot(cast, client, org_a, slots, lab_clock):
     lab_clock(17, 49, DAY)
     client.force_login(cast["customer_a"])
-    listed = client.get("/api/v1/commissions/slots").json()
+    listed = client.get("/api/v1/commissions/slots").json()["items"]
     assert [(s["date"], s["period"]) for s in listed] == [("2026-12-08", "am")]
     refused = client.post(
         "/api/v1/commissions/",
         {"slot_id": slots["am"].pk, "lines": [LINE]},
         content_type="application/json",
     )
-    assert refused.status_code == 422
+    assert refused.status_code == 409  # the slot's time is over (core/errors.py)
     error = refused.json()["error"]
     assert error["code"] == "slot_past" and "2026-12-07" in error["message"]
     assert Commission.objects.count() == 0

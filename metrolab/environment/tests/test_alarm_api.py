@@ -1,13 +1,14 @@
 """`/api/v1/environment/alarms...` (R6.11d): the lab reads the alarm log; the people who answer
 for the rooms and the work (roles.ALARM_ACKNOWLEDGERS) acknowledge with a comment; customers,
-regulators, devices and anonymous callers are refused; refusals answer 422 with the message
-and change nothing."""
+regulators, devices and anonymous callers are refused; refusals answer with the message
+(409: acknowledged already) and change nothing."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from metrolab.core.permissions import SYSTEM
 from metrolab.core.roles import LAB_STAFF
@@ -121,7 +122,7 @@ def test_the_log_filters_and_pages(client, cast, lab):
     def ids(**query):
         answer = client.get(f"{BASE}/alarms", query)
         assert answer.status_code == 200, answer.json()
-        return [a["id"] for a in answer.json()]
+        return [a["id"] for a in answer.json()["items"]]
 
     assert ids() == [offline.pk, second.pk, first.pk]  # newest first
     assert ids(room=lab["room"].pk) == [second.pk, first.pk]
@@ -139,6 +140,33 @@ def test_the_log_filters_and_pages(client, cast, lab):
     bad = client.get(f"{BASE}/alarms", {"status": "burning"})
     assert bad.status_code == 422
     assert bad.json()["error"]["code"] == "invalid"
+
+
+def test_the_page_and_the_api_list_the_same_alarms_for_the_same_days(client, cast, lab):
+    """One filter (environment.filters.AlarmFilter) for the log's page and its API: `until`
+    includes its whole day in the lab's time zone, on both (the API's end was a moment)."""
+    day = dt.date(2026, 11, 2)
+    midnight = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    raised = []
+    for minutes in (-30, 10, 23 * 60 + 50, 24 * 60 + 10):  # the day before, 2 that day, after
+        alarm = alarms.alarm_raise(
+            sensor=lab["t"],
+            requirement=lab["req"],
+            kind="high",
+            at=midnight + dt.timedelta(minutes=minutes),
+            value=26.0,
+        )
+        alarms.alarm_clear(alarm, at=alarm.raised_at + dt.timedelta(minutes=1), value=20.0)
+        raised.append(alarm.pk)
+    client.force_login(cast["metrologist"])
+    query = {"since": day.isoformat(), "until": day.isoformat(), "room": lab["room"].pk}
+    api = [a["id"] for a in client.get(f"{BASE}/alarms", query).json()["items"]]
+    page = client.get("/environment/alarms/", query)
+    assert page.status_code == 200
+    assert [a.pk for a in page.context["page"].object_list] == api == [raised[2], raised[1]]
+    query["status"] = "open"  # the page's choice "open (not cleared)" means the same on both
+    assert client.get(f"{BASE}/alarms", query).json() == {"items": [], "count": 0}
+    assert list(client.get("/environment/alarms/", query).context["page"].object_list) == []
 
 
 def test_only_acknowledgers_acknowledge(client, cast, lab):
@@ -192,7 +220,7 @@ def test_a_metrologist_acknowledges_with_a_comment_once(client, cast, lab):
 
     client.force_login(cast["director"])
     again = post(client, url, {"comment": "Me too."})
-    assert again.status_code == 422
+    assert again.status_code == 409
     assert again.json()["error"]["code"] == "conflict"
     assert again.json()["error"]["message"].startswith(
         "This alarm was already acknowledged by Metrologist"

@@ -23,6 +23,7 @@ from metrolab.core.permissions import SYSTEM
 from metrolab.core.service import ServiceError
 from metrolab.core.services import user_create
 from metrolab.environment import alarms, ingest
+from metrolab.environment.filters import AlarmFilter
 from metrolab.environment.ingest import ingest_readings
 from metrolab.environment.models import Alarm, AlarmState, Reading, Requirement, Room
 from metrolab.environment.mqtt import reading_topic
@@ -577,7 +578,7 @@ def test_alarm_list_filters(feed, room, make_sensor, temp_req, cast):
     alarms.alarm_acknowledge(humid, actor=cast["metrologist"], comment="Dehumidifier on.")
 
     def codes(**filters):
-        return [(a.sensor.code, a.kind) for a in alarms.alarm_list(filters)]
+        return [(a.sensor.code, a.kind) for a in alarms.alarm_list(AlarmFilter(**filters))]
 
     assert codes() == [("H-01", "high"), ("T-01", "low"), ("T-01", "high")]  # newest first
     assert codes(open=True) == [("H-01", "high"), ("T-01", "low")]
@@ -585,9 +586,12 @@ def test_alarm_list_filters(feed, room, make_sensor, temp_req, cast):
     assert codes(status="acknowledged") == [("H-01", "high")]
     assert codes(kind="low") == [("T-01", "low")]
     assert codes(sensor="H-01") == [("H-01", "high")]
-    assert codes(room=room.pk, start=at(15), end=at(25)) == [("T-01", "low")]
-    assert codes(room=Room.objects.create(code="X", name="X")) == []
-    assert codes(status="", kind=None, open=None) == codes()
+    day = timezone.localdate(at(0))
+    assert codes(room=room.pk, since=day, until=day) == codes()  # the end day included
+    assert codes(until=day - dt.timedelta(days=1)) == []
+    assert codes(since=day + dt.timedelta(days=1)) == []
+    assert codes(room=Room.objects.create(code="X", name="X").pk) == []
+    assert codes(kind=None, open=None) == codes()
 
 
 # --- concurrency ------------------------------------------------------------------------------

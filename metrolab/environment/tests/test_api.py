@@ -121,7 +121,7 @@ def test_rooms_and_status(client, room, probe, reporter, cast, login):
     auth = {"Authorization": f"Bearer {raw}"}
     rooms = client.get("/api/v1/environment/rooms", headers=auth)
     assert rooms.status_code == 200
-    assert rooms.json() == [
+    assert rooms.json()["items"] == [
         {
             "id": room.pk,
             "code": "TL-1",

@@ -434,9 +434,9 @@ def test_staff_and_devices_list_the_actuators(
     login(cast["metrologist"])
     response = client.get(ACTUATORS, {"room": room.pk})
     assert response.status_code == 200
-    assert [a["code"] for a in response.json()] == ["AC-1", "FAN-1"]
-    assert response.json()[0] == control.actuator_dict(hvac)
-    assert client.get(ACTUATORS, {"room": room.pk + 1000}).json() == []
+    assert [a["code"] for a in response.json()["items"]] == ["AC-1", "FAN-1"]
+    assert response.json()["items"][0] == control.actuator_dict(hvac)
+    assert client.get(ACTUATORS, {"room": room.pk + 1000}).json() == {"items": [], "count": 0}
     client.logout()
     _device, raw = make_device()
     response = client.get(ACTUATORS, headers={"Authorization": f"Bearer {raw}"})

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from metrolab.core.roles import EQUIPMENT_MANAGER
 from metrolab.core.service import ServiceError, service
+from metrolab.equipment.errors import EquipmentRefusal
 from metrolab.equipment.models import Equipment
 
 S = Equipment.Status
@@ -74,7 +75,7 @@ def not_scrapped(equipment: Equipment) -> None:
         raise ServiceError(
             _("%(equipment)s is scrapped: nothing more can be recorded on it.")
             % {"equipment": equipment},
-            code="scrapped",
+            code=EquipmentRefusal.SCRAPPED,
         )
 
 

@@ -10,9 +10,11 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from metrolab.core.errors import CoreRefusal
 from metrolab.core.permissions import holds, require_person
 from metrolab.core.service import ServiceError, service
 from metrolab.core.validation import validated
+from metrolab.equipment.errors import EquipmentRefusal
 from metrolab.equipment.models import Booking, Equipment
 from metrolab.equipment.roles import BOOKERS, EQUIPMENT_EDITORS
 from metrolab.equipment.services._common import locked, stripped
@@ -44,13 +46,15 @@ def equipment_booking_create(
     person = require_person(actor, BOOKERS)
     user = user or person
     if user.pk != person.pk and not holds(person, EQUIPMENT_EDITORS):
-        raise ServiceError(_("You may book only for yourself."), code="forbidden", field="user")
+        raise ServiceError(
+            _("You may book only for yourself."), code=CoreRefusal.FORBIDDEN, field="user"
+        )
     equipment = locked(equipment)
     if equipment.status not in Equipment.USABLE:
         raise ServiceError(
             _("%(equipment)s is %(status)s: it cannot be booked.")
             % {"equipment": equipment, "status": equipment.get_status_display()},
-            code="not_usable",
+            code=EquipmentRefusal.NOT_USABLE,
             field="equipment",
         )
     if starts_at is None or ends_at is None:
@@ -76,7 +80,7 @@ def equipment_booking_create(
                 "start": start.strftime("%Y-%m-%d %H:%M"),
                 "end": end.strftime("%Y-%m-%d %H:%M"),
             },
-            code="conflict",
+            code=CoreRefusal.CONFLICT,
             field="starts_at",
         )
     booking.save()
@@ -89,11 +93,13 @@ def equipment_booking_cancel(*, booking: Booking, actor: Any, reason: str = "") 
     person = require_person(actor, BOOKERS)
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
     if booking.user_id != person.pk and not holds(person, EQUIPMENT_EDITORS):
-        raise ServiceError(_("You may cancel only your own bookings."), code="forbidden")
+        raise ServiceError(_("You may cancel only your own bookings."), code=CoreRefusal.FORBIDDEN)
     if booking.cancelled:
-        raise ServiceError(_("This booking is cancelled already."), code="conflict")
+        raise ServiceError(_("This booking is cancelled already."), code=CoreRefusal.CONFLICT)
     if booking.ends_at <= timezone.now():
-        raise ServiceError(_("This booking is over; it cannot be cancelled."), code="conflict")
+        raise ServiceError(
+            _("This booking is over; it cannot be cancelled."), code=CoreRefusal.CONFLICT
+        )
     booking.cancelled = True
     booking.save(update_fields=["cancelled", "updated_at"])
     return booking

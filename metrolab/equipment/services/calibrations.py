@@ -15,10 +15,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from metrolab.core.documents import document_store
+from metrolab.core.errors import CoreRefusal
 from metrolab.core.permissions import person, require_roles
 from metrolab.core.service import ServiceError, service
 from metrolab.core.text import SHORT_TEXT, excerpt
 from metrolab.core.validation import refusal, validated
+from metrolab.equipment.errors import EquipmentRefusal
 from metrolab.equipment.models import MAX_POINTS, CalibrationPoint, Equipment, EquipmentCalibration
 from metrolab.equipment.roles import EQUIPMENT_EDITORS
 from metrolab.equipment.services._common import (
@@ -158,12 +160,14 @@ def equipment_calibration_confirm(
     equipment = locked(calibration.equipment)
     not_scrapped(equipment)
     if calibration.confirmed:
-        raise ServiceError(_("This calibration has been confirmed already."), code="conflict")
+        raise ServiceError(
+            _("This calibration has been confirmed already."), code=CoreRefusal.CONFLICT
+        )
     if calibration.due_date < today():
         raise ServiceError(
             _("This calibration expired on %(due)s: it cannot be confirmed any more.")
             % {"due": calibration.due_date.isoformat()},
-            code="expired",
+            code=EquipmentRefusal.EXPIRED,
         )
     note = stripped(note)
     if not note:

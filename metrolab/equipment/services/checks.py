@@ -17,6 +17,7 @@ from metrolab.core.permissions import require_person, require_roles
 from metrolab.core.service import ServiceError, service
 from metrolab.core.validation import validated
 from metrolab.equipment import charts, control_chart
+from metrolab.equipment.errors import EquipmentRefusal
 from metrolab.equipment.models import Equipment, IntermediateCheckPlan, IntermediateCheckResult
 from metrolab.equipment.roles import CHECK_RECORDERS, EQUIPMENT_EDITORS
 from metrolab.equipment.services._common import (
@@ -115,7 +116,7 @@ def equipment_check_result_add(
     equipment = plan.equipment
     not_scrapped(equipment)
     if not plan.active:
-        raise ServiceError(_("This check plan is not active."), code="inactive")
+        raise ServiceError(_("This check plan is not active."), code=EquipmentRefusal.INACTIVE)
     result = IntermediateCheckResult(
         plan=plan,
         date=date,

@@ -10,6 +10,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from metrolab.core.errors import CoreRefusal
 from metrolab.core.permissions import person, require_person, require_roles
 from metrolab.core.service import ServiceError, service
 from metrolab.core.validation import validated
@@ -70,7 +71,7 @@ def equipment_locate_by_tag(*, uid: str, location: str, reader: str, actor: Any)
     if equipment is None:
         raise ServiceError(
             _("No equipment carries the tag %(uid)s.") % {"uid": key or uid},
-            code="not_found",
+            code=CoreRefusal.NOT_FOUND,
             field="uid",
         )
     last = equipment.location_events.order_by("-at", "-pk").first()

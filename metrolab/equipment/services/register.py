@@ -14,6 +14,7 @@ from metrolab.core.permissions import person, require_roles
 from metrolab.core.service import ServiceError, service
 from metrolab.core.text import SHORT_TEXT, text_checked
 from metrolab.core.validation import validated
+from metrolab.equipment.errors import EquipmentRefusal
 from metrolab.equipment.models import Equipment, LocationEvent, normalise_tag_uid
 from metrolab.equipment.roles import EQUIPMENT_EDITORS
 from metrolab.equipment.services._common import (
@@ -138,7 +139,7 @@ def equipment_set_status(
         raise ServiceError(
             _("%(equipment)s is scrapped; its status cannot change any more.")
             % {"equipment": equipment},
-            code="scrapped",
+            code=EquipmentRefusal.SCRAPPED,
             field="status",
         )
     if status == equipment.status:
@@ -150,10 +151,10 @@ def equipment_set_status(
     if status in Equipment.USABLE:
         problem = out_of_control_problem(equipment)
         if problem:
-            raise ServiceError(problem, code="out_of_control", field="status")
+            raise ServiceError(problem, code=EquipmentRefusal.OUT_OF_CONTROL, field="status")
     if status in Equipment.USABLE and equipment.status not in Equipment.USABLE:
         problem = _return_to_service_problem(equipment)
         if problem:
-            raise ServiceError(problem, code="calibration_required", field="status")
+            raise ServiceError(problem, code=EquipmentRefusal.CALIBRATION_REQUIRED, field="status")
     status_change(equipment, status, reason=reason.strip(), actor=actor)
     return equipment

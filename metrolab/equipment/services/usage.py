@@ -10,6 +10,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from metrolab.core.errors import CoreRefusal
 from metrolab.core.permissions import holds, is_system, require_person, require_roles
 from metrolab.core.service import ServiceError, service
 from metrolab.core.validation import validated
@@ -43,7 +44,9 @@ def equipment_usage_record(
         person = require_roles(actor, USAGE_RECORDERS)
         if person is not None and person.pk != user.pk and not holds(person, EQUIPMENT_EDITORS):
             raise ServiceError(
-                _("You may enter only your own use of equipment."), code="forbidden", field="user"
+                _("You may enter only your own use of equipment."),
+                code=CoreRefusal.FORBIDDEN,
+                field="user",
             )
     equipment = locked(equipment)
     if started_at is None:
@@ -90,9 +93,11 @@ def equipment_usage_close(
     if not is_system(actor):
         person = require_person(actor)
         if person.pk != usage.user_id and not holds(person, EQUIPMENT_EDITORS):
-            raise ServiceError(_("Only its user closes this usage entry."), code="forbidden")
+            raise ServiceError(
+                _("Only its user closes this usage entry."), code=CoreRefusal.FORBIDDEN
+            )
     if usage.ended_at is not None:
-        raise ServiceError(_("This usage entry is closed already."), code="conflict")
+        raise ServiceError(_("This usage entry is closed already."), code=CoreRefusal.CONFLICT)
     ended_at = ended_at or timezone.now()
     if ended_at <= usage.started_at:
         raise ServiceError(_("The use must end after it started."), field="ended_at")

@@ -41,7 +41,7 @@ def test_the_lab_reads_outsiders_are_refused(client, cast, gauge, calibrate):
     assert body["asset_no"] == "EQ-001" and body["status_colour"] == "green"
     assert body["calibration"]["state"] == "ok"
     assert body["calibrations"][0]["points"][0]["unit"] == "MPa"
-    listing = client.get(f"{BASE}/", {"q": "EQ-0", "limit": 10}).json()
+    listing = client.get(f"{BASE}/", {"q": "EQ-0", "limit": 10}).json()["items"]
     assert [e["asset_no"] for e in listing] == ["EQ-001"]
 
 
@@ -232,7 +232,7 @@ def test_bookings_api(client, cast, gauge):
     )
     assert clash.status_code == 409 and clash.json()["error"]["code"] == "conflict"
     listing = client.get(f"{BASE}/bookings", {"equipment": gauge.pk})
-    assert [b["id"] for b in listing.json()] == [made.json()["id"]]
+    assert [b["id"] for b in listing.json()["items"]] == [made.json()["id"]]
     client.force_login(cast["metrologist"])
     assert post(client, f"{BASE}/bookings/{made.json()['id']}/cancel", {}).status_code == 403
     client.force_login(cast["checker"])
@@ -256,7 +256,7 @@ def test_standards_api(client, cast, gauge):
     made = post(client, f"{BASE}/standards", data)
     assert made.status_code == 201 and made.json()["equipment"] == [gauge.pk]
     client.force_login(cast["quality_manager"])
-    listing = client.get(f"{BASE}/standards").json()
+    listing = client.get(f"{BASE}/standards").json()["items"]
     assert [s["name"] for s in listing] == [data["name"]]
     detail = client.get(f"{BASE}/standards/{made.json()['id']}").json()
     assert detail["certificate_state"] == "ok" and detail["url"].startswith("/equipment/")

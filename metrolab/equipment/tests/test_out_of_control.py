@@ -201,7 +201,7 @@ def test_the_register_the_card_and_the_api_show_the_restriction(client, gauge, p
         f"Intermediate check of 10 MPa 点示值 on {days(-10):%Y-%m-%d} out of control ({TEST_1}): "
         "not to be used until an intermediate check is back in control or it is recalibrated."
     )
-    listed = client.get("/api/v1/equipment/", {"status": "restricted"}).json()
+    listed = client.get("/api/v1/equipment/", {"status": "restricted"}).json()["items"]
     assert [(e["asset_no"], e["out_of_control"]) for e in listed] == [("EQ-001", True)]
 
 

@@ -126,5 +126,5 @@ def test_api_receives_a_batch(cast, client, dozen, shelves):
     assert sheet.status_code == 200 and sheet["Content-Type"] == "application/pdf"
     too_many = {"line_id": line.pk, "count": 9}
     refused = client.post("/api/v1/items/receive/batch", too_many, content_type="application/json")
-    assert refused.status_code == 422 and "expects 8 more item" in refused.content.decode()
+    assert refused.status_code == 409 and "expects 8 more item" in refused.content.decode()
     assert Item.objects.filter(line=line).count() == 4

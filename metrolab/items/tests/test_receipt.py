@@ -222,7 +222,7 @@ def test_receipt_api(cast, client, make_commission, shelves):
     again = client.post(
         "/api/v1/items/receive", {"line_id": line.pk}, content_type="application/json"
     )
-    assert again.status_code == 422
+    assert again.status_code == 409
     assert again.json()["error"]["code"] == "quantity_exceeded"
     client.force_login(cast["metrologist"])
     denied = client.post(

@@ -166,14 +166,14 @@ def test_customer_sees_only_their_own_item_card(two_items, cast, client):
     listing = client.get("/items/").content.decode()
     assert mine.number in listing and theirs.number not in listing
     api = client.get("/api/v1/items/").json()
-    assert [i["number"] for i in api] == [mine.number]
+    assert [i["number"] for i in api["items"]] == [mine.number]
     assert client.get(f"/api/v1/items/{theirs.number}").status_code == 404
     assert client.get(f"/api/v1/items/{mine.number}").json()["tags"] == []
     # A portal account that is not linked to any customer sees nothing at all.
     loner = user_create(username="loner", password="pw-loner-1", roles=["customer"], actor=SYSTEM)
     client.force_login(loner)
     assert client.get(f"/items/{mine.number}/").status_code == 404
-    assert client.get("/api/v1/items/").json() == []
+    assert client.get("/api/v1/items/").json() == {"items": [], "count": 0}
 
 
 def test_custody_and_photos_of_another_customers_item_are_not_found(two_items, cast, client):

@@ -190,7 +190,7 @@ def test_deviation_workflow(cast, client, calibration_line, method):
     client.force_login(cast["director"])
     response = post(client, f"/deviations/{pk}/authorise", {"note": "ok"})
     assert response.status_code == 200 and response.json()["state"] == "authorised"
-    assert post(client, f"/deviations/{pk}/authorise").status_code == 422  # not twice
+    assert post(client, f"/deviations/{pk}/authorise").status_code == 409  # not twice
     # Customer B: not found. Lab staff cannot answer for the customer.
     client.force_login(cast["customer_b"])
     assert client.get(f"{BASE}/deviations/{pk}").status_code == 404
@@ -202,7 +202,7 @@ def test_deviation_workflow(cast, client, calibration_line, method):
     response = post(client, f"/deviations/{pk}/accept", {"note": "同意"})
     assert response.status_code == 200
     assert response.json()["state"] == "accepted" and response.json()["in_force"] is True
-    assert post(client, f"/deviations/{pk}/decline").status_code == 422
+    assert post(client, f"/deviations/{pk}/decline").status_code == 409
 
 
 @pytest.fixture
@@ -220,7 +220,7 @@ def test_the_requester_cannot_authorise_their_own_deviation(
     client.force_login(cast["director"])
     pk = post(client, "/deviations", request_body(calibration_line, method)).json()["id"]
     response = post(client, f"/deviations/{pk}/authorise", {"note": "mine"})
-    assert response.status_code == 422
+    assert response.status_code == 403
     error = response.json()["error"]
     assert error["code"] == "self_approval"
     assert error["message"] == (

@@ -273,7 +273,7 @@ def test_api_review_lifecycle(used, cast, client):
     again = client.post(
         f"{API}/reviews/{pk}/close", {"conclusion": "x"}, content_type="application/json"
     )
-    assert again.status_code == 422 and again.json()["error"]["code"] == "invalid_transition"
+    assert again.status_code == 409 and again.json()["error"]["code"] == "invalid_transition"
     assert client.get(f"{API}/reviews/9999").status_code == 404
 
 

@@ -117,7 +117,7 @@ def test_the_api_proposes_jjg_49_for_a_04_class_gauge(
 ):
     task = gauge_task("0.4级")
     client.force_login(cast["director"])
-    proposals = client.get(f"/api/v1/tasks/{task.pk}/methods").json()
+    proposals = client.get(f"/api/v1/tasks/{task.pk}/methods").json()["items"]
     assert [(p["method"], p["covers"]) for p in proposals] == [
         ("JJG 49-2013", True),
         ("JJG 52-2013", False),

@@ -527,7 +527,7 @@ def test_tasks_api(received, cast, client, qualified_setup, director_api):
     _commission, items = received
     tasks = [i.tasks.get() for i in items]
     auth = director_api
-    waiting = client.get("/api/v1/tasks/to-assign", headers=auth).json()
+    waiting = client.get("/api/v1/tasks/to-assign", headers=auth).json()["items"]
     assert {t["item"] for t in waiting} == {i.number for i in items}
     # Not set up: refused with the reasons.
     refused = client.post(
@@ -589,7 +589,7 @@ def test_tasks_api(received, cast, client, qualified_setup, director_api):
         headers=auth,
     )
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "not_eligible"
-    load = client.get("/api/v1/tasks/workload", headers=auth).json()
+    load = client.get("/api/v1/tasks/workload", headers=auth).json()["items"]
     assert {
         "username": "metrologist",
         "name": "Metrologist",
@@ -597,7 +597,7 @@ def test_tasks_api(received, cast, client, qualified_setup, director_api):
         "in_progress": 0,
     } in load
     client.force_login(cast["metrologist"])
-    mine = client.get("/api/v1/tasks/mine").json()
+    mine = client.get("/api/v1/tasks/mine").json()["items"]
     assert [t["item"] for t in mine] == [items[0].number, items[2].number]
     assert (
         client.post(
