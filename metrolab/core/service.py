@@ -56,6 +56,10 @@ class ServiceError(Exception):
             return self._errors
         return {self.field: [self.message]} if self.field else {}
 
+    @errors.setter
+    def errors(self, value: dict[str, list[str]]) -> None:
+        self._errors = value
+
 
 def service(action: str, *, record_calls: bool = True) -> Callable:
     """Make `func` a service named `action`. With record_calls=False a call that changed

@@ -155,8 +155,11 @@ def test_the_page_and_the_api_list_the_same_alarms_for_the_same_days(client, cas
             kind="high",
             at=midnight + dt.timedelta(minutes=minutes),
             value=26.0,
+            actor=SYSTEM,
         )
-        alarms.alarm_clear(alarm, at=alarm.raised_at + dt.timedelta(minutes=1), value=20.0)
+        alarms.alarm_clear(
+            alarm, at=alarm.raised_at + dt.timedelta(minutes=1), value=20.0, actor=SYSTEM
+        )
         raised.append(alarm.pk)
     client.force_login(cast["metrologist"])
     query = {"since": day.isoformat(), "until": day.isoformat(), "room": lab["room"].pk}
