@@ -7,12 +7,10 @@ from metrolab.commissions.models import Commission
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_commissions_seed_once():
+def test_demo_commissions_seed_once(demo_lab):
+    """The shared demo lab was seeded once (each seeder returned True); a second time, no."""
     from metrolab.commissions.demo import demo_seed_commissions
-    from metrolab.core.demo import demo_seed
 
-    demo_seed()
-    assert demo_seed_commissions() is True
     assert demo_seed_commissions() is False
     assert set(Commission.objects.values_list("review", flat=True)) == {
         "pending",

@@ -236,22 +236,13 @@ def _menu(parser: VisibleText, html_nav: str) -> list[str]:
 
 
 @pytest.fixture
-def demo_lab(settings):
-    from metrolab.commissions.demo import demo_seed_commissions
-    from metrolab.core.demo import demo_seed
-    from metrolab.environment.demo import demo_seed_environment
-    from metrolab.items.demo import demo_seed_flow
-    from metrolab.qualifications.demo import demo_seed_libraries
-
+def demo_lab_in_chinese(demo_lab, settings):
+    """The shared demo lab (seeded once per test run), read in the default language."""
     settings.LANGUAGE_CODE = "zh-hans"
-    demo_seed()
-    demo_seed_commissions()
-    demo_seed_libraries()
-    demo_seed_flow()
-    demo_seed_environment()
+    return demo_lab
 
 
-def test_no_english_on_any_page_a_demo_role_reaches(demo_lab):
+def test_no_english_on_any_page_a_demo_role_reaches(demo_lab_in_chinese):
     from metrolab.core.demo import DEMO_USERS
     from metrolab.core.models import User
 

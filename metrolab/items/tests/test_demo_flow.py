@@ -9,13 +9,14 @@ from metrolab.core.demo import demo_seed
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_seed_covers_every_state():
+def test_demo_seed_covers_every_state(demo_lab):
     from metrolab.commissions.demo import demo_seed_commissions
     from metrolab.commissions.models import Commission
     from metrolab.items.demo import demo_seed_flow
     from metrolab.items.models import Item, ItemMedia
 
-    assert demo_seed() and demo_seed_commissions() and demo_seed_flow()
+    # The shared demo lab was seeded once (each seeder returned True); now each says no.
+    assert demo_seed() is False and demo_seed_commissions() is False
     assert demo_seed_flow() is False  # once only
     statuses = set(Commission.objects.values_list("status", flat=True))
     assert {"applied", "items_received", "tasks_assigned", "testing", "cancelled"} <= statuses
@@ -27,20 +28,15 @@ def test_demo_seed_covers_every_state():
     assert audit.verify_chain().ok
 
 
-def test_certificate_hook_drives_the_last_two_nodes(monkeypatch):
+def test_certificate_hook_drives_the_last_two_nodes(demo_lab, monkeypatch):
     """The certificates issue plugs into `certificate_checks`; with every certificate issued a
     commission whose items are still in the lab reaches 出具报告 (certificate issued), one
     whose items were all returned reaches 完成 (completed), each node recorded once."""
     from metrolab.commissions import status
-    from metrolab.commissions.demo import demo_seed_commissions
     from metrolab.commissions.models import Commission, StatusEvent
     from metrolab.commissions.services import commission_refresh_status
-    from metrolab.items.demo import demo_seed_flow
     from metrolab.items.models import Item
 
-    demo_seed()
-    demo_seed_commissions()
-    demo_seed_flow()
     monkeypatch.setattr(status, "certificate_checks", [lambda commission: True])
     in_lab = Commission.objects.filter(items__state=Item.State.IN_TESTING).distinct().first()
     returned = (
