@@ -5,11 +5,12 @@ snapshot helper proving that a refusal wrote nothing."""
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
+import functools
 
 import pytest
 from django.utils import timezone
 
+from metrolab.core import testing
 from metrolab.items.tests.fixtures import *  # noqa: F403
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -122,21 +123,5 @@ def reader_token(db):
     return reader, raw
 
 
-@contextmanager
-def nothing_written():
-    """Asserts that the block wrote no row of equipment (and no audit event) at all."""
-    from django.apps import apps
-
-    from metrolab.core.models import AuditEvent
-
-    models = list(apps.get_app_config("equipment").get_models())
-
-    def snapshot():
-        return {
-            "audit": AuditEvent.objects.count(),
-            **{m.__name__: list(m.objects.order_by("pk").values()) for m in models},
-        }
-
-    before = snapshot()
-    yield
-    assert snapshot() == before
+# The block wrote no row of equipment (and no audit event) at all.
+nothing_written = functools.partial(testing.nothing_written, "equipment")
