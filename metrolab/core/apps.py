@@ -31,11 +31,16 @@ class CoreConfig(AppConfig):
 
 
 def _after_migrate(sender, app_config=None, using="default", **kwargs):
-    # Sent once per app; permissions of every app exist by the last one. Idempotent and quiet
-    # when nothing changes, so running it each time is harmless.
+    # Sent once per app (by `migrate`, and by `flush` between transactional tests); the
+    # permissions of every app exist by the last one, so the roles are synchronised then, once.
+    from django.apps import apps
+
     from metrolab.core.permissions import SYSTEM
     from metrolab.core.services import roles_sync
 
+    with_models = [config for config in apps.get_app_configs() if config.models_module]
+    if app_config is not None and with_models and app_config is not with_models[-1]:
+        return
     roles_sync(actor=SYSTEM)
 
 

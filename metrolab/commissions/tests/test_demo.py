@@ -8,12 +8,10 @@ from metrolab.core.permissions import SYSTEM
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_commissions_seed_once():
+def test_demo_commissions_seed_once(demo_lab):
+    """The shared demo lab was seeded once (each seeder returned True); a second time, no."""
     from metrolab.commissions.demo import demo_seed_commissions
-    from metrolab.core.demo import demo_seed
 
-    demo_seed(actor=SYSTEM)
-    assert demo_seed_commissions(actor=SYSTEM) is True
     assert demo_seed_commissions(actor=SYSTEM) is False
     assert set(Commission.objects.values_list("review", flat=True)) == {
         "pending",

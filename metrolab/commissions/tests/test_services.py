@@ -5,6 +5,7 @@ refusal (a refusal changes nothing)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from decimal import Decimal
 
@@ -14,8 +15,6 @@ from django.utils import timezone
 from metrolab.commissions.models import (
     Commission,
     CommissionCounter,
-    CommissionLine,
-    StatusEvent,
 )
 from metrolab.commissions.services import (
     QUERY_CODE_ALPHABET,
@@ -25,6 +24,7 @@ from metrolab.commissions.services import (
     commission_refresh_status,
     commission_review,
 )
+from metrolab.core import testing
 from metrolab.core.models import AuditEvent
 from metrolab.core.permissions import SYSTEM
 from metrolab.core.service import ServiceError
@@ -44,27 +44,9 @@ def desk(cast, customer, lines=None, **kwargs):
     )
 
 
-def snapshot():
-    """Everything a refused commission service could have written."""
-    return (
-        Commission.objects.count(),
-        CommissionLine.objects.count(),
-        StatusEvent.objects.count(),
-        Instrument.objects.count(),
-        list(CommissionCounter.objects.values_list("year", "last")),
-        AuditEvent.objects.count(),
-        list(Commission.objects.order_by("pk").values_list("status", "review", "review_note")),
-    )
-
-
-def refused(call, *, match: str, **kwargs):
-    """Call a service, expect a refusal whose message contains `match`; nothing changed."""
-    before = snapshot()
-    with pytest.raises(ServiceError) as caught:
-        call(**kwargs)
-    assert match in caught.value.message, caught.value.message
-    assert snapshot() == before
-    return caught.value
+# refused(call, match=..., **kwargs): a refusal whose message contains `match`, and no row of
+# commissions or customers (nor an audit event) written.
+refused = functools.partial(testing.refused, unchanged=("commissions", "customers"))
 
 
 # --- creation, numbering, query code ---------------------------------------------------------

@@ -3,14 +3,12 @@ customers book at the same moment; commission numbers stay unique under concurre
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from metrolab.commissions.models import Commission
 from metrolab.commissions.selectors import slot_booked, slot_list_available
 from metrolab.commissions.services import commission_cancel, commission_create, commission_review
+from metrolab.core import testing
 from metrolab.core.service import ServiceError
 
 LINE = {"instrument_name": "压力表", "service": "calibration", "quantity": 1}
@@ -59,33 +57,6 @@ def test_desk_bookings_count_against_the_slot_too(cast, org_a, slot):
         apply(cast, org_a, slot)
 
 
-def _race(n: int, work):
-    """Run `work()` in n threads released together; returns their results or error codes."""
-    barrier = threading.Barrier(n)
-    results: list = []
-    lock = threading.Lock()
-
-    def run():
-        try:
-            barrier.wait(timeout=30)
-            outcome = work()
-        except ServiceError as exc:
-            outcome = exc.code
-        except Exception as exc:  # a database error would be a bug: report it
-            outcome = f"error: {type(exc).__name__}: {exc}"
-        finally:
-            connection.close()
-        with lock:
-            results.append(outcome)
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_applications_never_overbook_a_slot(cast, org_a, org_b, slot):
     slot.capacity = 3
@@ -94,7 +65,7 @@ def test_concurrent_applications_never_overbook_a_slot(cast, org_a, org_b, slot)
     def work():
         return apply(cast, org_a, slot).number
 
-    results = _race(8, work)
+    results = testing.race(8, work)
     numbers = [r for r in results if r.startswith("WT")]
     assert sorted(r for r in results if not r.startswith("WT")) == ["slot_full"] * 5, results
     assert len(numbers) == len(set(numbers)) == 3
@@ -108,7 +79,7 @@ def test_concurrent_desks_get_distinct_consecutive_numbers(cast, org_a, pressure
             customer=org_a, lines=[LINE], channel="desk", actor=cast["receptionist"]
         ).number
 
-    results = _race(6, work)
+    results = testing.race(6, work)
     assert all(r.startswith("WT") for r in results), results
     sequences = sorted(int(r.rsplit("-", 1)[1]) for r in results)
     assert sequences == [1, 2, 3, 4, 5, 6]

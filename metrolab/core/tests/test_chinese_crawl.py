@@ -19,8 +19,6 @@ from urllib.parse import urldefrag, urlsplit
 import pytest
 from django.test import Client
 
-from metrolab.core.permissions import SYSTEM
-
 pytestmark = pytest.mark.django_db
 
 # Words a zh-Hans page may show: names, units, symbols and codes that are not translated.
@@ -238,22 +236,13 @@ def _menu(parser: VisibleText, html_nav: str) -> list[str]:
 
 
 @pytest.fixture
-def demo_lab(settings):
-    from metrolab.commissions.demo import demo_seed_commissions
-    from metrolab.core.demo import demo_seed
-    from metrolab.environment.demo import demo_seed_environment
-    from metrolab.qualifications.demo import demo_seed_libraries
-    from metrolab.tasks.demo import demo_seed_flow
-
+def demo_lab_in_chinese(demo_lab, settings):
+    """The shared demo lab (seeded once per test run), read in the default language."""
     settings.LANGUAGE_CODE = "zh-hans"
-    demo_seed(actor=SYSTEM)
-    demo_seed_commissions(actor=SYSTEM)
-    demo_seed_libraries(actor=SYSTEM)
-    demo_seed_flow(actor=SYSTEM)
-    demo_seed_environment(actor=SYSTEM)
+    return demo_lab
 
 
-def test_no_english_on_any_page_a_demo_role_reaches(demo_lab):
+def test_no_english_on_any_page_a_demo_role_reaches(demo_lab_in_chinese):
     from metrolab.core.demo import DEMO_USERS
     from metrolab.core.models import User
 

@@ -128,6 +128,26 @@ def test_demo_seed_creates_one_user_per_role_once():
 
 
 @pytest.mark.django_db
+def test_roles_are_synchronised_once_after_migrate_and_flush(monkeypatch):
+    """`migrate` and `flush` send post_migrate once per app; the roles are synchronised once,
+    after the last app (every app's permissions exist then), with their permissions."""
+    from django.contrib.auth.models import Group
+    from django.core.management.sql import emit_post_migrate_signal
+
+    from metrolab.core import services
+    from metrolab.core.roles import ROLES
+
+    Group.objects.all().delete()
+    calls = []
+    real = services.roles_sync
+    monkeypatch.setattr(services, "roles_sync", lambda **kwargs: calls.append(1) or real(**kwargs))
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    assert calls == [1]
+    assert set(Group.objects.values_list("name", flat=True)) == set(ROLES)
+    assert Group.objects.get(name="admin").permissions.exists()
+
+
+@pytest.mark.django_db
 def test_openapi_and_docs_are_served_without_a_cdn(client):
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/me" in schema["paths"] and "/api/v1/health" in schema["paths"]

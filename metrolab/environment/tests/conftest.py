@@ -1,7 +1,7 @@
 """Shared fixtures of the environment tests: a room with requirements, sensors, a device.
 
 Kept small so that the MQTT / Modbus tests can use it too (their own fixtures live in
-`mqtt_fixtures.py`)."""
+`mqtt_fixtures.py`; the one broker of the test run, `mqtt_broker_session`, is imported here)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from metrolab.core.permissions import SYSTEM
 from metrolab.core.services import api_token_create, user_create
 from metrolab.environment.models import Requirement, Room, Sensor
+from metrolab.environment.tests.mqtt_fixtures import mqtt_broker_session  # noqa: F401 - fixture
 
 T0 = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
 # When the test sensors were installed: well before anything the tests report.

@@ -1,19 +1,23 @@
 """A real Mosquitto broker for the MQTT tests (issue 6: "a real Mosquitto started by the test
 fixture"), and helpers to publish to it and to wait for rows.
 
-The fixture starts its own `mosquitto` on a free loopback port with a generated config file
-(so whatever `.ci/run` started on 1883 does not matter) and stops it afterwards. When
+One `mosquitto` per test run (per xdist worker) on a free loopback port with a generated
+config file (so whatever `.ci/run` started on 1883 does not matter), stopped at the end of the
+run; a test that stops it (the reconnection tests) finds it started again for the next test,
+and every test's ingester has a client id of its own, so no test resumes another's persistent
+session (and its queued messages). When
 `mosquitto_passwd` is available the broker authenticates every client with a password file
 and restricts it with the ACL documented in `docs/environment-protocols.md`; otherwise it
 allows anonymous clients. Without `mosquitto` the tests are skipped, unless
 `METROLAB_REQUIRE_BROKER` is set, in which case they fail.
 
-Import the fixtures in a test module or conftest:
+Import the per-test fixtures in a test module:
 `from metrolab.environment.tests.mqtt_fixtures import *  # noqa: F403`.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import socket
@@ -27,7 +31,10 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-__all__ = ["mqtt_broker", "run_ingester"]  # the fixtures, for `import *` in tests and conftests
+# The per-test fixtures, for `import *` in tests. The run's broker, `mqtt_broker_session`, is
+# imported by the environment tests' conftest only: a session fixture imported into each test
+# module would be one per module.
+__all__ = ["mqtt_broker", "run_ingester"]
 
 MOSQUITTO_PATHS = ("/usr/sbin/mosquitto", "/usr/bin/mosquitto")
 TEST_ROOT = "metrolab/test"
@@ -35,6 +42,9 @@ INGESTER = ("metrolab-ingest", "ingest-secret-1")
 GATEWAY = ("lab-gateway", "gateway-secret-1")  # may write every environment topic
 DEVICE = ("dev-th-01", "device-secret-1")  # may write only TH-01 and its own batch topic
 DEVICE_SENSOR = "TH-01"
+
+
+_client_ids = itertools.count(1)
 
 
 def free_port() -> int:
@@ -155,8 +165,13 @@ class Broker:
     def credentials(self, account: tuple[str, str]) -> tuple[str, str]:
         return account if self.auth else ("", "")
 
-    def configure(self, settings, client_id: str = "metrolab-ingest-test") -> None:
-        """Point the ingester's settings at this broker, signed in as the ingester."""
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def configure(self, settings, client_id: str | None = None) -> None:
+        """Point the ingester's settings at this broker, signed in as the ingester (by default
+        with a client id no earlier test used: the broker keeps each id's session)."""
+        client_id = client_id or f"metrolab-ingest-test-{next(_client_ids)}"
         username, password = self.credentials(INGESTER)
         settings.METROLAB_MQTT_HOST = self.host
         settings.METROLAB_MQTT_PORT = self.port
@@ -192,19 +207,17 @@ class Publisher:
         self.client.loop_stop()
 
 
-@pytest.fixture
-def mqtt_broker(tmp_path):
-    """A real Mosquitto on a free port, with a password file and ACL when possible."""
+@pytest.fixture(scope="session")
+def mqtt_broker_session(tmp_path_factory):
+    """The run's real Mosquitto on a free port, with a password file and ACL when possible."""
     binary = mosquitto_binary()
     if binary is None:
         if os.environ.get("METROLAB_REQUIRE_BROKER"):
             pytest.fail("METROLAB_REQUIRE_BROKER is set but mosquitto is not installed")
         pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
-    directory = tmp_path / "mosquitto"
-    directory.mkdir()
     broker = Broker(
         binary=binary,
-        directory=directory,
+        directory=tmp_path_factory.mktemp("mosquitto"),
         port=free_port(),
         auth=shutil.which("mosquitto_passwd") is not None,
     )
@@ -214,6 +227,17 @@ def mqtt_broker(tmp_path):
         yield broker
     finally:
         broker.stop()
+
+
+@pytest.fixture
+def mqtt_broker(mqtt_broker_session):
+    """The run's broker, running (again, if an earlier test stopped it) for this test and
+    after it."""
+    if not mqtt_broker_session.running():
+        mqtt_broker_session.start()
+    yield mqtt_broker_session
+    if not mqtt_broker_session.running():
+        mqtt_broker_session.start()
 
 
 @pytest.fixture

@@ -8,14 +8,15 @@ shown on the form and writes nothing), the ingestion health page, and phone-frie
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from metrolab.core import testing
 from metrolab.core.roles import LAB_STAFF
 from metrolab.environment.ingest import ingest_readings
 from metrolab.environment.models import (
@@ -48,24 +49,8 @@ def english(client, settings):
         yield
 
 
-@contextmanager
-def nothing_written():
-    """Asserts that the block wrote no environment row and no audit event."""
-    from django.apps import apps
-
-    from metrolab.core.models import AuditEvent
-
-    models = list(apps.get_app_config("environment").get_models())
-
-    def snapshot():
-        return {
-            "audit": AuditEvent.objects.count(),
-            **{m.__name__: list(m.objects.order_by("pk").values()) for m in models},
-        }
-
-    before = snapshot()
-    yield
-    assert snapshot() == before
+# The block wrote no environment row and no audit event.
+nothing_written = functools.partial(testing.nothing_written, "environment")
 
 
 def report(sensor: Sensor, *values, step=60, end=None):

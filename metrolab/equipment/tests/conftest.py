@@ -5,11 +5,12 @@ snapshot helper proving that a refusal wrote nothing."""
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
+import functools
 
 import pytest
 from django.utils import timezone
 
+from metrolab.core import testing
 from metrolab.core.permissions import SYSTEM
 from metrolab.items.tests.fixtures import *  # noqa: F403
 
@@ -125,21 +126,5 @@ def reader_token(db):
     return reader, raw
 
 
-@contextmanager
-def nothing_written():
-    """Asserts that the block wrote no row of equipment (and no audit event) at all."""
-    from django.apps import apps
-
-    from metrolab.core.models import AuditEvent
-
-    models = list(apps.get_app_config("equipment").get_models())
-
-    def snapshot():
-        return {
-            "audit": AuditEvent.objects.count(),
-            **{m.__name__: list(m.objects.order_by("pk").values()) for m in models},
-        }
-
-    before = snapshot()
-    yield
-    assert snapshot() == before
+# The block wrote no row of equipment (and no audit event) at all.
+nothing_written = functools.partial(testing.nothing_written, "equipment")

@@ -5,12 +5,13 @@ lock; run on SQLite and, in CI, on PostgreSQL)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
+from metrolab.core import testing
 from metrolab.core.service import ServiceError
 from metrolab.equipment.models import Booking
 from metrolab.equipment.services import (
@@ -31,14 +32,8 @@ def book(equipment, who, start, end, **kw):
     )
 
 
-def refused(code=None, field=None, **kwargs):
-    with nothing_written(), pytest.raises(ServiceError) as caught:
-        equipment_booking_create(**kwargs)
-    if code:
-        assert caught.value.code == code
-    if field:
-        assert caught.value.field == field
-    return caught.value
+# refused(code=, field=, **booking): the booking is refused and nothing is written.
+refused = functools.partial(testing.refused, equipment_booking_create, unchanged=("equipment",))
 
 
 @pytest.mark.django_db
@@ -127,33 +122,6 @@ def test_booking_refusals(gauge, make_equipment, cast):
     assert made.user == checker
 
 
-def _race(n: int, work):
-    """Run `work()` in n threads released together; their results or refusal codes."""
-    barrier = threading.Barrier(n)
-    results: list = []
-    lock = threading.Lock()
-
-    def run():
-        try:
-            barrier.wait(timeout=30)
-            outcome = work()
-        except ServiceError as exc:
-            outcome = exc.code
-        except Exception as exc:  # a database error would be a bug: report it
-            outcome = f"error: {type(exc).__name__}: {exc}"
-        finally:
-            connection.close()
-        with lock:
-            results.append(outcome)
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_bookings_of_the_same_hour_never_both_succeed(gauge, cast):
     people = [cast[name] for name in ("metrologist", "checker", "approver", "director", "admin")]
@@ -166,7 +134,7 @@ def test_concurrent_bookings_of_the_same_hour_never_both_succeed(gauge, cast):
         # Overlapping periods, each a little different: at most one may be booked.
         return book(gauge, who, at(9), at(10 + len(who.username) % 3)).pk
 
-    results = _race(len(people), work)
+    results = testing.race(len(people), work)
     booked = [r for r in results if isinstance(r, int)]
     assert len(booked) == 1, results
     assert sorted(r for r in results if not isinstance(r, int)) == ["conflict"] * 4, results

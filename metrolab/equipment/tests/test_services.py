@@ -4,6 +4,7 @@ nothing at all (no row of the app, no audit event)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 
 import pytest
@@ -11,8 +12,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 
+from metrolab.core import testing
 from metrolab.core.permissions import SYSTEM
-from metrolab.core.service import ServiceError
 from metrolab.core.text import NAME
 from metrolab.equipment import charts, selectors, services
 from metrolab.equipment.models import (
@@ -27,15 +28,8 @@ pytestmark = pytest.mark.django_db
 S = Equipment.Status
 
 
-def refused(func, code=None, field=None, match=None, **kwargs):
-    """Call a service that must refuse, proving it wrote nothing; returns the error."""
-    with nothing_written(), pytest.raises(ServiceError, match=match) as caught:
-        func(**kwargs)
-    if code is not None:
-        assert caught.value.code == code
-    if field is not None:
-        assert caught.value.field == field
-    return caught.value
+# refused(service, code=, field=, match=, **kwargs): the service refuses, writing nothing.
+refused = functools.partial(testing.refused, unchanged=("equipment",))
 
 
 # --- the register ---------------------------------------------------------------------------

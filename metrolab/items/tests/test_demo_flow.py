@@ -10,17 +10,14 @@ from metrolab.core.permissions import SYSTEM
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_seed_covers_every_state():
+def test_demo_seed_covers_every_state(demo_lab):
     from metrolab.commissions.demo import demo_seed_commissions
     from metrolab.commissions.models import Commission
     from metrolab.items.models import Item, ItemMedia
     from metrolab.tasks.demo import demo_seed_flow
 
-    assert (
-        demo_seed(actor=SYSTEM)
-        and demo_seed_commissions(actor=SYSTEM)
-        and demo_seed_flow(actor=SYSTEM)
-    )
+    # The shared demo lab was seeded once (each seeder returned True); now each says no.
+    assert demo_seed(actor=SYSTEM) is False and demo_seed_commissions(actor=SYSTEM) is False
     assert demo_seed_flow(actor=SYSTEM) is False  # once only
     statuses = set(Commission.objects.values_list("status", flat=True))
     assert {"applied", "items_received", "tasks_assigned", "testing", "cancelled"} <= statuses
@@ -32,20 +29,15 @@ def test_demo_seed_covers_every_state():
     assert audit.verify_chain().ok
 
 
-def test_certificate_hook_drives_the_last_two_nodes(monkeypatch):
+def test_certificate_hook_drives_the_last_two_nodes(demo_lab, monkeypatch):
     """The certificates issue plugs into `certificate_checks`; with every certificate issued a
     commission whose items are still in the lab reaches 出具报告 (certificate issued), one
     whose items were all returned reaches 完成 (completed), each node recorded once."""
     from metrolab.commissions import status
-    from metrolab.commissions.demo import demo_seed_commissions
     from metrolab.commissions.models import Commission, StatusEvent
     from metrolab.commissions.services import commission_refresh_status
     from metrolab.items.models import Item
-    from metrolab.tasks.demo import demo_seed_flow
 
-    demo_seed(actor=SYSTEM)
-    demo_seed_commissions(actor=SYSTEM)
-    demo_seed_flow(actor=SYSTEM)
     monkeypatch.setattr(status, "certificate_checks", [lambda commission: True])
     in_lab = Commission.objects.filter(items__state=Item.State.IN_TESTING).distinct().first()
     returned = (

@@ -3,13 +3,16 @@ refusals that leave nothing written; the receipt page at the desk."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from metrolab.commissions.models import Commission, StatusEvent
 from metrolab.core.models import AuditEvent
 from metrolab.core.service import ServiceError
-from metrolab.items.models import CustodyEvent, Item, ItemMedia, ItemNumberCounter
+from metrolab.core.testing import nothing_written, race
+from metrolab.items.models import Item
 from metrolab.items.numbering import mod11_2_valid
 from metrolab.items.tests.fixtures import jpeg_bytes
 from metrolab.tasks.models import Task
@@ -17,15 +20,8 @@ from metrolab.tasks.models import Task
 pytestmark = pytest.mark.django_db
 
 
-def _snapshot():
-    return (
-        Item.objects.count(),
-        CustodyEvent.objects.count(),
-        Task.objects.count(),
-        ItemMedia.objects.count(),
-        list(ItemNumberCounter.objects.values_list("year", "last")),
-        StatusEvent.objects.count(),
-    )
+# The block wrote no row of items, tasks or commissions (nor an audit event).
+_nothing_written = functools.partial(nothing_written, "items", "tasks", "commissions")
 
 
 def test_receipt_creates_item_event_task_and_advances_the_commission(
@@ -65,12 +61,10 @@ def test_receipt_creates_item_event_task_and_advances_the_commission(
 def test_receiving_more_than_the_quantity_is_refused_and_changes_nothing(make_commission, receive):
     commission = make_commission(lines=[("Gauge", 1, "calibration")])
     receive(commission)
-    before = _snapshot()
-    with pytest.raises(ServiceError) as refused:
+    with _nothing_written(), pytest.raises(ServiceError) as refused:
         receive(commission)
     assert refused.value.code == "quantity_exceeded"
     assert "received already" in refused.value.message
-    assert _snapshot() == before
 
 
 @pytest.mark.parametrize(
@@ -83,12 +77,10 @@ def test_receiving_more_than_the_quantity_is_refused_and_changes_nothing(make_co
 )
 def test_commission_not_accepted_or_cancelled_is_refused(make_commission, receive, kwargs):
     commission = make_commission(**kwargs)
-    before = _snapshot()
-    with pytest.raises(ServiceError) as refused:
+    with _nothing_written(), pytest.raises(ServiceError) as refused:
         receive(commission)
     assert refused.value.code == "not_receivable"
     assert commission.number in refused.value.message
-    assert _snapshot() == before
 
 
 def test_receipt_with_photos_keeps_them(make_commission, receive, cast):
@@ -108,11 +100,9 @@ def test_a_fake_photo_at_receipt_refuses_the_whole_receipt(
     commission = make_commission()
     good = SimpleUploadedFile("ok.jpg", jpeg_bytes())
     fake = SimpleUploadedFile("evil.jpg", b"#!/bin/sh\necho not a photo\n" * 10)
-    before = _snapshot()
-    with pytest.raises(ServiceError) as refused:
+    with _nothing_written(), pytest.raises(ServiceError) as refused:
         receive(commission, photos=[good, fake])
     assert refused.value.code == "unsupported_type"
-    assert _snapshot() == before
     assert [p for p in item_media_root.rglob("*") if p.is_file()] == []
 
 
@@ -234,32 +224,11 @@ def test_receipt_api(cast, client, make_commission, shelves):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_receipts_never_exceed_the_quantity(make_commission, cast):
     """Six desks receive on a line of three at once: exactly three items, distinct numbers."""
-    import threading
-
-    from django.db import connection
-
     from metrolab.items.services import item_receive
 
     commission = make_commission(lines=[("Gauge", 3, "calibration")])
     line = commission.lines.get()
-    results: list[str] = []
-    barrier = threading.Barrier(6)
-
-    def desk():
-        try:
-            barrier.wait()
-            try:
-                results.append(item_receive(line=line, actor=cast["receptionist"]).number)
-            except ServiceError as exc:
-                results.append(exc.code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=desk) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    results = race(6, lambda: item_receive(line=line, actor=cast["receptionist"]).number)
     numbers = [r for r in results if r.startswith("YP")]
     assert len(numbers) == 3 and len(set(numbers)) == 3
     assert results.count("quantity_exceeded") == 3

@@ -1,6 +1,7 @@
 """The demo lab's libraries (issue 5, "Proof"): real-looking methods, equipment, measurement
 standards, authorised items and qualified staff, seeded once, with things expiring soon — and
-every task the demo assigns passes the eligibility service."""
+every task the demo assigns passes the eligibility service. The tests reading the demo share
+the demo lab seeded once per test run (`demo_lab`, conftest.py)."""
 
 from __future__ import annotations
 
@@ -14,18 +15,6 @@ from metrolab.core.permissions import SYSTEM
 from metrolab.tasks.tests.fixtures import qualified_setup  # noqa: F401
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def demo_lab():
-    from metrolab.commissions.demo import demo_seed_commissions
-    from metrolab.core.demo import demo_seed
-    from metrolab.qualifications.demo import demo_seed_libraries
-    from metrolab.tasks.demo import demo_seed_flow
-
-    assert demo_seed(actor=SYSTEM) and demo_seed_commissions(actor=SYSTEM)
-    assert demo_seed_libraries(actor=SYSTEM) is True
-    assert demo_seed_flow(actor=SYSTEM) is True
 
 
 def _counts():

@@ -3,8 +3,11 @@ the rules of granting an authorisation, revocation; refusals change nothing."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
+from metrolab.core import testing
 from metrolab.core.models import AuditEvent
 from metrolab.core.service import ServiceError
 from metrolab.qualifications import services
@@ -20,10 +23,9 @@ from metrolab.qualifications.tests.conftest import days, pdf_upload, text_upload
 pytestmark = pytest.mark.django_db
 
 
-def refused(call, **kwargs) -> ServiceError:
-    with pytest.raises(ServiceError) as info:
-        call(**kwargs)
-    return info.value
+# refused(call, **kwargs): the service refuses, and no row of the qualifications (nor an audit
+# event) is written.
+refused = functools.partial(testing.refused, unchanged=("qualifications",))
 
 
 # --- authorised items ----
