@@ -22,6 +22,7 @@ from metrolab.core.models import ApiToken, AuditVerification, OrganisationProfil
 from metrolab.core.permissions import SYSTEM, person
 from metrolab.core.roles import QUALITY_MANAGER, ROLE_PERMISSIONS, ROLES, STAFF_ROLES
 from metrolab.core.service import ServiceError, service
+from metrolab.core.validation import validated
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ def organisation_update(
         setattr(profile, name, value)
     if not profile.name:
         raise ServiceError(_("The laboratory name is required."), field="name")
-    profile.full_clean()
+    validated(profile)
     profile.save()
     return profile
 

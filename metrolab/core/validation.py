@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Model
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from metrolab.core.errors import CoreRefusal
@@ -27,19 +28,38 @@ def errors_of(exc: ValidationError) -> dict[str, list[str]]:
     return {"": [str(m) for m in exc.messages]}
 
 
-def refusal(errors: dict[str, list[str]], *, code: str = CoreRefusal.INVALID) -> ServiceError:
-    """One ServiceError carrying every field at fault; its message names the first."""
+def refusal(
+    errors: dict[str, list[str]],
+    *,
+    code: str = CoreRefusal.INVALID,
+    labels: dict[str, str] | None = None,
+    labelled: bool = False,
+) -> ServiceError:
+    """One ServiceError carrying every field at fault; its message names each field by its
+    label (`labels`, else the field's name). A single fault is its message alone, or
+    "Label: message" with `labelled`."""
+    labels = labels or {}
     first_field, first = next(iter(errors.items()))
+
+    def named(name: str, text: str) -> str:
+        return f"{labels.get(name, name)}: {text}" if name else text
+
     if len(errors) == 1 and len(first) == 1:
-        message = first[0]
+        message = named(first_field, first[0]) if labelled else first[0]
     else:
         message = _("Some values are not valid: %(fields)s.") % {
-            "fields": "; ".join(
-                f"{name}: {' '.join(msgs)}" if name else " ".join(msgs)
-                for name, msgs in errors.items()
-            )
+            "fields": "; ".join(named(name, " ".join(msgs)) for name, msgs in errors.items())
         }
     return ServiceError(message, code=code, field=first_field or None, errors=errors)
+
+
+def labels_of(model: type[Model] | Model) -> dict[str, str]:
+    """{field name: its label as users read it} of a model."""
+    return {
+        field.name: capfirst(str(field.verbose_name))
+        for field in model._meta.get_fields()
+        if hasattr(field, "verbose_name")
+    }
 
 
 # A fault that is another record holding the value (uniqueness, or a model's clean() naming
@@ -62,9 +82,11 @@ def validated[M: Model](
     exclude: list[str] | None = None,
     unique: bool = True,
     constraints: bool = True,
+    labelled: bool = False,
 ) -> M:
     """Run the model's full_clean (fields, clean(), uniqueness, constraints) and refuse with
     all errors at once (code "conflict" when every fault is another record holding the value).
+    `labelled` names the field before a single fault's message ("Name: ...").
     `constraints=False` where the model's clean() reports a check constraint's rule on its
     field (so that it is not reported twice). Returns the instance, unchanged."""
     try:
@@ -72,5 +94,7 @@ def validated[M: Model](
             exclude=exclude, validate_unique=unique, validate_constraints=constraints
         )
     except ValidationError as exc:
-        raise refusal(errors_of(exc), code=code_of(exc)) from None
+        raise refusal(
+            errors_of(exc), code=code_of(exc), labels=labels_of(instance), labelled=labelled
+        ) from None
     return instance

@@ -22,6 +22,7 @@ from metrolab.core.permissions import SYSTEM
 from metrolab.core.roles import CUSTOMER, LAB_STAFF
 from metrolab.core.service import ServiceError, service
 from metrolab.core.services import user_create
+from metrolab.core.validation import validated
 from metrolab.customers import selectors
 from metrolab.customers.models import Contact, Customer, Instrument, PortalAccount
 
@@ -68,13 +69,7 @@ def _assign(instance: Model, data: dict[str, Any], allowed: tuple[str, ...]) -> 
         if isinstance(value, str):
             value = value.strip()
         setattr(instance, name, value)
-    try:
-        instance.full_clean(exclude=["customer"] if hasattr(instance, "customer_id") else None)
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        raise ServiceError(
-            " ".join(str(m) for m in messages), field=None if field == "__all__" else field
-        ) from None
+    validated(instance, exclude=["customer"] if hasattr(instance, "customer_id") else None)
 
 
 # --- customers ------------------------------------------------------------------------------

@@ -14,10 +14,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.utils import timezone
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from metrolab.commissions.choices import Service
@@ -27,6 +25,7 @@ from metrolab.core.errors import CoreRefusal
 from metrolab.core.roles import LAB_STAFF, ROLES
 from metrolab.core.service import ServiceError, service
 from metrolab.core.text import field_checked
+from metrolab.core.validation import validated
 from metrolab.methods.models import Method
 from metrolab.qualifications.errors import QualificationRefusal
 from metrolab.qualifications.models import (
@@ -75,17 +74,9 @@ def _assign(instance: Model, data: dict[str, Any], allowed: tuple[str, ...]) -> 
 
 
 def _validate(instance: Model, exclude: tuple[str, ...] = ()) -> None:
-    """The model's own validation (required fields, lengths, choices, uniqueness), reported
-    as a refusal naming the first field at fault."""
-    try:
-        instance.full_clean(exclude=list(exclude) or None)
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        text = " ".join(str(m) for m in messages)
-        if field == "__all__":
-            raise ServiceError(text) from None
-        label = capfirst(str(instance._meta.get_field(field).verbose_name))
-        raise ServiceError(f"{label}: {text}", field=field) from None
+    """The model's own validation (required fields, lengths, choices, uniqueness): every
+    field at fault at once, a single one named by its label (core.validation)."""
+    validated(instance, exclude=list(exclude) or None, labelled=True)
 
 
 def _dates_ordered(start: dt.date | None, end: dt.date | None, *, field: str) -> None:

@@ -56,3 +56,13 @@ def test_validated_reports_every_field_at_fault_at_once():
         validated(profile)
     assert {"name", "address"} <= set(refused.value.errors)
     assert refused.value.field in refused.value.errors
+
+
+def test_a_refusal_of_several_fields_names_each_by_its_label():
+    from django.utils import translation
+
+    profile = OrganisationProfile(pk=1, name="x" * 1000, address="y" * 10000)
+    with translation.override("zh-hans"), pytest.raises(ServiceError) as refused:
+        validated(profile)
+    assert "实验室名称" in refused.value.message
+    assert "name:" not in refused.value.message  # the label, never the field's code name

@@ -38,7 +38,7 @@ def test_staff_list_detail_and_create(cast, client, org_a, org_b):
     duplicate = client.post(
         f"{BASE}/", {"code": "C1", "name": "重复"}, content_type="application/json"
     )
-    assert duplicate.status_code == 422
+    assert duplicate.status_code == 409  # a conflict (another record holds the code)
     assert duplicate.json()["error"]["details"] == [
         {"loc": ["code"], "message": duplicate.json()["error"]["message"]}
     ]

@@ -112,7 +112,7 @@ def test_refusals_name_the_field_and_change_nothing(cast, client, library):
     assert unknown.status_code == 422
     assert unknown.json()["error"]["details"][0]["loc"] == ["method_ids"]
     dup = patch(client, f"{BASE}/items/{library.thermo_item.pk}", {"code": "P-001"})
-    assert dup.status_code == 422 and dup.json()["error"]["details"][0]["loc"] == ["code"]
+    assert dup.status_code == 409 and dup.json()["error"]["details"][0]["loc"] == ["code"]
     assert not AuthorisedItem.objects.filter(code="P-API").exists()
     assert AuthorisedItem.objects.get(pk=library.thermo_item.pk).code == "T-001"
     assert client.get(f"{BASE}/items/999999").status_code == 404
