@@ -69,7 +69,7 @@ from metrolab.core.service import ServiceError, service
 from metrolab.core.text import NOTE
 from metrolab.environment.filters import AlarmFilter
 from metrolab.environment.models import Alarm, AlarmState, Reading, Requirement, Room, Sensor
-from metrolab.environment.selectors import corrected, is_stale, plain_number
+from metrolab.environment.selectors import beyond, corrected, is_stale, plain_number
 
 HIGH, LOW, OFFLINE = Alarm.Kind.HIGH.value, Alarm.Kind.LOW.value, Alarm.Kind.OFFLINE.value
 STATE_FIELDS = ["outside_since", "side", "last_time", "last_value"]
@@ -322,12 +322,9 @@ def alarm_acknowledge(alarm: Alarm, *, actor, comment: str) -> Alarm:
 
 
 def _side(value: float, req: Requirement) -> str:
-    """Which limit the corrected value is beyond ("" inside; the limits are inclusive)."""
-    if req.high is not None and value > float(req.high):
-        return HIGH
-    if req.low is not None and value < float(req.low):
-        return LOW
-    return ""
+    """Which limit the corrected value is beyond (HIGH, LOW, or "" inside), by the verdicts'
+    one rule (`selectors.beyond`: inclusive limits)."""
+    return beyond(value, req.low, req.high)
 
 
 def _back_inside(value: float, req: Requirement, kind: str) -> bool:

@@ -241,9 +241,19 @@ def series_many(
 STALE, NONE = "stale", "none"  # no fresh value; a sensor that no requirement concerns
 
 
+def beyond(value: float, low: Decimal | None, high: Decimal | None) -> str:
+    """Which limit the value is beyond: "high", "low", or "" within them (the limits are
+    inclusive; an open end is no limit). The one rule the verdicts and the alarms use."""
+    if high is not None and value > float(high):
+        return "high"
+    if low is not None and value < float(low):
+        return "low"
+    return ""
+
+
 def within(value: float, low: Decimal | None, high: Decimal | None) -> bool:
     """The value lies within the limits (inclusive; an open end is no limit)."""
-    return (low is None or value >= float(low)) and (high is None or value <= float(high))
+    return beyond(value, low, high) == ""
 
 
 def is_stale(last_time: dt.datetime | None, period_seconds: int, now: dt.datetime) -> bool:

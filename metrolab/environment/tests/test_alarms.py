@@ -660,3 +660,18 @@ def test_a_reading_published_over_mqtt_raises_an_alarm(
     assert (alarm.kind, alarm.value, alarm.raised_at) == ("high", 26.3, moment)
     assert alarm.message == "TL-1 T-01 26.3 ℃ above 25 ℃"
     wait_for(lambda: notified() == [("equipment_manager", str(alarm.pk))])
+
+
+def test_the_alarms_and_the_verdicts_share_one_rule_for_the_limits():
+    """The alarm engine's side of a limit is the verdicts' rule (inclusive limits)."""
+    from decimal import Decimal
+
+    from metrolab.environment import alarms as engine
+    from metrolab.environment.models import Requirement
+    from metrolab.environment.selectors import beyond, within
+
+    req = Requirement(low=Decimal("18"), high=Decimal("22"))
+    for value, side in ((17.99, "low"), (18.0, ""), (22.0, ""), (22.01, "high")):
+        assert engine._side(value, req) == beyond(value, req.low, req.high) == side
+        assert within(value, req.low, req.high) is (side == "")
+    assert engine.HIGH == "high" and engine.LOW == "low"
