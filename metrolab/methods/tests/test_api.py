@@ -95,6 +95,19 @@ def test_anonymous_is_refused(client, library):
     assert post(client, "/", NEW).status_code == 401
 
 
+def test_every_field_at_fault_is_in_the_details(cast, client):
+    client.force_login(cast["quality_manager"])
+    response = post(client, "/", {**NEW, "kind": "DIN", "title": ""})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    assert error["details"] == [
+        {"loc": ["kind"], "message": "Value 'DIN' is not a valid choice."},
+        {"loc": ["title"], "message": "This field cannot be blank."},
+    ]
+    assert not Method.objects.filter(code=NEW["code"]).exists()
+
+
 @pytest.mark.parametrize("role", ["quality_manager", "admin"])
 def test_editors_create_and_update(cast, client, library, pressure, role):
     client.force_login(cast[role])

@@ -179,6 +179,25 @@ def test_unknown_service_and_field_are_refused(cast):
     refused(lambda: services.method_create(data=base_data(title="  "), actor=SYSTEM), field="title")
 
 
+def test_every_field_at_fault_is_reported_at_once(cast):
+    """The model's rules are checked through core.validation: a method with a bad kind and no
+    title is refused naming both; one fault alone keeps its own message."""
+    exc = refused(
+        lambda: services.method_create(data=base_data(kind="DIN", title="  "), actor=SYSTEM),
+        code="invalid",
+        field="kind",
+    )
+    assert exc.errors == {
+        "kind": ["Value 'DIN' is not a valid choice."],
+        "title": ["This field cannot be blank."],
+    }
+    alone = refused(
+        lambda: services.method_create(data=base_data(kind="DIN"), actor=SYSTEM), field="kind"
+    )
+    assert alone.message == "Value 'DIN' is not a valid choice."
+    assert alone.errors == {"kind": ["Value 'DIN' is not a valid choice."]}
+
+
 @pytest.mark.parametrize("role", ["metrologist", "equipment_manager", "director", "customer_a"])
 def test_only_editors_write_the_library(cast, make_method, role):
     method = make_method()
