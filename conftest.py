@@ -267,3 +267,20 @@ def demo_lab(_shared, db):
     the rooms' day of history. What a test writes is rolled back after it."""
     assert _shared.name == "demo", "the demo lab is shared by non-transactional tests only"
     return _shared.value
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, and before it is dropped, no session left on it: a
+    thread of a test (a live server, an ingester) may still hold a PostgreSQL connection, and
+    the database could not be dropped (a warning, and a stale database for the next run)."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
