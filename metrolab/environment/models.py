@@ -623,6 +623,10 @@ class Command(AuditedModel):
 
 # Badge tones (core/components.py).
 register_tones(
+    Alarm.Kind,
+    {Alarm.Kind.HIGH: "red", Alarm.Kind.LOW: "red", Alarm.Kind.OFFLINE: "grey"},
+)
+register_tones(
     Alarm.Status,
     {
         Alarm.Status.RAISED: "yellow",

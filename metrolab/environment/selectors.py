@@ -19,6 +19,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from metrolab.environment.models import (
     Actuator,
@@ -239,6 +240,34 @@ def series_many(
 
 # A sensor's check against one requirement, and a sensor's or a room's state (its colour).
 STALE, NONE = "stale", "none"  # no fresh value; a sensor that no requirement concerns
+
+
+# The badge of a verdict or a state: its tone (a badge class of core/app.css, see
+# core/components.TONES) and its label. Templates render it with `{% verdict_badge %}`
+# (environment/templatetags/verdicts.py) and never pick the colour themselves.
+VERDICT_TONES = {WITHIN: "green", OUTSIDE: "red", STALE: "grey", NO_DATA: "grey", NONE: "neutral"}
+# A room's or a sensor's state, as its badge says it.
+STATE_LABELS = {
+    WITHIN: _("within requirements"),
+    OUTSIDE: _("outside / alarm"),
+    STALE: _("no data"),
+    NO_DATA: _("no data"),
+    NONE: _("no requirement"),
+}
+# A requirement's verdict, as its badge says it.
+VERDICT_LABELS = {
+    WITHIN: _("within"),
+    OUTSIDE: _("outside"),
+    STALE: _("no data"),
+    NO_DATA: _("no data"),
+    NONE: _("no requirement"),
+}
+
+
+def verdict_badge(value: str, labels: dict = VERDICT_LABELS) -> tuple[str, str]:
+    """The tone and the label of the badge of a verdict or a state (one of WITHIN, OUTSIDE,
+    NO_DATA, STALE, NONE)."""
+    return VERDICT_TONES[value], str(labels[value])
 
 
 def beyond(value: float, low: Decimal | None, high: Decimal | None) -> str:

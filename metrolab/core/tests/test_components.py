@@ -23,9 +23,6 @@ from metrolab.methods.models import Method
 ROOT = Path(__file__).resolve().parents[2]  # metrolab/
 TEMPLATES = sorted(ROOT.glob("*/templates/**/*.html"))
 APP_CSS = sorted(p for p in ROOT.glob("*/static/*/*.css") if p.parent.name != "core")
-# The room dashboard (page and fragments) is rebuilt with its live script; its badges and its
-# stylesheet move to the shared convention with it.
-DASHBOARD = {"environment/room.html", "environment/_alarm.html"}
 
 
 def _name(path: Path) -> str:
@@ -108,7 +105,6 @@ def test_no_template_picks_the_colour_of_a_choice():
     found = [
         f"{_name(p)}: {m.group(0)}"
         for p in TEMPLATES
-        if _name(p) not in DASHBOARD
         for m in COLOUR_SWITCH.finditer(p.read_text())
     ]
     assert not found, "use {% badge %}:\n" + "\n".join(found)
@@ -118,7 +114,6 @@ def test_no_template_compares_a_status_with_a_literal():
     found = [
         f"{_name(p)}: {m.group(0)}"
         for p in TEMPLATES
-        if _name(p) not in DASHBOARD
         for m in STATUS_LITERAL.finditer(p.read_text())
     ]
     assert not found, "compare with the choices member (obj.Status.X):\n" + "\n".join(found)
@@ -251,7 +246,7 @@ def test_app_stylesheets_are_loaded_in_the_styles_block_of_the_head():
     outside = []
     for path in TEMPLATES:
         name = _name(path)
-        if name in DASHBOARD or name == "core/base.html" or path.name == "_assets.html":
+        if name == "core/base.html" or path.name == "_assets.html":
             continue
         text = path.read_text()
         blocks = "".join(STYLES_BLOCK.findall(text))

@@ -223,8 +223,12 @@ def test_rooms_show_their_colour_alarms_and_values(cast, login, room, t1, h1, ma
     pl = article(page, 'data-room="PL-1"')
     assert f"?room={alarmed.pk}&amp;status=open" in pl
     assert 'class="badge red"' in pl
+    assert '<span class="badge state-badge red" data-state="outside">超出要求/报警</span>' in pl
     assert f"?room={room.pk}&amp;status=open" not in page
     tl = article(page, 'data-room="TL-1"')
+    assert '<span class="badge state-badge green" data-state="within">符合要求</span>' in tl
+    mr = article(page, 'data-room="MR-1"')
+    assert '<span class="badge state-badge grey" data-state="stale">无数据</span>' in mr
     assert "<strong>22</strong> ℃" in tl
     assert "<strong>45</strong> %RH" in tl
     assert reverse("environment:room", args=[room.pk]) in tl
@@ -357,6 +361,28 @@ def test_the_dashboard_shows_values_requirements_alarms_and_actuators(
     assert "core/poll.js" in page and "dashboard.js" not in page
     assert "environment-config" not in page
     assert response["Content-Security-Policy"]
+    # Badges: the shared component, coloured by the one verdict code (selectors.verdict_badge)
+    # or by the tone registered for the choice; the stylesheet in <head>.
+    assert (
+        '<span class="badge state-badge red" data-state="outside" data-testid="room-state">'
+        "outside / alarm</span>" in page
+    )
+    verdict_badges = re.findall(
+        r'<span class="badge verdict (\w+)" data-verdict="(\w+)">([^<]*)<', reqs
+    )
+    assert sorted(verdict_badges) == [
+        ("green", "within", "within"),
+        ("grey", "no_data", "no data"),
+        ("red", "outside", "outside"),
+    ]
+    assert (
+        '<span class="badge alarm-kind red" data-kind="high">above the upper limit</span>' in alarms
+    )
+    assert '<span class="badge alarm-status yellow" data-status="raised">raised</span>' in alarms
+    assert '<span class="badge cmd-status green" data-status="sent">sent</span>' in acts
+    head, body = page.split("</head>", 1)
+    assert 'href="/static/environment/environment.css"' in head
+    assert 'rel="stylesheet"' not in body
 
 
 def test_the_dashboard_statistics_of_huge_values_do_not_overflow(cast, login, english, room):
