@@ -173,15 +173,7 @@ def method_create(*, data: dict[str, Any], upload=None, actor: Any, reason: str 
     come after it; the successor must be another method taking effect later, with no circle;
     code and year together are unique."""
     check_editor(actor)
-    fields, relations = _split(data)
-    method = Method()
-    fields_copied(method, fields, METHOD_FIELDS)
-    _method_checked(method)
-    if upload is not None:
-        method.attach(_pdf_stored(upload))
-    method.save()
-    _relations_set(method, relations)
-    return method
+    return _method_written(Method(), data, upload)
 
 
 @service("method.update")
@@ -192,8 +184,13 @@ def method_update(
     The same rules as `method_create` apply, and a method it supersedes must still take
     effect before it. A new PDF replaces the link to the old one (the old file is kept)."""
     check_editor(actor)
+    return _method_written(Method.objects.select_for_update().get(pk=method.pk), data, upload)
+
+
+def _method_written(method: Method, data: dict[str, Any], upload) -> Method:
+    """`data` copied onto the method, checked by the library's rules, its PDF attached, saved
+    with its relations (method_create and method_update)."""
     fields, relations = _split(data)
-    method = Method.objects.select_for_update().get(pk=method.pk)
     fields_copied(method, fields, METHOD_FIELDS)
     _method_checked(method)
     if upload is not None:
