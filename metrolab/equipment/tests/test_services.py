@@ -28,6 +28,16 @@ pytestmark = pytest.mark.django_db
 S = Equipment.Status
 
 
+def on_day(n: int):
+    """A day n days from today, as seen when the test runs (not when it is collected: a run
+    may cross midnight in the lab's time zone)."""
+    return functools.partial(days, n)
+
+
+def resolved(values: dict) -> dict:
+    return {name: value() if callable(value) else value for name, value in values.items()}
+
+
 # refused(service, code=, field=, match=, **kwargs): the service refuses, writing nothing.
 refused = functools.partial(testing.refused, unchanged=("equipment",))
 
@@ -71,13 +81,13 @@ def test_register_equipment_with_its_first_location(cast, pressure_discipline):
         ({"calibration_interval_months": 0}, "calibration_interval_months"),
         ({"calibration_interval_months": 121}, "calibration_interval_months"),
         ({"rfid_uid": "x!"}, "rfid_uid"),
-        ({"purchase_date": days(1)}, "purchase_date"),
-        ({"purchase_date": days(-10), "commissioning_date": days(-11)}, "commissioning_date"),
+        ({"purchase_date": on_day(1)}, "purchase_date"),
+        ({"purchase_date": on_day(-10), "commissioning_date": on_day(-11)}, "commissioning_date"),
         ({"model": "m" * (NAME + 1)}, "model"),
     ],
 )
 def test_bad_register_entries_are_refused(cast, fields, field):
-    values = {"asset_no": "EQ-9", "name": "Gauge", **fields}
+    values = {"asset_no": "EQ-9", "name": "Gauge", **resolved(fields)}
     refused(services.equipment_create, field=field, actor=cast["equipment_manager"], **values)
 
 
@@ -261,8 +271,8 @@ def test_a_calibration_counts_only_once_confirmed(gauge, calibrate):
 @pytest.mark.parametrize(
     ("kw", "field", "match"),
     [
-        ({"date": days(0), "due_date": days(0)}, "due_date", "after"),
-        ({"date": days(1), "due_date": days(300)}, "date", "future"),
+        ({"date": on_day(0), "due_date": on_day(0)}, "due_date", "after"),
+        ({"date": on_day(1), "due_date": on_day(300)}, "date", "future"),
         ({"certificate_no": ""}, "certificate_no", None),
         ({"body": ""}, "body", None),
         ({"points": [{"nominal": "1", "unit": "", "correction": 0, "U": 1}]}, "points", "unit"),
@@ -291,7 +301,7 @@ def test_bad_calibrations_are_refused(gauge, cast, kw, field, match):
         "body": "省计量院",
         "date": days(-5),
         "due_date": days(360),
-        **kw,
+        **resolved(kw),
     }
     refused(
         services.equipment_calibration_add,
