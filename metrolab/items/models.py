@@ -2,6 +2,7 @@
 custody events and storage places (R6.6a-f)."""
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -162,7 +163,17 @@ class CustodyEvent(AuditedModel):
 class RfidTag(AuditedModel):
     """An RFID / NFC tag bound to an item (R6.6a); a UID is bound to one item at a time."""
 
-    uid = models.CharField(_("tag UID"), max_length=CODE, unique=True)
+    uid = models.CharField(
+        _("tag UID"),
+        max_length=CODE,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[0-9A-Z]{4,64}\Z",
+                _("A tag UID is 4 to 64 letters and digits (separators are ignored)."),
+            )
+        ],
+    )
     item = models.ForeignKey(
         Item, verbose_name=_("item"), on_delete=models.CASCADE, related_name="tags"
     )

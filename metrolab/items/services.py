@@ -21,6 +21,7 @@ from metrolab.core.errors import CoreRefusal
 from metrolab.core.permissions import require_person
 from metrolab.core.service import ServiceError, service
 from metrolab.core.text import excerpt, field_checked
+from metrolab.core.validation import validated
 from metrolab.items import files
 from metrolab.items.custody import NEEDS_LOCATION, location_after, transition_problem
 from metrolab.items.errors import ItemRefusal
@@ -328,7 +329,6 @@ def item_media_add(*, item: Item, upload: Any, actor: Any, caption: str = "") ->
 # --- RFID / NFC tags ----
 
 _UID_SEPARATORS = re.compile(r"[\s:\-]")
-_UID_VALID = re.compile(r"[0-9A-Z]{4,64}")
 
 
 def normalise_tag_uid(raw: str) -> str:
@@ -343,12 +343,8 @@ def item_tag_bind(*, item: Item, uid: str, actor: Any, reason: str = "") -> Rfid
     to another item is refused (unbind it there first); binding it again to the same item
     changes nothing."""
     user = require_person(actor)
-    uid = normalise_tag_uid(uid)
-    if not _UID_VALID.fullmatch(uid):
-        raise ServiceError(
-            _("A tag UID is 4 to 64 letters and digits (separators are ignored)."),
-            field="uid",
-        )
+    tag = validated(RfidTag(uid=normalise_tag_uid(uid), item=item, bound_by=user), unique=False)
+    uid = tag.uid
     existing = RfidTag.objects.select_for_update().select_related("item").filter(uid=uid).first()
     if existing is not None:
         if existing.item_id == item.pk:
@@ -359,7 +355,8 @@ def item_tag_bind(*, item: Item, uid: str, actor: Any, reason: str = "") -> Rfid
             code=CoreRefusal.CONFLICT,
             field="uid",
         )
-    return RfidTag.objects.create(uid=uid, item=item, bound_by=user)
+    tag.save()
+    return tag
 
 
 @service("item.tag_unbind")
