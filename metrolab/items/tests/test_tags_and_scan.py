@@ -39,8 +39,12 @@ def test_bind_and_duplicate_uid(two_items, cast):
     assert mine.number in refused.value.message
     assert RfidTag.objects.get().item == mine
     assert AuditEvent.objects.count() == events  # the refusal wrote nothing
-    with pytest.raises(ServiceError):
-        item_tag_bind(item=theirs, uid="x", actor=cast["receptionist"])
+    with pytest.raises(ServiceError) as refused:
+        item_tag_bind(item=theirs, uid="x!", actor=cast["receptionist"])
+    # The model's rule (RfidTag.uid), through core.validation: on its field, a bad value (422).
+    assert (refused.value.field, refused.value.code) == ("uid", "invalid")
+    assert "4 to 64 letters and digits" in refused.value.message
+    assert AuditEvent.objects.count() == events
     item_tag_unbind(tag=tag, actor=cast["receptionist"])
     assert item_tag_bind(item=theirs, uid="04A23B7C", actor=cast["receptionist"]).item == theirs
 
