@@ -201,6 +201,14 @@ def item_by_tag(request, uid: str):
     return _item_out(selectors.item_by_tag(user=request.auth, uid=uid))
 
 
+def _line(pk: int) -> CommissionLine:
+    """The commission line a receipt names, or a refusal on its field."""
+    line = CommissionLine.objects.filter(pk=pk).first()
+    if line is None:
+        raise ServiceError(_("No such commission line."), field="line_id")
+    return line
+
+
 @router.post(
     "/receive",
     response={201: ItemOut},
@@ -208,9 +216,7 @@ def item_by_tag(request, uid: str):
     summary="Receive one item of a commission line",
 )
 def receive(request, data: ReceiveIn):
-    line = CommissionLine.objects.filter(pk=data.line_id).first()
-    if line is None:
-        raise ServiceError(_("No such commission line."), field="line_id")
+    line = _line(data.line_id)
     item = services.item_receive(
         line=line,
         actor=request.auth,
@@ -230,9 +236,7 @@ def receive(request, data: ReceiveIn):
 )
 def receive_batch(request, data: BatchReceiveIn):
     """The items are numbered consecutively; all are received or none (R6.6a)."""
-    line = CommissionLine.objects.filter(pk=data.line_id).first()
-    if line is None:
-        raise ServiceError(_("No such commission line."), field="line_id")
+    line = _line(data.line_id)
     items = services.items_receive_batch(
         line=line,
         count=data.count,
