@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "metrolab.qualifications",
     "metrolab.risk",
     "metrolab.environment",
+    "metrolab.records",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

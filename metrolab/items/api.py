@@ -16,7 +16,7 @@ from metrolab.commissions.models import CommissionLine
 from metrolab.core.access import api_access
 from metrolab.core.api_contract import Mapped
 from metrolab.core.service import ServiceError
-from metrolab.core.text import SHORT_TEXT, Code, Name, Note, Reference, ShortText
+from metrolab.core.text import SHORT_TEXT, Code, Name, Note, Reason, Reference, ShortText
 from metrolab.items import selectors, services
 from metrolab.items.filters import ItemFilter
 from metrolab.items.models import Item, ItemMedia, StorageLocation
@@ -124,6 +124,8 @@ class CustodyIn(Schema):
     location_code: Code | None = None
     collected_by: Name = ""
     note: ShortText = ""
+    # Required to return or dispose of an item whose work is still open (kept in the audit log).
+    reason: Reason = ""
 
 
 def _item_out(item: Item) -> dict:
@@ -331,6 +333,7 @@ def custody(request, number: str, data: CustodyIn):
         location=_location(data.location_code),
         collected_by=data.collected_by,
         note=data.note,
+        reason=data.reason,
     )
     return Status(
         201,

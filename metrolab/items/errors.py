@@ -12,3 +12,5 @@ class ItemRefusal(Refusal):
     QUANTITY_EXCEEDED = "quantity_exceeded", HTTPStatus.CONFLICT
     UNSUPPORTED_TYPE = "unsupported_type", HTTPStatus.UNPROCESSABLE_CONTENT
     TOO_LARGE = "too_large", HTTPStatus.UNPROCESSABLE_CONTENT
+    # The item still has open work (tasks not done): return or dispose only with a reason.
+    OPEN_WORK = "open_work", HTTPStatus.CONFLICT

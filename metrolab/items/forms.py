@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from metrolab.core.text import NAME, NOTE, REFERENCE, SHORT_TEXT
+from metrolab.core.text import NAME, NOTE, REASON, REFERENCE, SHORT_TEXT
 from metrolab.items.models import Item, StorageLocation
 
 MEDIA_ACCEPT = "image/*,video/*"
@@ -145,6 +145,13 @@ class CustodyForm(forms.Form):
         max_length=SHORT_TEXT,
         required=False,
         help_text=_("Required when disposing of an item: why."),
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=REASON,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required to return or dispose of an item whose work is still open."),
     )
 
 

@@ -43,6 +43,17 @@ S = Item.State
 # service, metrolab.tasks.services.tasks_create_for_item).
 receipt_listeners: list[Callable[..., Any]] = []
 
+# Custody follows the work: what still holds an item in the lab, in the user's words (one
+# message per piece of open work). The apps register theirs in AppConfig.ready (tasks: the
+# item's open tasks). An item with open work is returned or disposed of only with a reason,
+# which the audit log keeps with the event.
+open_work_checks: list[Callable[[Item], list[str]]] = []
+
+
+def item_open_work(item: Item) -> list[str]:
+    """Every piece of work still open on the item (empty: none)."""
+    return [message for check in open_work_checks for message in check(item)]
+
 
 # --- numbering ----
 
@@ -378,6 +389,7 @@ def _record_custody(
     location: StorageLocation | None = None,
     collected_by: str = "",
     note: str = "",
+    reason: str = "",
 ) -> CustodyEvent:
     user = require_person(actor)
     item = Item.objects.select_for_update().select_related("commission").get(pk=item.pk)
@@ -392,6 +404,20 @@ def _record_custody(
         raise ServiceError(_("Say who collected the item."), field="collected_by")
     if kind == S.DISPOSED and not note.strip():
         raise ServiceError(_("Say why the item is disposed of."), field="note")
+    if kind in (S.RETURNED, S.DISPOSED) and not reason.strip():
+        open_work = item_open_work(item)
+        if open_work:
+            raise ServiceError(
+                " ".join(
+                    [
+                        _("Item %(number)s still has open work; give a reason to let it go now:")
+                        % {"number": item.number},
+                        *open_work,
+                    ]
+                ),
+                code=ItemRefusal.OPEN_WORK,
+                field="reason",
+            )
     event = CustodyEvent.objects.create(
         item=item,
         kind=kind,
@@ -449,16 +475,23 @@ def item_mark_awaiting_return(
 def item_return(
     *, item: Item, collected_by: str, actor: Any, note: str = "", reason: str = ""
 ) -> CustodyEvent:
-    """Hand an item back to its owner, recording who collected it (R6.6f)."""
+    """Hand an item back to its owner, recording who collected it (R6.6f). While work on
+    it is open (`item_open_work`), only with a reason."""
     return _record_custody(
-        item=item, kind=S.RETURNED, actor=actor, collected_by=collected_by, note=note
+        item=item,
+        kind=S.RETURNED,
+        actor=actor,
+        collected_by=collected_by,
+        note=note,
+        reason=reason,
     )
 
 
 @service("item.dispose")
 def item_dispose(*, item: Item, note: str, actor: Any, reason: str = "") -> CustodyEvent:
-    """Dispose of an item (R6.6f), recording who did and why (the note)."""
-    return _record_custody(item=item, kind=S.DISPOSED, actor=actor, note=note)
+    """Dispose of an item (R6.6f), recording who did and why (the note). While work on it
+    is open (`item_open_work`), only with a reason."""
+    return _record_custody(item=item, kind=S.DISPOSED, actor=actor, note=note, reason=reason)
 
 
 CUSTODY_SERVICES = {

@@ -133,6 +133,7 @@ def item_custody(request, number: str):
             location=data["location"],
             collected_by=data["collected_by"],
             note=data["note"],
+            reason=data["reason"],
         )
     except ServiceError as exc:
         _refused(request, exc)

@@ -5,10 +5,11 @@ reads are selectors."""
 
 import datetime as dt
 from decimal import Decimal
+from typing import Annotated
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import File, Query, Router, Schema, Status
+from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -63,6 +64,8 @@ class AuthorisedItemOut(Schema):
     unit: str
     range_text: str
     cmc: str
+    cmc_value: str | None
+    cmc_unit: str
     methods: list[MethodBrief]
     standard_id: int | None
     standard: str | None
@@ -84,6 +87,10 @@ class AuthorisedItemOut(Schema):
     @staticmethod
     def resolve_range_low(item: AuthorisedItem) -> str | None:
         return _num(item.range_low)
+
+    @staticmethod
+    def resolve_cmc_value(item: AuthorisedItem) -> str | None:
+        return _num(item.cmc_value)
 
     @staticmethod
     def resolve_range_high(item: AuthorisedItem) -> str | None:
@@ -209,6 +216,8 @@ class ItemIn(Schema):
     unit: Unit = ""
     range_text: Name = ""
     cmc: Name
+    cmc_value: Annotated[Decimal, Field(ge=0)] | None = None
+    cmc_unit: Unit = ""
     method_ids: list[int]
     standard_id: int | None = None
     authorisation_ref: Reference = ""
@@ -227,6 +236,8 @@ class ItemPatch(Schema):
     unit: Unit | None = None
     range_text: Name | None = None
     cmc: Name | None = None
+    cmc_value: Annotated[Decimal, Field(ge=0)] | None = None
+    cmc_unit: Unit | None = None
     method_ids: list[int] | None = None
     standard_id: int | None = None
     authorisation_ref: Reference | None = None

@@ -77,6 +77,7 @@ class AuthorisedItemForm(forms.ModelForm):
             "valid_until": _date_input(),
             "range_low": forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
             "range_high": forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+            "cmc_value": forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
         }
         help_texts = {
             "range_text": _("As written in the scope, e.g. (0 ~ 60) MPa."),

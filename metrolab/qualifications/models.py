@@ -9,6 +9,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -48,6 +49,23 @@ class AuthorisedItem(AuditedModel):
     unit = models.CharField(_("unit"), max_length=UNIT, blank=True)
     range_text = models.CharField(_("range (as stated)"), max_length=NAME, blank=True)
     cmc = models.CharField(_("best uncertainty (CMC) / accuracy class"), max_length=NAME)
+    # The CMC as a number, for records to check (an expanded uncertainty smaller than it is
+    # refused): in the item's unit, or relative to the value ("%", "ppm").
+    cmc_value = models.DecimalField(
+        _("CMC (expanded uncertainty)"),
+        max_digits=20,
+        decimal_places=9,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("The smallest expanded uncertainty the lab may state; records check it."),
+    )
+    cmc_unit = models.CharField(
+        _("CMC unit"),
+        max_length=UNIT,
+        blank=True,
+        help_text=_('The item\'s unit, or "%" / "ppm" for a CMC relative to the value.'),
+    )
     methods = models.ManyToManyField(
         "methods.Method", verbose_name=_("methods"), related_name="authorised_items"
     )

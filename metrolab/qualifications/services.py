@@ -48,6 +48,8 @@ ITEM_FIELDS = (
     "unit",
     "range_text",
     "cmc",
+    "cmc_value",
+    "cmc_unit",
     "standard",
     "authorisation_ref",
     "valid_from",

@@ -26,6 +26,9 @@ class TasksConfig(AppConfig):
         # A commission's status asks its tasks how far they are (R6.1b).
         if selectors.commission_status_limit not in status.status_limits:
             status.status_limits.append(selectors.commission_status_limit)
+        # Custody follows the work: an item with open tasks leaves only with a reason.
+        if selectors.item_open_tasks not in item_services.open_work_checks:
+            item_services.open_work_checks.append(selectors.item_open_tasks)
         # "My methods" include those of the person's open tasks (R6.7b).
         if selectors.open_task_methods not in method_selectors.method_sources:
             method_selectors.method_sources.append(selectors.open_task_methods)

@@ -237,3 +237,16 @@ def open_task_methods(user: Any, day: dt.date) -> Q:
         assignee_id=user.pk, status__in=OPEN_STATUSES, method__isnull=False
     ).values("method_id")
     return Q(pk__in=task_methods)
+
+
+def item_open_tasks(item) -> list[str]:
+    """The item's tasks not yet done or cancelled, in the user's words (registered in
+    metrolab.items.services.open_work_checks: custody follows the work)."""
+    tasks = Task.objects.filter(item=item).exclude(
+        status__in=(Task.Status.DONE, Task.Status.CANCELLED)
+    )
+    return [
+        _("%(service)s is %(status)s.")
+        % {"service": task.get_service_display(), "status": task.get_status_display()}
+        for task in tasks.order_by("pk")
+    ]

@@ -27,7 +27,7 @@ from metrolab.core.permissions import person, require_person
 from metrolab.core.roles import ADMIN, DIRECTOR, METROLOGIST
 from metrolab.core.service import ServiceError, service
 from metrolab.equipment.models import Equipment, UsageRecord
-from metrolab.equipment.services import equipment_usage_record
+from metrolab.equipment.services import equipment_usage_close_for_task, equipment_usage_record
 from metrolab.items.custody import FINAL
 from metrolab.items.models import Item
 from metrolab.items.services import item_mark_in_testing
@@ -343,4 +343,80 @@ def task_start(*, task: Task, actor: Any, reason: str = "") -> Task:
             actor=actor,
         )
     commission_refresh_status(item.commission, actor=actor)
+    return task
+
+
+# --- the work's progress after the start (the records app drives these) ------------------
+
+
+def _locked_task(task: Task) -> Task:
+    return (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("item__commission")
+        .get(pk=task.pk)
+    )
+
+
+def _require_status(task: Task, *allowed: str) -> None:
+    if task.status not in allowed:
+        raise ServiceError(
+            _("This task is %(status)s; this step is not possible now.")
+            % {"status": task.get_status_display()},
+            code=CoreRefusal.INVALID_TRANSITION,
+        )
+
+
+@service("task.submit")
+def task_submit_for_check(
+    *, task: Task, actor: Any, ended_at: dt.datetime | None = None, reason: str = ""
+) -> Task:
+    """The measurement is over and its record goes to the checker (R6.1b "data check"): the
+    task moves from in progress to checking and its equipment's automatic usage entries are
+    closed (R6.5)."""
+    task = _locked_task(task)
+    _require_status(task, Task.Status.IN_PROGRESS)
+    task.status = Task.Status.CHECKING
+    task.save(update_fields=["status"])
+    equipment_usage_close_for_task(task=task, actor=actor, ended_at=ended_at)
+    commission_refresh_status(task.item.commission, actor=actor)
+    return task
+
+
+@service("task.return_to_work")
+def task_return_to_work(*, task: Task, actor: Any, reason: str) -> Task:
+    """The checker or approver returns the record (with a reason): the task is in progress
+    again, in the same hands."""
+    if not (reason or "").strip():
+        raise ServiceError(_("Say why the work is returned."), field="reason")
+    task = _locked_task(task)
+    _require_status(task, Task.Status.CHECKING)
+    task.status = Task.Status.IN_PROGRESS
+    task.save(update_fields=["status"])
+    return task
+
+
+@service("task.finish")
+def task_finish(*, task: Task, actor: Any, reason: str = "") -> Task:
+    """The task's record is approved: the task is done, and the commission moves on as far
+    as its other items and tasks allow (R6.1b)."""
+    task = _locked_task(task)
+    _require_status(task, Task.Status.CHECKING)
+    task.status = Task.Status.DONE
+    task.save(update_fields=["status"])
+    commission_refresh_status(task.item.commission, actor=actor)
+    return task
+
+
+@service("task.stop")
+def task_stop(*, task: Task, actor: Any, reason: str) -> Task:
+    """Work stops before its record is submitted (the record is cancelled, e.g. to hand the
+    task to someone else): with a reason, the task is assigned again (not started), its
+    equipment's usage entries are closed, and a lab manager may reassign it."""
+    if not (reason or "").strip():
+        raise ServiceError(_("Say why the work stops."), field="reason")
+    task = _locked_task(task)
+    _require_status(task, Task.Status.IN_PROGRESS)
+    task.status = Task.Status.ASSIGNED
+    task.save(update_fields=["status"])
+    equipment_usage_close_for_task(task=task, actor=actor)
     return task

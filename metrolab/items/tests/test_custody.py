@@ -31,6 +31,10 @@ def item(make_commission, receive):
     return receive(make_commission(lines=[("Gauge", 5, "calibration")]))
 
 
+# The items here have open (unassigned) tasks: they leave only with a reason.
+WITHDRAWN = "客户撤回委托，未检即取回"
+
+
 def _agrees(item):
     item.refresh_from_db()
     derived = item_state_from_events(item)
@@ -47,7 +51,12 @@ def test_a_full_journey(item, cast, shelves):
     assert (item.state, item.location) == (S.IN_TESTING, None)
     item_mark_awaiting_return(item=item, actor=metrologist, location=shelves["A2"])
     _agrees(item)
-    event = item_return(item=item, collected_by="张三 138-0000-0000", actor=cast["receptionist"])
+    event = item_return(
+        item=item,
+        collected_by="张三 138-0000-0000",
+        actor=cast["receptionist"],
+        reason=WITHDRAWN,
+    )
     _agrees(item)
     assert (item.state, item.location) == (S.RETURNED, None)
     assert (event.by, event.collected_by) == (cast["receptionist"], "张三 138-0000-0000")
@@ -66,10 +75,18 @@ def test_awaiting_return_keeps_the_place_unless_given(item, cast, shelves):
 @pytest.mark.parametrize("final", ["returned", "disposed"])
 def test_nothing_happens_after_return_or_disposal(item, cast, shelves, final):
     if final == "returned":
-        item_return(item=item, collected_by="Li", actor=cast["receptionist"])
+        item_return(
+            item=item,
+            collected_by="Li",
+            actor=cast["receptionist"],
+            reason=WITHDRAWN,
+        )
     else:
         item_dispose(
-            item=item, note="customer gave it up (letter of 2026-11-01)", actor=cast["admin"]
+            item=item,
+            note="customer gave it up (letter of 2026-11-01)",
+            actor=cast["admin"],
+            reason="客户书面放弃",
         )
     count = CustodyEvent.objects.count()
     for kind in ("moved", "in_testing", "awaiting_return", "returned", "disposed"):
@@ -196,7 +213,7 @@ def test_storage_page_shows_which_items_are_where(make_commission, receive, cast
     item_move(item=a, location=shelves["A1"], actor=cast["item_keeper"])
     item_move(item=b, location=shelves["A1"], actor=cast["item_keeper"])
     item_move(item=c, location=shelves["A2"], actor=cast["item_keeper"])
-    item_return(item=c, collected_by="Li", actor=cast["receptionist"])  # gone: not counted
+    item_return(item=c, collected_by="Li", actor=cast["receptionist"], reason=WITHDRAWN)  # gone
     counts = {(p.location.code if p.location else None): p.count for p in storage_overview()}
     assert counts == {"S1-A1": 2, "S1-A2": 0, None: 1}
     client.force_login(cast["metrologist"])

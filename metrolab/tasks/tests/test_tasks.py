@@ -338,7 +338,9 @@ def test_reassignment_before_start_and_items_that_left(
     task.refresh_from_db()
     assert task.assignee == second_metrologist
     other = items[1].tasks.get()
-    item_return(item=items[1], collected_by="Customer", actor=cast["receptionist"])
+    item_return(
+        item=items[1], collected_by="Customer", actor=cast["receptionist"], reason="客户取回"
+    )
     with pytest.raises(ServiceError) as refused:
         qualified_assign(other)
     assert "left the lab" in refused.value.message
@@ -735,3 +737,39 @@ def test_the_instrument_range_is_read_from_the_item_and_checked(received, qualif
     )
     task.refresh_from_db()
     assert (task.range_low, task.range_high) == (Decimal(0), Decimal(10))
+
+
+def test_custody_follows_the_work(received, cast, qualified_assign):
+    """An item whose task is open is returned or disposed of only with a reason, kept in the
+    audit log (issue 14: custody follows the work)."""
+    from metrolab.core.testing import nothing_written
+    from metrolab.items.errors import ItemRefusal
+    from metrolab.items.services import item_dispose, item_return
+
+    _commission, items = received
+    qualified_assign(items[0].tasks.get())
+    for attempt in (
+        lambda: item_return(item=items[0], collected_by="Li", actor=cast["receptionist"]),
+        lambda: item_dispose(item=items[0], note="broken", actor=cast["admin"]),
+    ):
+        with nothing_written("items", "tasks"), pytest.raises(ServiceError) as refused:
+            attempt()
+        assert refused.value.code == ItemRefusal.OPEN_WORK
+        assert "assigned" in refused.value.message
+    item_return(
+        item=items[0], collected_by="Li", actor=cast["receptionist"], reason="客户急用，撤回"
+    )
+    items[0].refresh_from_db()
+    assert items[0].state == Item.State.RETURNED
+    assert AuditEvent.objects.filter(action="item.return", reason="客户急用，撤回").exists()
+
+
+def test_custody_api_asks_for_a_reason_while_work_is_open(received, cast, client):
+    _commission, items = received
+    client.force_login(cast["receptionist"])
+    url = f"/api/v1/items/{items[0].number}/custody"
+    body = {"event": "returned", "collected_by": "Li"}
+    refused = client.post(url, body, content_type="application/json")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "open_work"
+    done = client.post(url, {**body, "reason": "客户撤回"}, content_type="application/json")
+    assert done.status_code == 201
