@@ -10,3 +10,15 @@ class RecordsConfig(AppConfig):
     name = "metrolab.records"
     label = "records"
     verbose_name = _("Original records")
+
+    def ready(self):
+        from metrolab.core.guards import register_guards
+        from metrolab.records import guards
+        from metrolab.records.selectors import records_using
+        from metrolab.risk.trace import trace_extenders
+
+        # The test-only flush lifts the records' database guards with the audit log's.
+        register_guards("records", install=guards.install_guards, remove=guards.remove_guards)
+        # Reverse traceability finds the records made with a piece of equipment (R4.5).
+        if records_using not in trace_extenders:
+            trace_extenders.append(records_using)

@@ -340,6 +340,21 @@ class RecordSignature(AuditedModel):
         ordering = ["record", "signed_at", "pk"]
 
 
+class RecordNumberCounter(AuditedModel):
+    """The last record number given in a year (numbers "JL" + year + six digits): one row per
+    year, locked while a number is taken, so that concurrent records never share one."""
+
+    year = models.PositiveIntegerField(_("year"), unique=True)
+    last = models.PositiveIntegerField(_("last sequence"), default=0)
+
+    class Meta:
+        verbose_name = _("record number counter")
+        verbose_name_plural = _("record number counters")
+
+    def __str__(self):
+        return f"{self.year}: {self.last}"
+
+
 register_tones(
     Record.Status,
     {
