@@ -22,5 +22,6 @@ urlpatterns = [
     path("qualifications/", include("metrolab.qualifications.urls")),
     path("risk/", include("metrolab.risk.urls")),
     path("environment/", include("metrolab.environment.urls")),
+    path("records/", include("metrolab.records.urls")),
     path("", include("metrolab.core.urls")),
 ]

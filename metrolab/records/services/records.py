@@ -41,6 +41,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -142,6 +143,8 @@ def _require_reason(reason: str, message: str) -> str:
 def _plain(value: Any) -> str | None:
     if value is None:
         return None
+    if isinstance(value, Decimal):
+        value = value.normalize()  # the database's fixed places are not significant
     try:
         return rounding.format_plain(value)
     except (rounding.RoundingError, ValueError):
@@ -529,16 +532,16 @@ def thinned(readings: list[dict], limit: int = CONDITION_READINGS_KEPT) -> list[
 
 
 def stored_conditions(record: Record, end: dt.datetime) -> tuple[dict, bool | None]:
-    """The conditions over the measurement (from its start to `end`) as stored with the
-    record: per quantity its unit, applied limits, min / max / mean, the number of readings,
-    every requirement with held and the count outside, and the readings (at most
+    """The conditions over the measurement (from `CONDITIONS_WINDOW` before the record was
+    opened, the window that had to hold, to `end`) as stored with the record: per quantity
+    its unit, applied limits, min / max / mean, the number of readings, every requirement
+    with held and the count outside, and the readings (at most
     `CONDITION_READINGS_KEPT`, min and max kept; "readings_total" tells how many there were).
     The raw readings are deleted after 31 days; these stay with the record."""
     if record.room is None:
         return {"room": None, "note": conditions_note(record)}, None
-    conditions = environment.conditions_at(
-        record.room, record.started_at, max(end, record.started_at), record.method
-    )
+    start = record.started_at - CONDITIONS_WINDOW
+    conditions = environment.conditions_at(record.room, start, max(end, start), record.method)
     data = conditions.as_dict()
     for quantity in data["quantities"].values():
         readings = quantity["readings"]
@@ -1078,7 +1081,8 @@ def record_delete(*, record: Record, actor: Any, reason: str) -> None:
     if not holds(user, RECORD_MANAGERS):
         raise ServiceError(_("Only a lab manager deletes records."), code=CoreRefusal.FORBIDDEN)
     record = _locked(record)
-    today = timezone.localdate()
+    # The database's guard counts days in UTC: the later of the two dates must have passed.
+    today = min(timezone.localdate(), timezone.now().astimezone(dt.UTC).date())
     if record.retain_until is None or record.retain_until >= today:
         raise ServiceError(
             _("Record %(number)s is kept until %(day)s and cannot be deleted before.")
