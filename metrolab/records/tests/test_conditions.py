@@ -8,7 +8,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.test.utils import CaptureQueriesContext  # noqa: F401
 from django.utils import timezone
 
 from metrolab.core.testing import refused
@@ -93,7 +92,8 @@ def test_no_reading_blocks_a_room_with_requirements(cast, room_record, qualified
     )
     assert services.measurement_blocked(room_record) == [
         "No relative humidity reading in the last 10 minutes (≤ 85 %RH required by JJG 52-2013).",
-        "No temperature reading in the last 10 minutes (20 ± 2 ℃ required by room P-101 压力实验室).",
+        "No temperature reading in the last 10 minutes "
+        "(20 ± 2 ℃ required by room P-101 压力实验室).",
     ]
 
 
