@@ -22,5 +22,7 @@ urlpatterns = [
     path("qualifications/", include("metrolab.qualifications.urls")),
     path("risk/", include("metrolab.risk.urls")),
     path("environment/", include("metrolab.environment.urls")),
+    # Before any other records/ pages: "templates/" is not a record.
+    path("records/templates/", include("metrolab.records.template_urls")),
     path("", include("metrolab.core.urls")),
 ]

@@ -10,3 +10,15 @@ class RecordsConfig(AppConfig):
     name = "metrolab.records"
     label = "records"
     verbose_name = _("Original records")
+
+    def ready(self):
+        from metrolab.core.context_processors import NavItem, register_modules
+        from metrolab.core.demo import register_demo
+        from metrolab.records import template_demo
+
+        # Record templates and their designer (R6.2d).
+        register_modules(
+            NavItem("record_templates:list", _("Record templates"), "▥", group="quality")
+        )
+        # The built-in templates, after the libraries (30) and before the tasks flow (40).
+        register_demo(template_demo.demo_load_builtin_templates, order=35)
