@@ -84,8 +84,8 @@ def test_the_designer_renders_each_builtin_in_chinese(cast, client, builtins):
         assert 'data-testid="preview-table"' in page
         assert 'data-testid="definition-valid"' in page
         # Approved: read-only, no save button.
-        assert 'readonly' in page and "designer-save" not in page
-        assert 'records/designer.js' in page
+        assert "readonly" in page and "designer-save" not in page
+        assert "records/designer.js" in page
 
 
 def test_preview_computes_the_sample_readings(cast, client, draft, jjg52):
@@ -130,9 +130,7 @@ def test_preview_shows_the_errors_with_their_paths(cast, client, draft, jjg52):
     html = text(preview_post(client, draft, broken))
     assert 'data-path="computed.5.expr"' in html
     assert 'data-testid="preview-table"' not in html
-    html = text(
-        client.post(designer_url(draft) + "?part=preview", {"definition": "{not json"})
-    )
+    html = text(client.post(designer_url(draft) + "?part=preview", {"definition": "{not json"}))
     assert "不是有效的 JSON" in html
 
 
@@ -228,9 +226,7 @@ def test_detail_and_diff(cast, client, draft, approve, jjg52):
     page = text(client.get(reverse("record_templates:detail", args=[draft.template_id]), **ZH))
     assert page.count('data-testid="version-row"') == 2
     assert "已批准" in page and "草稿" in page
-    diff = text(
-        client.get(reverse("record_templates:diff", args=[draft.template_id]) + "?a=1&b=2")
-    )
+    diff = text(client.get(reverse("record_templates:diff", args=[draft.template_id]) + "?a=1&b=2"))
     assert '<span class="removed">-      &quot;default&quot;: &quot;6&quot;,</span>' in diff
     assert '<span class="added">+      &quot;default&quot;: &quot;3&quot;,</span>' in diff
 
