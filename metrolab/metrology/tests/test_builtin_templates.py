@@ -411,6 +411,10 @@ def test_dmm_expanded_uncertainty_below_the_cmc_is_flagged(templates):
     absolute = {"value": "0.000050", "unit": "V", "relative": False}
     flagged = templates["dmm-dc-voltage"].evaluate(DMM_CELLS, context={"cmc": absolute})
     assert [p["point"] for p in flagged.problems if p["code"] == "below_cmc"] == [1]
+    # a CMC in another unit is not converted: said, not guessed
+    other = {"value": "50", "unit": "µV", "relative": False}
+    mismatch = templates["dmm-dc-voltage"].evaluate(DMM_CELLS, context={"cmc": other})
+    assert [(p["code"], p["point"]) for p in mismatch.problems] == [("cmc", 1), ("cmc", 2)]
 
 
 def test_dmm_as_json_is_stable_and_json_ready(templates):

@@ -218,3 +218,24 @@ def test_correction_at_a_point_between_points_and_outside():
     assert correction_at(POINTS, "60", "°C") is None
     assert correction_at(POINTS, "-1", "°C") is None
     assert correction_at(POINTS, "25", "mV") is None
+
+
+def test_an_input_with_repeats_from_a_parameter_keeps_its_cell_ids_at_one_repeat():
+    t = compile_template(minimal())
+    assert [c.id for c in t.cells({"n": "1"}) if c.kind == "reading"] == ["r.1.1", "r.2.1"]
+    result = t.evaluate({"param.n": "1", "r.1.1": "1.02", "r.2.1": "2"})
+    assert result.points[0]["r"].raw == [D("1.02")]
+    assert result.points[0]["e"].text == "0.02"
+    assert result.complete
+
+
+def test_typed_header_fields_and_sourced_ones():
+    definition = minimal()
+    definition["header"] = [
+        {"name": "customer", "label": label("c"), "source": "customer.name"},
+        {"name": "note", "label": label("n"), "source": None},
+    ]
+    t = compile_template(definition)
+    assert [c.id for c in t.cells({}) if c.kind == "header"] == ["header.note"]
+    result = t.evaluate({"header.note": " ok "}, context={"customer": {"name": "ACME"}})
+    assert result.header == {"customer": "ACME", "note": "ok"}
