@@ -645,8 +645,8 @@ class CompiledTemplate:
                 complete = False
         base = {**self.tables, **params}
         env = Environment(
-            references=context.get("references") or {},
-            cmc=context.get("cmc"),
+            references=_mapping(context.get("references")) or {},
+            cmc=_mapping(context.get("cmc")),
             unit=self._unit(self.unit, params),
         )
         header = {
@@ -936,6 +936,10 @@ def _format(raw: Any, spec: Mapping[str, Any] | None, scope: Mapping[str, Any]) 
         return _plain(rounding.report(raw, U, digits=digits)[0])
     except rounding.RoundingError:
         return _plain(raw)
+
+
+def _mapping(value: Any) -> Mapping[str, Any] | None:
+    return value if isinstance(value, Mapping) else None
 
 
 def _dig(context: Mapping[str, Any], path: str) -> Any:

@@ -275,15 +275,16 @@ def _f_interpolate(env, x, x1, y1, x2, y2):
 def _reference(env: Environment, role, x, unit):
     if not isinstance(role, str):
         raise RuleError('the reference role must be written as text, e.g. "standard"')
-    reference = env.references.get(role)
-    if reference is None:
+    references = env.references if isinstance(env.references, Mapping) else {}
+    reference = references.get(role)
+    if not isinstance(reference, Mapping):
         raise RuleError(f"no reference equipment in the role {role!r}")
     unit = env.unit if unit is None else unit
     if not isinstance(unit, str):
         raise RuleError("the unit must be written as text")
     try:
         found = correction_at(reference.get("points") or (), _num(x, "correction"), unit)
-    except rounding.RoundingError as exc:
+    except (rounding.RoundingError, TypeError, AttributeError) as exc:
         raise RuleError(f"the calibration data of {role!r}: {exc}") from None
     if found is None:
         raise RuleError(
