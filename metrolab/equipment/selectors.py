@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
@@ -27,6 +26,7 @@ from metrolab.equipment.models import (
 )
 from metrolab.equipment.services._common import decimal_value
 from metrolab.equipment.services.control import out_of_control_reason as _out_of_control_reason
+from metrolab.metrology.corrections import Correction, correction_at
 
 # Calibrations and standard certificates falling due within this many days are shown yellow.
 DUE_SOON_DAYS = 30
@@ -139,14 +139,6 @@ def calibrations_of(equipment: Equipment) -> QuerySet[EquipmentCalibration]:
 # --- corrections from the current calibration ----------------------------------------------
 
 
-class Correction(NamedTuple):
-    """What to apply at a value: the correction, its expanded uncertainty U and k."""
-
-    correction: Decimal
-    expanded_uncertainty: Decimal
-    coverage_factor: Decimal
-
-
 def calibration_for_day(equipment: Equipment, day: dt.date | None = None):
     """The confirmed calibration in force on `day` (today): the one that counts then, if it is
     due on or after it (valid ON its due date); None otherwise
@@ -170,24 +162,7 @@ def calibration_correction(
     if calibration is None:
         return None
     x = decimal_value(nominal, "nominal", "nominal")
-    unit = (unit or "").strip()
-    points = sorted(
-        (p for p in calibration.points.all() if p.unit == unit), key=lambda p: p.nominal
-    )
-    below = above = None
-    for point in points:
-        if point.nominal == x:
-            return Correction(point.correction, point.expanded_uncertainty, point.coverage_factor)
-        if point.nominal < x:
-            below = point
-        elif above is None:
-            above = point
-    if below is None or above is None:
-        return None
-    fraction = (x - below.nominal) / (above.nominal - below.nominal)
-    correction = below.correction + (above.correction - below.correction) * fraction
-    wider = above if above.expanded_uncertainty > below.expanded_uncertainty else below
-    return Correction(correction, wider.expanded_uncertainty, wider.coverage_factor)
+    return correction_at(calibration.points.all(), x, unit)
 
 
 # --- intermediate checks --------------------------------------------------------------------
