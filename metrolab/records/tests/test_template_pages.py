@@ -253,3 +253,45 @@ def test_customers_are_refused(cast, client, draft):
         designer_url(draft),
     ):
         assert client.get(url).status_code == 403
+
+
+def test_preview_shows_the_engines_worked_example(cast, client, draft, jjg52):
+    """The engine's worked example (metrolab/metrology/tests/test_builtin_templates.py,
+    `test_gauge_class_1_6_passes_with_the_larger_mpe_above_90_percent`): class 1.6, 0-1.6
+    MPa; at 100 % the falling error 0.335... reads 1.635 − 1.6 = 0.035 MPa, within the larger
+    MPE 2.5 % × 1.6 = 0.040 MPa that applies from 90 % of the upper limit; largest error
+    0.035 MPa → 合格."""
+    from metrolab.metrology.tests.test_builtin_templates import _gauge_cells
+
+    client.force_login(cast["metrologist"])
+    html = text(preview_post(client, draft, jjg52, _gauge_cells("1.6"), **ZH))
+    assert computed(html, 6, "error_down") == "0.035"
+    assert computed(html, 6, "mpe") == "0.0400"  # rounded as the template says
+    assert computed(html, 2, "hysteresis") == "0.005"
+    assert 'data-decision="pass"' in html and "合格" in html
+    assert re.search(r'data-value="max_error">0\.035 MPa', html)
+    # Class 1.0 with the same readings: 不合格 (the engine's `test_gauge_class_1_0_fails`).
+    html = text(preview_post(client, draft, jjg52, _gauge_cells("1.0"), **ZH))
+    assert 'data-decision="fail"' in html and "不合格" in html
+
+
+def test_the_command_loads_the_builtins_once(cast):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("records_load_builtin", stdout=out)
+    assert f"{JJG52}: created" in out.getvalue()
+    out = StringIO()
+    call_command("records_load_builtin", stdout=out)
+    assert f"{JJG52}: unchanged" in out.getvalue()
+    assert RecordTemplate.objects.filter(builtin=True).count() == 3
+
+
+def test_the_demo_loads_the_builtins_after_the_libraries_and_before_the_tasks():
+    from metrolab.core import demo
+    from metrolab.records.template_demo import demo_load_builtin_templates
+
+    orders = {seeder: order for order, seeder in demo._demo_seeders}
+    assert 30 < orders[demo_load_builtin_templates] < 40

@@ -99,7 +99,7 @@ def test_the_whole_life_of_a_version(cast, draft, approve, jjg52):
 
 def test_returned_version_goes_back_to_draft_with_the_note(cast, draft):
     services.template_version_submit(version=draft, actor=cast["metrologist"])
-    error = refused(
+    refused(
         services.template_version_review,
         version=draft,
         decision="return",
@@ -108,7 +108,6 @@ def test_returned_version_goes_back_to_draft_with_the_note(cast, draft):
         field="note",
         unchanged=("records",),
     )
-    assert "reason" in error.message
     services.template_version_review(
         version=draft, decision="return", note="MPE 表需核对", actor=cast["checker"]
     )
