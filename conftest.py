@@ -167,6 +167,8 @@ def _build_demo(shared: _Shared) -> SimpleNamespace:
     from metrolab.core.permissions import SYSTEM
     from metrolab.environment.demo import demo_seed_environment
     from metrolab.qualifications.demo import demo_seed_libraries
+    from metrolab.records.demo import demo_seed_records
+    from metrolab.records.template_demo import demo_load_builtin_templates
     from metrolab.tasks.demo import demo_seed_flow
 
     now = timezone.now()
@@ -178,8 +180,10 @@ def _build_demo(shared: _Shared) -> SimpleNamespace:
             demo_seed(actor=SYSTEM),
             demo_seed_commissions(actor=SYSTEM),
             demo_seed_libraries(actor=SYSTEM),
+            demo_load_builtin_templates(actor=SYSTEM),
             demo_seed_flow(actor=SYSTEM),
             demo_seed_environment(now=now, actor=SYSTEM),
+            demo_seed_records(actor=SYSTEM),
         ]
     assert all(seeded), seeded
     return SimpleNamespace(now=now)

@@ -66,6 +66,7 @@ ACTIONS = {
     "demo.seed_libraries": _lazy("Seed demo libraries"),
     "demo.seed_methods": _lazy("Seed demo methods"),
     "demo.seed_qualifications": _lazy("Seed demo qualifications"),
+    "demo.seed_records": _lazy("Seed demo original records"),
     "deviation.accept": _lazy("Accept deviation"),
     "deviation.acceptance_upload": _lazy("Upload deviation acceptance"),
     "deviation.authorise": _lazy("Authorise deviation"),

@@ -179,6 +179,16 @@ ITEMS = [
 ]
 ALL_ITEMS = [row[0] for row in ITEMS]
 
+# The CMC as a number where the stated CMC is one expanded uncertainty (records refuse a
+# smaller U): in the unit the record templates compute in ("°C", not the range's "℃"), or
+# relative ("%", "ppm"). The others state accuracy classes, a span of values or a fraction of
+# full scale, which records do not compare.
+CMC_VALUES = {
+    "P05": ("0.03", "%"),
+    "T02": ("0.06", "°C"),
+    "E01": ("8", "ppm"),  # DCV
+}
+
 # The lab's authorisation period for its scope: from ~2 years ago for 5 years.
 SCOPE_FROM_DAYS_AGO = 700
 SCOPE_YEARS = 5
@@ -431,6 +441,8 @@ def _items(today: dt.date) -> dict[str, AuthorisedItem]:
             unit=unit,
             range_text=range_text,
             cmc=cmc,
+            cmc_value=Decimal(CMC_VALUES[code][0]) if code in CMC_VALUES else None,
+            cmc_unit=CMC_VALUES[code][1] if code in CMC_VALUES else "",
             standard=MeasurementStandard.objects.filter(name=standard_name).first(),
             authorisation_ref=references[basis],
             valid_from=valid_from,

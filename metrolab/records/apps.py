@@ -15,7 +15,7 @@ class RecordsConfig(AppConfig):
         from metrolab.core.context_processors import NavItem, register_modules
         from metrolab.core.demo import register_demo
         from metrolab.core.guards import register_guards
-        from metrolab.records import guards, template_demo
+        from metrolab.records import demo, guards, template_demo
         from metrolab.records.selectors import records_using
         from metrolab.risk.trace import trace_extenders
 
@@ -30,3 +30,6 @@ class RecordsConfig(AppConfig):
         )
         # The built-in templates, after the libraries (30) and before the tasks flow (40).
         register_demo(template_demo.demo_load_builtin_templates, order=35)
+        # The demo's original records in every state, after the tasks flow (40) and the
+        # monitored rooms (50).
+        register_demo(demo.demo_seed_records, order=60)
