@@ -1,5 +1,7 @@
 """Presentation of audit events on the audit page."""
 
+import re
+
 from django import template
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
@@ -29,7 +31,19 @@ class Structured(str):
     is_code = True
 
 
+class Code(str):
+    """A recorded value that is an identifier (lowercase ASCII without spaces: a role, a
+    source, a result code such as "pass"), not a word of the interface: shown as code."""
+
+    is_code = True
+
+
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9_.+-]*")
+
+
 def _text(value) -> str:
+    if isinstance(value, Code):
+        return value
     if isinstance(value, dict) or (
         isinstance(value, list) and any(isinstance(v, dict) for v in value)
     ):
@@ -85,6 +99,8 @@ def _shown(field, value):
         return [_shown(field, v) for v in value]
     if isinstance(value, str | int) and value in choices:
         return str(choices[value])
+    if isinstance(value, str) and _IDENTIFIER.fullmatch(value):
+        return Code(value)
     return value
 
 

@@ -53,6 +53,7 @@ ALLOWED = {
     "Webhook",
     "Max",  # demo data: a range "Max ≤ 5 kg"
     "simulated",  # an ingestion channel's code (http / mqtt / modbus / simulated)
+    "built-in",  # the note the record templates' loader stores on a built-in version (data)
     "True",  # the back office's yes / no icons (alt text of Django's own images)
     "False",
     "Search",  # likewise the back office's search icon
@@ -187,7 +188,8 @@ def english_runs(text: str, allowed: set[str]) -> list[str]:
 
 def _demo_data_names() -> set[str]:
     """The demo data's Latin names, shown as data and not as UI text: user names, the English
-    titles of standards and instrument categories, makers and models of equipment."""
+    titles of standards and instrument categories, makers and models of equipment, codes
+    (e.g. of record templates)."""
     from django.apps import apps
     from django.db import models
 
@@ -199,7 +201,7 @@ def _demo_data_names() -> set[str]:
             f.name
             for f in model._meta.get_fields()
             if isinstance(f, models.CharField)
-            and (f.name.endswith("_en") or f.name in {"username", "manufacturer", "model"})
+            and (f.name.endswith("_en") or f.name in {"username", "manufacturer", "model", "code"})
         ]
         for field in fields:
             for value in model.objects.values_list(field, flat=True):

@@ -199,3 +199,20 @@ def test_seeding_again_adds_nothing(demo_lab):
     before = Record.objects.count()
     assert demo_seed_records(actor=SYSTEM) is False
     assert Record.objects.count() == before
+
+
+def test_a_room_without_recent_readings_reports_before_readings_are_written(demo_lab):
+    """The demo seeded long after its rooms' history (or with the simulator stopped): the rooms
+    used report their recent minutes through the ingester, so measurement is not blocked."""
+    from metrolab.environment.models import Reading, Room
+    from metrolab.records.demo import rooms_reporting
+    from metrolab.records.services.records import measurement_blocked
+
+    room = Room.objects.get(code="PL-1")
+    draft = Record.objects.filter(room=room, status="draft", complete=False).first()
+    recent = timezone.now() - dt.timedelta(minutes=15)
+    Reading.objects.filter(sensor__room=room, time__gte=recent).delete()
+    assert measurement_blocked(draft)  # no reading in the last minutes
+    assert rooms_reporting([room]) >= 3 * 9  # temperature, humidity, air pressure
+    assert measurement_blocked(draft) == []
+    assert rooms_reporting([room]) == 0  # reporting already
