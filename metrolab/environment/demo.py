@@ -1,8 +1,8 @@
 """Demo data of environment monitoring (issue 6 "Demo"; R6.11, R7.1b, R6.9a/c, R6.2b): the
-demo lab's monitored rooms — the pressure lab, the temperature lab, the machine room, the
-mobile lab (the calibration vehicle) and the sample store — with their requirements (one a
-method adds), simulated sensors with their own calibrations, simulated actuators, automatic
-control rules, and a day of history.
+demo lab's monitored rooms — the pressure lab, the temperature lab, the electrical lab, the
+machine room, the mobile lab (the calibration vehicle) and the sample store — with their
+requirements (one a method adds), simulated sensors with their own calibrations, simulated
+actuators, automatic control rules, and a day of history.
 
 The day of history (24 h before `now`, one reading per sensor period) is what the simulated
 rooms would have reported: the live simulator's room model (`simulator.RoomModel`, parameters
@@ -171,6 +171,43 @@ ROOMS = [
             "hvac_drying": 6.0,
             "moisture_hours": 3.0,
             "pressure": 100.9,
+        },
+    },
+    {
+        # Demo values, as the temperature lab's: DC voltage calibration of digital multimeters
+        # at (20 ± 2) ℃ (the kind of condition JJF 1587 asks for, not checked against the text).
+        "code": "EL-1",
+        "name": "电学实验室",
+        "kind": Room.Kind.LAB,
+        "discipline": "E",
+        "responsible": "equipment",
+        "description": "多功能校准源与 8½ 位数字多用表：数字多用表及电学仪器的校准。",
+        "requirements": [
+            (T, "18", "22", "0.3", 300, True, "(20 ± 2) ℃"),
+            (H, "30", "70", "3", 600, True, "30 %RH ~ 70 %RH"),
+        ],
+        "method_requirements": [],
+        "sensors": [
+            ("EL1-T01", "校准台温度", T, "0.05", "0.10", 130),
+            ("EL1-H01", "室内湿度", H, "-1.0", "2.0", 130),
+        ],
+        "actuators": [
+            ("EL1-AC", "恒温空调", HVAC, "16", "30", True, "20"),
+        ],
+        "rules": [
+            (T, "EL1-AC", SETPOINT, "18.5", "21.5", "0", "20", "温度偏离时空调回到 20 ℃"),
+        ],
+        "model": {
+            "ambient": 22.0,
+            "ambient_swing": 3.0,
+            "load": 0.3,
+            "work_load": 1.0,  # the instruments
+            "leak_hours": 8.0,
+            "hvac_hours": 0.2,
+            "outside_humidity": 52.0,
+            "humidity_swing": 8.0,
+            "hvac_drying": 6.0,
+            "moisture_hours": 3.0,
         },
     },
     {

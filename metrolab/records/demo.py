@@ -252,7 +252,7 @@ PLAN = [
     {
         "template": "dmm-dc-voltage",
         "scope": "E01",
-        "room": None,  # the electrical lab is not monitored in the demo
+        "room": "EL-1",
         "equipment": ["YQ-2019-013"],  # the multifunction calibrator
         "customer": "KH0003",
         "records": [

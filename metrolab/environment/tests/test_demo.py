@@ -85,7 +85,7 @@ def _counts():
 
 
 def test_rooms_requirements_sensors_actuators_rules(demo_rooms):
-    assert set(demo_rooms) == {"PL-1", "TL-1", "MR-1", "ML-1", "SR-1"}
+    assert set(demo_rooms) == {"PL-1", "TL-1", "EL-1", "MR-1", "ML-1", "SR-1"}
     pressure, machine, mobile = demo_rooms["PL-1"], demo_rooms["MR-1"], demo_rooms["ML-1"]
     assert pressure.name == "压力实验室" and pressure.discipline.code == "P"
     assert demo_rooms["TL-1"].discipline.code == "T"
@@ -130,7 +130,7 @@ def test_rooms_requirements_sensors_actuators_rules(demo_rooms):
     )
 
     hvacs = Actuator.objects.filter(kind="hvac")
-    assert hvacs.count() == 4
+    assert hvacs.count() == 5
     assert all(a.setpoint_min == 16 and a.setpoint_max == 30 and a.on for a in hvacs)
     assert {a.kind for a in Actuator.objects.all()} == {
         "hvac",

@@ -50,13 +50,17 @@ def test_every_state_for_each_builtin_template(demo_lab, code):
     partly = [r for r in drafts if not r.complete and r.cells and not r.signatures.exists()]
     assert partly, "a draft partly filled"
     assert _returned_and_corrected(records)
-    # made by the demo people, in the demo rooms (the DMMs' electrical lab is not monitored)
+    # made by the demo people, in the demo rooms
     assert {r.measured_by.username for r in records} == {"metrologist"}
     assert {r.checked_by.username for r in records if r.checked_by} == {"checker"}
-    room = {"jjg52-2013-pressure-gauge": "PL-1", "digital-thermometer-sprt": "TL-1"}.get(code)
-    assert {r.room.code if r.room else None for r in records} == {room}
+    room = {
+        "jjg52-2013-pressure-gauge": "PL-1",
+        "digital-thermometer-sprt": "TL-1",
+        "dmm-dc-voltage": "EL-1",
+    }[code]
+    assert {r.room.code for r in records} == {room}
     for record in records:
-        if record.submitted_at is not None and room is not None:
+        if record.submitted_at is not None:
             assert record.conditions["room"]["code"] == room and record.conditions_held is True
         # the task's equipment took the template's roles with its calibration of the day
         roles = {u.role: u for u in record.equipment_used.select_related("equipment")}
