@@ -23,7 +23,6 @@ ACTIONS = {
     "task.finish": _lazy("Finish task"),
     "task.stop": _lazy("Stop work on task"),
     "record_template.create": _lazy("Create record template"),
-    "record_template.update": _lazy("Edit record template"),
     "record_template.draft": _lazy("Draft record template version"),
     "record_template.save": _lazy("Save record template draft"),
     "record_template.submit": _lazy("Submit record template version for review"),

@@ -295,3 +295,29 @@ def test_the_demo_loads_the_builtins_after_the_libraries_and_before_the_tasks():
 
     orders = {seeder: order for order, seeder in demo._demo_seeders}
     assert 30 < orders[demo_load_builtin_templates] < 40
+
+
+def test_the_list_page_and_api_make_no_query_per_template(cast, client, jjg52):
+    from metrolab.core.testing import assert_same_query_count_with_n_and_10n
+
+    made = []
+
+    def add(k):
+        for _ in range(k):
+            n = len(made)
+            definition = {**jjg52, "code": f"t-{n}"}
+            made.append(
+                services.template_create(
+                    code=f"t-{n}",
+                    title=f"模板 {n}",
+                    service="verification",
+                    definition=definition,
+                    actor=cast["metrologist"],
+                )
+            )
+
+    client.force_login(cast["checker"])
+    assert_same_query_count_with_n_and_10n(
+        lambda: client.get(reverse("record_templates:list")), add
+    )
+    assert_same_query_count_with_n_and_10n(lambda: client.get("/api/v1/record-templates/"), add)
