@@ -321,3 +321,12 @@ def test_the_list_page_and_api_make_no_query_per_template(cast, client, jjg52):
         lambda: client.get(reverse("record_templates:list")), add
     )
     assert_same_query_count_with_n_and_10n(lambda: client.get("/api/v1/record-templates/"), add)
+
+
+def test_the_designer_in_english(cast, client, draft, jjg52, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    client.force_login(cast["metrologist"])
+    page = text(client.get(designer_url(draft)))
+    assert "Designer" in page and "Preview and test calculation" in page
+    assert jjg52["title"]["en"] in page
+    assert "Rising, after tapping" in page and "Save the draft" in page
