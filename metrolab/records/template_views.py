@@ -390,10 +390,13 @@ def _live(request, form: DesignerForm, version: TemplateVersion, refusal=None):
     text = form.data.get("definition", "") if form.is_bound else form.initial["definition"]
     errors: dict[str, list[str]] = {}
     definition = None
-    try:
-        definition = json.loads(text or "")
-    except ValueError as exc:
-        errors = {"": [_("Not valid JSON: %s") % exc]}
+    if form.is_bound and "definition" in form.errors:
+        errors = {"": list(form.errors["definition"])}  # too long: not even parsed
+    else:
+        try:
+            definition = json.loads(text or "")
+        except ValueError as exc:
+            errors = {"": [_("Not valid JSON: %s") % exc]}
     context = None
     context_error = ""
     context_text = (form.data.get("context") if form.is_bound else "") or ""

@@ -330,3 +330,12 @@ def test_the_designer_in_english(cast, client, draft, jjg52, settings):
     assert "Designer" in page and "Preview and test calculation" in page
     assert jjg52["title"]["en"] in page
     assert "Rising, after tapping" in page and "Save the draft" in page
+
+
+def test_an_over_long_definition_is_not_parsed(cast, client, draft):
+    from metrolab.records.template_forms import DEFINITION_LIMIT
+
+    client.force_login(cast["metrologist"])
+    huge = '{"a": "' + "x" * DEFINITION_LIMIT + '"}'
+    html = text(client.post(designer_url(draft) + "?part=preview", {"definition": huge}))
+    assert 'data-path=""' in html and 'data-testid="preview-table"' not in html
