@@ -137,8 +137,8 @@ class PreviewIn(Schema):
     (the engine's context; left out: a sample one). No cells at all: the sample readings."""
 
     definition: dict[str, Any]
-    parameters: dict[str, str | int | float | list[str | int | float]] = {}
-    cells: dict[str, str] = {}
+    parameters: dict[str, Note | int | float | list[Note | int | float]] = {}
+    cells: dict[str, Note] = {}
     context: dict[str, Any] | None = None
 
 

@@ -23,6 +23,7 @@ from metrolab.core.access import allow
 from metrolab.core.pages import holds, query_without_page
 from metrolab.core.refusals import refusal_message, refusal_on_form
 from metrolab.core.service import ServiceError
+from metrolab.metrology.record_template import SCHEMA
 from metrolab.records import services
 from metrolab.records import template_selectors as selectors
 from metrolab.records.models import RecordTemplate, TemplateVersion
@@ -47,9 +48,34 @@ CELL_PREFIX = "c:"
 Status = TemplateVersion.Status
 
 
+def _key_ranks(schema, ranks: dict[str, int]) -> dict[str, int]:
+    """Each key of the format in the order the format lists it (first time seen)."""
+    if isinstance(schema, dict):
+        for key, value in (schema.get("properties") or {}).items():
+            ranks.setdefault(key, len(ranks))
+            _key_ranks(value, ranks)
+        for part in ("items", "additionalProperties"):
+            _key_ranks(schema.get(part), ranks)
+    return ranks
+
+
+KEY_RANKS = _key_ranks(SCHEMA, {})
+
+
+def _ordered(value):
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda k: (KEY_RANKS.get(k, len(KEY_RANKS)),))
+        return {k: _ordered(value[k]) for k in keys}
+    if isinstance(value, list):
+        return [_ordered(v) for v in value]
+    return value
+
+
 def pretty(definition) -> str:
-    """A definition as the designer shows it: indented JSON, keys in their order."""
-    return json.dumps(definition, ensure_ascii=False, indent=2)
+    """A definition as the designer shows it: indented JSON, its keys in the order of the
+    format (the same on every database: PostgreSQL's jsonb does not keep the order written),
+    the keys the format does not name (table entries) in their stored order."""
+    return json.dumps(_ordered(definition), ensure_ascii=False, indent=2)
 
 
 def _template_or_404(pk: int) -> RecordTemplate:
@@ -364,10 +390,13 @@ def _live(request, form: DesignerForm, version: TemplateVersion, refusal=None):
     text = form.data.get("definition", "") if form.is_bound else form.initial["definition"]
     errors: dict[str, list[str]] = {}
     definition = None
-    try:
-        definition = json.loads(text or "")
-    except ValueError as exc:
-        errors = {"": [_("Not valid JSON: %s") % exc]}
+    if form.is_bound and "definition" in form.errors:
+        errors = {"": list(form.errors["definition"])}  # too long: not even parsed
+    else:
+        try:
+            definition = json.loads(text or "")
+        except ValueError as exc:
+            errors = {"": [_("Not valid JSON: %s") % exc]}
     context = None
     context_error = ""
     context_text = (form.data.get("context") if form.is_bound else "") or ""

@@ -33,7 +33,6 @@ from metrolab.records.services.templates import (  # noqa: F401
     definition_from_text,
     starter_definition,
     template_create,
-    template_update,
     template_version_approve,
     template_version_draft,
     template_version_review,

@@ -286,23 +286,6 @@ def template_create(
     return version
 
 
-@service("record_template.update")
-def template_update(*, template: RecordTemplate, data: Mapping[str, Any], actor: Any):
-    """Change a template's title, discipline or retention period (its code and service are
-    part of every version's definition and do not change)."""
-    _designer(actor)
-    template = RecordTemplate.objects.select_for_update().get(pk=template.pk)
-    allowed = {"title", "discipline", "retention_years"}
-    unknown = set(data) - allowed
-    if unknown:
-        raise ServiceError(_("Unknown field: %s") % ", ".join(sorted(unknown)))
-    for name, value in data.items():
-        setattr(template, name, value.strip() if isinstance(value, str) else value)
-    validated(template)
-    template.save()
-    return template
-
-
 @service("record_template.draft")
 def template_version_draft(
     *,
@@ -578,7 +561,6 @@ __all__ = [
     "definition_from_text",
     "starter_definition",
     "template_create",
-    "template_update",
     "template_version_approve",
     "template_version_draft",
     "template_version_review",

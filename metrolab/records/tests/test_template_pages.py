@@ -295,3 +295,47 @@ def test_the_demo_loads_the_builtins_after_the_libraries_and_before_the_tasks():
 
     orders = {seeder: order for order, seeder in demo._demo_seeders}
     assert 30 < orders[demo_load_builtin_templates] < 40
+
+
+def test_the_list_page_and_api_make_no_query_per_template(cast, client, jjg52):
+    from metrolab.core.testing import assert_same_query_count_with_n_and_10n
+
+    made = []
+
+    def add(k):
+        for _ in range(k):
+            n = len(made)
+            definition = {**jjg52, "code": f"t-{n}"}
+            made.append(
+                services.template_create(
+                    code=f"t-{n}",
+                    title=f"模板 {n}",
+                    service="verification",
+                    definition=definition,
+                    actor=cast["metrologist"],
+                )
+            )
+
+    client.force_login(cast["checker"])
+    assert_same_query_count_with_n_and_10n(
+        lambda: client.get(reverse("record_templates:list")), add
+    )
+    assert_same_query_count_with_n_and_10n(lambda: client.get("/api/v1/record-templates/"), add)
+
+
+def test_the_designer_in_english(cast, client, draft, jjg52, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    client.force_login(cast["metrologist"])
+    page = text(client.get(designer_url(draft)))
+    assert "Designer" in page and "Preview and test calculation" in page
+    assert jjg52["title"]["en"] in page
+    assert "Rising, after tapping" in page and "Save the draft" in page
+
+
+def test_an_over_long_definition_is_not_parsed(cast, client, draft):
+    from metrolab.records.template_forms import DEFINITION_LIMIT
+
+    client.force_login(cast["metrologist"])
+    huge = '{"a": "' + "x" * DEFINITION_LIMIT + '"}'
+    html = text(client.post(designer_url(draft) + "?part=preview", {"definition": huge}))
+    assert 'data-path=""' in html and 'data-testid="preview-table"' not in html
