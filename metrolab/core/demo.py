@@ -77,7 +77,8 @@ def demo_seed(*, actor: Any) -> bool:
 # long-running commands the demo starts beside the web server. Each app registers its own in
 # AppConfig.ready: commissions 20 (customers, disciplines, commissions), qualifications 30
 # (methods, equipment and qualification libraries), tasks 40 (items and tasks assigned under
-# the authorised items), environment 50 (the monitored rooms, their simulator and watcher).
+# the authorised items), environment 50 (the monitored rooms, their simulator and watcher);
+# records 35 (the built-in record templates) and 60 (original records in every state).
 _demo_seeders: list[tuple[int, Callable[[], object]]] = []
 _demo_children: list[Callable[[], list[list[str]]]] = []
 

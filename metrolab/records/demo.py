@@ -11,9 +11,10 @@ customers' instrument registers and the audit log are what the lab's own use wou
 
 Per template (`PLAN`): approved (locked, task done, the customer's register updated), checked,
 submitted, returned and corrected (a draft again, its trail showing old → new with the
-reason), a draft partly filled; the gauges add a failing gauge (不合格, approved) and a
-cancelled record, the thermometers an approved record corrected by an approved amendment (the
-first superseded).
+reason, its first signature now invalid), a draft partly filled. The gauges' checked record is
+the failing gauge (不合格) and they add a cancelled record; the thermometers' approved record is
+an amendment (the record it corrects, approved before, is superseded). Rooms: the pressure lab
+(PL-1), the temperature lab (TL-1), the electrical lab (EL-1).
 
 Readings are the engine's worked examples (metrolab/metrology/tests/test_builtin_templates.py)
 and variations of them: the passing class 1.6 gauge exactly, the same readings as class 1.0

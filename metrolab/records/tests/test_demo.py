@@ -220,3 +220,17 @@ def test_a_room_without_recent_readings_reports_before_readings_are_written(demo
     assert rooms_reporting([room]) >= 3 * 9  # temperature, humidity, air pressure
     assert measurement_blocked(draft) == []
     assert rooms_reporting([room]) == 0  # reporting already
+
+
+def test_the_audit_page_shows_the_records_codes_as_code(demo_lab, client):
+    """A recorded value that is an identifier (an equipment role, how a signer was
+    authenticated) is data, shown as code, not as a word of the (Chinese) interface."""
+    from metrolab.core.models import User
+
+    client.force_login(
+        User.objects.get(username="admin"), backend="metrolab.core.auth.ThrottledModelBackend"
+    )
+    roles = client.get("/audit/", {"object_type": "records.recordequipment"}).content.decode()
+    assert "<code>calibrator</code>" in roles and "<code>standard</code>" in roles
+    signed = client.get("/audit/", {"object_type": "records.recordsignature"}).content.decode()
+    assert "<code>password</code>" in signed
