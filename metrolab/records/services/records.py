@@ -77,6 +77,7 @@ from metrolab.records.models import (
 )
 from metrolab.records.roles import APPROVERS, CHECKERS, RECORD_DEVICES, RECORD_MANAGERS
 from metrolab.records.services.signatures import reauthenticate, sign
+from metrolab.records.template_selectors import fitting_templates
 from metrolab.tasks.models import Task
 from metrolab.tasks.services import (
     task_finish,
@@ -182,18 +183,11 @@ def _squash(text: str) -> str:
 
 
 def templates_for(task: Task) -> list[TemplateVersion]:
-    """The newest approved version of each template fitting the task: its service, then (when
-    several) those naming the task's method in their code or title, then those of the
-    discipline of the task's equipment."""
-    versions = (
-        TemplateVersion.objects.filter(
-            status=TemplateVersion.Status.APPROVED, template__service=task.service
-        )
-        .select_related("template")
-        .order_by("template__code", "-number")
-    )
+    """The newest approved version of each template fitting the task
+    (`template_selectors.fitting_templates`: its service, its discipline); when several
+    templates fit, those naming the task's method in their code or title."""
     newest: dict[int, TemplateVersion] = {}
-    for version in versions:
+    for version in fitting_templates(task).order_by("template__code", "-number"):
         newest.setdefault(version.template_id, version)
     found = list(newest.values())
     if len(found) > 1 and task.method_id:
@@ -204,10 +198,6 @@ def templates_for(task: Task) -> list[TemplateVersion]:
             if code and (code in _squash(v.template.code) or code in _squash(v.template.title))
         ]
         found = named or found
-    if len(found) > 1:
-        disciplines = {e.discipline_id for e in task.equipment.all() if e.discipline_id}
-        fitting = [v for v in found if v.template.discipline_id in disciplines]
-        found = fitting or found
     return found
 
 

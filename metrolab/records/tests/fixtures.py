@@ -50,8 +50,8 @@ def approved_version(cast):
     """approved_version(code="jjg52-2013-pressure-gauge", service=None, **template fields) →
     an approved TemplateVersion of a built-in template."""
     from metrolab.metrology.record_template import builtin_templates
-    from metrolab.records.calculation import definition_digest
     from metrolab.records.models import RecordTemplate, TemplateVersion
+    from metrolab.records.services.templates import definition_digest
 
     def _make(code="jjg52-2013-pressure-gauge", service=None, **fields):
         definition = builtin_templates()[code]
