@@ -14,6 +14,7 @@ __all__ = [
     "GAUGE_READINGS",
     "PASSWORD",
     "approved_version",
+    "english",
     "gauge_cells",
     "gauge_record",
     "gauge_task",
@@ -43,6 +44,16 @@ def gauge_cells(accuracy_class: str = "1.6") -> dict[str, str]:
         for name, text in zip(names, values, strict=True):
             cells[f"{name}.{point}"] = text
     return cells
+
+
+@pytest.fixture
+def english(client, settings):
+    """The records core's tests read the English messages (the UI's default is Chinese)."""
+    from django.utils import translation
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

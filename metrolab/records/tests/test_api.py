@@ -15,7 +15,7 @@ from metrolab.core.testing import assert_same_query_count_with_n_and_10n
 from metrolab.records import services
 from metrolab.records.tests.fixtures import PASSWORD, gauge_cells
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 API = "/api/v1/records"
 
