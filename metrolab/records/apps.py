@@ -19,17 +19,17 @@ class RecordsConfig(AppConfig):
         from metrolab.records.selectors import records_using
         from metrolab.risk.trace import trace_extenders
 
-        # The test-only flush lifts the records' database guards with the audit log's.
-        register_guards("records", install=guards.install_guards, remove=guards.remove_guards)
-        # Reverse traceability finds the records made with a piece of equipment (R4.5).
-        if records_using not in trace_extenders:
-            trace_extenders.append(records_using)
         # Record templates and their designer (R6.2d).
         register_modules(
             NavItem("record_templates:list", _("Record templates"), "▥", group="quality")
         )
         # The built-in templates, after the libraries (30) and before the tasks flow (40).
         register_demo(template_demo.demo_load_builtin_templates, order=35)
+        # The test-only flush lifts the records' database guards with the audit log's.
+        register_guards("records", install=guards.install_guards, remove=guards.remove_guards)
+        # Reverse traceability finds the records made with a piece of equipment (R4.5).
+        if records_using not in trace_extenders:
+            trace_extenders.append(records_using)
         # The demo's original records in every state, after the tasks flow (40) and the
         # monitored rooms (50).
         register_demo(demo.demo_seed_records, order=60)
