@@ -15,6 +15,7 @@ from metrolab.items.api import router as items_router
 from metrolab.methods.api import router as methods_router
 from metrolab.notifications.api import router as notifications_router
 from metrolab.qualifications.api import router as qualifications_router
+from metrolab.records.api import router as records_router
 from metrolab.risk.api import router as risk_router
 from metrolab.tasks.api import router as tasks_router
 
@@ -45,3 +46,4 @@ api.add_router("/equipment/", equipment_router)
 api.add_router("/qualifications/", qualifications_router)
 api.add_router("/risk/", risk_router)
 api.add_router("/environment/", environment_router)
+api.add_router("/records/", records_router)
