@@ -12,6 +12,7 @@ class RecordsConfig(AppConfig):
     verbose_name = _("Original records")
 
     def ready(self):
+        from metrolab.core.context_processors import NavItem, register_modules
         from metrolab.core.guards import register_guards
         from metrolab.records import guards
         from metrolab.records.selectors import records_using
@@ -22,3 +23,5 @@ class RecordsConfig(AppConfig):
         # Reverse traceability finds the records made with a piece of equipment (R4.5).
         if records_using not in trace_extenders:
             trace_extenders.append(records_using)
+        # The records' queues in the menu, with the tasks (group "items & tasks").
+        register_modules(NavItem("records:list", _("Original records"), "✎", group="work"))

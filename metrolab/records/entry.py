@@ -96,9 +96,7 @@ def sheet(
         if cell:
             by_cell.setdefault(cell, []).append(problem["message"])
         if problem.get("point") and problem.get("field"):
-            by_value.setdefault((problem["point"], problem["field"]), []).append(
-                problem["message"]
-            )
+            by_value.setdefault((problem["point"], problem["field"]), []).append(problem["message"])
         where = labels.get(cell) if cell else None
         listed.append(
             {
@@ -197,7 +195,11 @@ def sheet(
                     for c in points[number]
                 ],
                 "computed": [
-                    {**_shown(values.get(name)), "problems": by_value.get((number, name), [])}
+                    {
+                        "name": name,
+                        **_shown(values.get(name)),
+                        "problems": by_value.get((number, name), []),
+                    }
                     for name in computed_names
                 ],
             }
@@ -215,8 +217,8 @@ def sheet(
         "header": header,
         "columns": columns,
         "repeat_columns": sum(max(1, len(c["repeats"])) for c in columns),
-        "nominal_label": label((definition.get("points") or {}).get("label"))
-        or str(_("Nominal")),
+        "has_repeats": any(r is not None for c in columns for r in c["repeats"]),
+        "nominal_label": label((definition.get("points") or {}).get("label")) or str(_("Nominal")),
         "nominal_unit": nominal_unit,
         "computed_columns": computed_columns,
         "rows": rows,

@@ -326,6 +326,8 @@ def record_history(request, pk: int):
     history = selectors.record_history(record)
     for item in history:
         item["where"] = labels.get(item["cell"]) or entry.label(item["label"]) or item["cell"]
+        for change in item["changes"]:
+            change["status_member"] = Record.Status(change["status"])
     at = moment(request.GET.get("at"))
     replay = None
     if at is not None:
