@@ -52,7 +52,7 @@ class RecordListOut(Schema):
     locked: bool
 
 
-class EquipmentOut(Schema):
+class RecordEquipmentOut(Schema):
     id: int
     asset_no: str
     name: str
@@ -62,7 +62,7 @@ class EquipmentOut(Schema):
     snapshot: dict[str, Any]
 
 
-class SignatureOut(Schema):
+class RecordSignatureOut(Schema):
     id: int
     meaning: str
     signer: str
@@ -73,7 +73,7 @@ class SignatureOut(Schema):
     valid: bool  # the record's content is still what was signed
 
 
-class TransitionOut(Schema):
+class RecordTransitionOut(Schema):
     source: str
     target: str
     by: str
@@ -99,12 +99,12 @@ class RecordOut(RecordListOut):
     approved_at: dt.datetime | None
     locked_at: dt.datetime | None
     retain_until: dt.date | None
-    equipment: list[EquipmentOut]
-    signatures: list[SignatureOut]
-    transitions: list[TransitionOut]
+    equipment: list[RecordEquipmentOut]
+    signatures: list[RecordSignatureOut]
+    transitions: list[RecordTransitionOut]
 
 
-class CreateIn(Schema):
+class RecordCreateIn(Schema):
     """The started task (id); optionally the approved template version and the room (ids)."""
 
     task: int
@@ -112,18 +112,18 @@ class CreateIn(Schema):
     room: int | None = None
 
 
-class CellsIn(Schema):
+class RecordCellsIn(Schema):
     """Cell id → the value as typed (text). After a return, `reason` is required."""
 
     values: dict[Code, ShortText] = Field(..., max_length=MAX_CELLS)
     reason: Reason = ""
 
 
-class PreviewIn(Schema):
+class RecordPreviewIn(Schema):
     values: dict[Code, ShortText] = Field(default_factory=dict, max_length=MAX_CELLS)
 
 
-class SignIn(Schema):
+class RecordSignIn(Schema):
     """The signer's password, and the current TOTP code when two-factor is on."""
 
     password: Name
@@ -131,11 +131,11 @@ class SignIn(Schema):
     reason: Reason = ""
 
 
-class ReasonIn(Schema):
+class RecordReasonIn(Schema):
     reason: Reason
 
 
-class PreviewOut(Schema):
+class RecordPreviewOut(Schema):
     decision: str | None
     complete: bool
     problems: list[dict[str, Any]]
@@ -147,7 +147,7 @@ class PreviewOut(Schema):
     blocked: list[str]
 
 
-class ChangeOut(Schema):
+class RecordChangeOut(Schema):
     old: str
     new: str
     by: str
@@ -157,13 +157,13 @@ class ChangeOut(Schema):
     source: str
 
 
-class FieldHistoryOut(Schema):
+class RecordFieldHistoryOut(Schema):
     cell: str
     label: dict[str, str]
-    changes: list[ChangeOut]
+    changes: list[RecordChangeOut]
 
 
-class StateOut(Schema):
+class RecordStateOut(Schema):
     at: dt.datetime
     existed: bool
     status: str
@@ -173,10 +173,10 @@ class StateOut(Schema):
     results: dict[str, Any]
 
 
-class HistoryOut(Schema):
-    fields: list[FieldHistoryOut]
-    transitions: list[TransitionOut]
-    state: StateOut | None  # the replay of `?at=`
+class RecordHistoryOut(Schema):
+    fields: list[RecordFieldHistoryOut]
+    transitions: list[RecordTransitionOut]
+    state: RecordStateOut | None  # the replay of `?at=`
 
 
 def _list_out(record: Record) -> dict:
@@ -263,7 +263,7 @@ def record_list(request, filters: Query[RecordFilter]):
     auth=api_access(roles=RECORD_READERS),
     summary="Make the record of a started task",
 )
-def record_create(request, data: CreateIn):
+def record_create(request, data: RecordCreateIn):
     task = _get(Task, data.task, "task", _("No such task."))
     record = services.record_create(
         task=task,
@@ -292,7 +292,7 @@ def record_detail(request, record_id: int):
     auth=api_access(roles=RECORD_API),
     summary="Write cells of a draft record (people, or a device token: readings only)",
 )
-def record_cells(request, record_id: int, data: CellsIn):
+def record_cells(request, record_id: int, data: RecordCellsIn):
     """Refused: unknown or protected cells (422), readings while the environmental
     conditions do not hold (409 `conditions_not_met`), a change after a return without a
     reason (422 `reason_required`), a record not in draft (409)."""
@@ -309,18 +309,18 @@ def record_cells(request, record_id: int, data: CellsIn):
 
 @router.post(
     "/{record_id}/preview",
-    response=PreviewOut,
+    response=RecordPreviewOut,
     auth=api_access(roles=RECORD_API),
     summary="Evaluate the record with these values laid over its cells (nothing saved)",
 )
-def record_preview(request, record_id: int, data: PreviewIn):
+def record_preview(request, record_id: int, data: RecordPreviewIn):
     record = _record(record_id)
     preview = services.record_preview(record, data.values)
     preview["blocked"] = services.measurement_blocked(record)
     return preview
 
 
-def _signed(step, request, record_id: int, data: SignIn) -> dict:
+def _signed(step, request, record_id: int, data: RecordSignIn) -> dict:
     record = step(
         record=_record(record_id),
         actor=request.auth,
@@ -337,7 +337,7 @@ def _signed(step, request, record_id: int, data: SignIn) -> dict:
     auth=api_access(roles=RECORD_READERS),
     summary="Submit for the check, signing 'measured' (password, TOTP code)",
 )
-def record_submit(request, record_id: int, data: SignIn):
+def record_submit(request, record_id: int, data: RecordSignIn):
     return _signed(services.record_submit, request, record_id, data)
 
 
@@ -347,7 +347,7 @@ def record_submit(request, record_id: int, data: SignIn):
     auth=api_access(roles=RECORD_READERS),
     summary="Check (核验), signing 'checked' (password, TOTP code)",
 )
-def record_check(request, record_id: int, data: SignIn):
+def record_check(request, record_id: int, data: RecordSignIn):
     return _signed(services.record_check, request, record_id, data)
 
 
@@ -357,7 +357,7 @@ def record_check(request, record_id: int, data: SignIn):
     auth=api_access(roles=RECORD_READERS),
     summary="Approve (批准) and lock, signing 'approved' (password, TOTP code)",
 )
-def record_approve(request, record_id: int, data: SignIn):
+def record_approve(request, record_id: int, data: RecordSignIn):
     return _signed(services.record_approve, request, record_id, data)
 
 
@@ -367,7 +367,7 @@ def record_approve(request, record_id: int, data: SignIn):
     auth=api_access(roles=RECORD_READERS),
     summary="Return to the measurer with a reason",
 )
-def record_return(request, record_id: int, data: ReasonIn):
+def record_return(request, record_id: int, data: RecordReasonIn):
     record = services.record_return(
         record=_record(record_id), actor=request.auth, reason=data.reason
     )
@@ -380,7 +380,7 @@ def record_return(request, record_id: int, data: ReasonIn):
     auth=api_access(roles=RECORD_READERS),
     summary="Cancel before approval with a reason (the task may be reassigned)",
 )
-def record_cancel(request, record_id: int, data: ReasonIn):
+def record_cancel(request, record_id: int, data: RecordReasonIn):
     record = services.record_cancel(
         record=_record(record_id), actor=request.auth, reason=data.reason
     )
@@ -393,7 +393,7 @@ def record_cancel(request, record_id: int, data: ReasonIn):
     auth=api_access(roles=RECORD_READERS),
     summary="Amend an approved record: a new draft revision linked to it",
 )
-def record_amend(request, record_id: int, data: ReasonIn):
+def record_amend(request, record_id: int, data: RecordReasonIn):
     record = services.record_amend(
         record=_record(record_id), actor=request.auth, reason=data.reason
     )
@@ -402,7 +402,7 @@ def record_amend(request, record_id: int, data: ReasonIn):
 
 @router.get(
     "/{record_id}/history",
-    response=HistoryOut,
+    response=RecordHistoryOut,
     auth=api_access(roles=RECORD_READERS),
     summary="Changes field by field, status changes, and the record as it was at `at`",
 )

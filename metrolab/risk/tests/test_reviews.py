@@ -121,7 +121,7 @@ def test_trace_page_for_readers_and_editors(used, cast, login):
     assert page.status_code == 200
     assert tasks[0].item.number in html and tasks[1].item.number in html
     assert "manual use" in html
-    assert 'data-testid="trace-note"' in html  # records and certificates come later
+    assert 'data-testid="trace-note"' not in html  # original records extend the trace now
     assert 'data-testid="review-open"' not in html  # reads only
     client = login(cast["quality_manager"])
     html = client.get(_trace_url(eq)).content.decode()
@@ -216,7 +216,7 @@ def test_api_trace(used, cast, client):
     assert {c["code"] for c in body["customers"]} == {"CA", "CB"}
     assert body["equipment"]["asset_no"] == "YQ-001"
     assert body["end"].startswith("2026-03-31T23:59:59.999")  # JSON keeps milliseconds
-    assert "certificates" in body["note"]
+    assert body["note"] == ""  # original records extend the trace now
     # A narrower period with date-times: the tasks assigned after it fall out.
     body = client.get(
         f"{API}/trace",
