@@ -105,7 +105,8 @@ def record_create(request, task_pk: int):
     if open_record is not None:
         return redirect("records:detail", open_record.pk)
     versions = templates_for(task)
-    form = TemplateChoiceForm(request.POST or None, versions=versions)
+    data = request.POST if request.method == "POST" else None
+    form = TemplateChoiceForm(data, versions=versions)
     refused: list[str] = []
     if request.method == "POST" and form.is_valid():
         try:
@@ -230,7 +231,10 @@ def record_sign(request, pk: int, step: str):
     record = selectors.record_get(pk)
     user = request.user
     refused = steps.refusal(record, user, step)
-    form = SignForm(request.POST or None, totp=bool(getattr(user, "totp_enabled", False)))
+    form = SignForm(
+        request.POST if request.method == "POST" else None,
+        totp=bool(getattr(user, "totp_enabled", False)),
+    )
     failed: list[str] = []
     if request.method == "POST" and not refused and form.is_valid():
         data = form.cleaned_data
@@ -288,7 +292,7 @@ def record_step(request, pk: int, step: str):
     if step not in steps.REASON_STEPS:
         raise Http404("no such step")
     record = selectors.record_get(pk)
-    form = ReasonForm(request.POST or None)
+    form = ReasonForm(request.POST if request.method == "POST" else None)
     failed: list[str] = []
     if request.method == "POST" and form.is_valid():
         service = {

@@ -29,7 +29,10 @@ NAMES = ("standard", "up_before", "up_after", "down_before", "down_after")
 
 
 @pytest.fixture
-def as_user(client, cast):
+def as_user(client, cast, settings):
+    # The pages in zh-Hans (the language cookie the switch in the header sets).
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+
     def _as(username):
         client.force_login(cast[username], backend="metrolab.core.auth.ThrottledModelBackend")
         return client
@@ -70,7 +73,7 @@ def test_a_refused_creation_lists_every_reason(as_user, cast, start_task):
     response = as_user("metrologist").post(reverse("records:create", args=[task.pk]), **ZH)
     assert response.status_code == 422
     page = _text(response)
-    assert 'data-testid="refused"' in page and "没有" in page or "No approved" in page
+    assert 'data-testid="refused"' in page and "没有适用于本任务" in page
     assert not Record.objects.filter(task=task).exists()
 
 
@@ -115,9 +118,7 @@ def test_typed_readings_are_evaluated_without_saving(as_user, gauge_record):
 
 def test_a_reading_that_is_not_a_number_is_shown_beside_its_cell(as_user, gauge_record):
     data = {**gauge_cells(), "up_after.3": "0,6x"}
-    page = _text(
-        as_user("metrologist").post(_detail(gauge_record) + "?part=results", data, **ZH)
-    )
+    page = _text(as_user("metrologist").post(_detail(gauge_record) + "?part=results", data, **ZH))
     assert '<span data-cell="up_after.3">' in page
     assert 'data-problem-for="up_after.3">' in page and "is not a number" in page
     assert 'data-decision="incomplete"' in page
@@ -232,9 +233,7 @@ def test_a_totp_account_is_asked_for_its_code(as_user, cast, gauge_record, move)
 
 def test_segregation_is_said_before_the_password_is_asked(as_user, gauge_record, move):
     record = move(gauge_record, "submitted")
-    response = as_user("metrologist").get(
-        reverse("records:sign", args=[record.pk, "check"]), **ZH
-    )
+    response = as_user("metrologist").get(reverse("records:sign", args=[record.pk, "check"]), **ZH)
     assert response.status_code == 403
     page = _text(response)
     assert 'data-testid="refused"' in page and 'name="password"' not in page
@@ -302,7 +301,9 @@ def test_history_shows_old_new_with_the_reason_and_replays_the_earlier_value(
         reason="复核读数",
     )
     page = _text(client.get(reverse("records:history", args=[record.pk]), **ZH))
-    row = re.search(r'<tr data-testid="change" data-cell="up_after.3">.*?</tr>', page).group(0)
+    rows = re.findall(r'<tr data-testid="change" data-cell="up_after.3">.*?</tr>', page)
+    assert len(rows) == 2 and "∅</span> → <strong>0.645</strong>" in rows[0]
+    row = rows[1]
     assert "0.645" in row and "0.646" in row and "复核读数" in row
     assert "点 3" in row and "升压 轻敲后" in row and "草稿" in row
     assert "点3 读数有误" in page  # the return's reason among the status changes
@@ -325,7 +326,9 @@ def test_the_archive_pdf_has_the_number_the_trail_and_the_signers(
     services.record_write(
         record=record, values={"up_after.3": "0.646"}, actor=cast["metrologist"], reason="复核"
     )
-    record = move(record, "approved")
+    for step, who in (("submit", "metrologist"), ("check", "checker"), ("approve", "approver")):
+        sign = getattr(services, f"record_{step}")
+        record = sign(record=record, actor=cast[who], password=PASSWORD)
     response = client.get(reverse("records:archive", args=[record.pk]), **ZH)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     reader = PdfReader(io.BytesIO(response.content))
