@@ -147,6 +147,7 @@ def test_record_entry_check_and_approval_on_a_phone(
     box = metrologist.locator("#entry-decision").bounding_box()
     assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"]
     assert metrologist.get_attribute("input[name='up_after.1']", "inputmode") == "decimal"
+    metrologist.screenshot(path=str(SCREENSHOTS / "e2e-records-1-entry-phone.png"))
     metrologist.screenshot(path=str(SCREENSHOTS / "e2e-records-1-entry.png"), full_page=True)
 
     # 3. Save, then submit with the password.

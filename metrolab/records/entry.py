@@ -205,11 +205,16 @@ def sheet(
             }
         )
     summary_labels = {c.name: c.label for c in template.summary}
-    summary = [
-        {"name": name, "label": label(summary_labels[name]), **_shown(value), "unit": value["unit"]}
-        for name, value in (evaluation.get("summary") or {}).items()
-        if name in summary_labels
-    ]
+    summary = []
+    for name, value in (evaluation.get("summary") or {}).items():
+        if name not in summary_labels:
+            continue
+        shown = _shown(value)
+        if name == template.decision and value.get("text"):
+            shown["text"] = str(decision_of(value.get("text")).label)
+        summary.append(
+            {"name": name, "label": label(summary_labels[name]), **shown, "unit": value["unit"]}
+        )
     fixed = [label(t["text"]) for t in definition.get("fixed_text") or ()]
     return {
         "title": label(definition.get("title")),
