@@ -417,3 +417,18 @@ def test_the_list_costs_the_same_queries_for_n_and_10n_records(
 
 def test_the_worked_example_has_six_points():
     assert len(GAUGE_READINGS) == 6 and len(NAMES) == 5
+
+
+def test_my_tasks_finds_each_tasks_record_without_a_query_per_task(
+    as_user, cast, start_task, approved_version
+):
+    approved_version()
+    client = as_user("metrologist")
+
+    def add(k):
+        for _ in range(k):
+            services.record_create(task=start_task(), actor=cast["metrologist"])
+
+    assert_same_query_count_with_n_and_10n(lambda: client.get(reverse("tasks:mine"), **ZH), add)
+    page = _text(client.get(reverse("tasks:mine"), **ZH))
+    assert page.count('data-testid="open-record"') == 10
