@@ -113,9 +113,7 @@ def sheet(
         cell_id = f"param.{p.name}"
         cell = labels.get(cell_id) or {}
         given = typed.get(cell_id)
-        default = p.default
-        if isinstance(default, list):
-            default = ", ".join(str(v) for v in default)
+        default = default_text(p.default)
         parameters.append(
             {
                 "id": cell_id,
@@ -233,6 +231,26 @@ def sheet(
         "problems": listed,
         "fixed_text": fixed,
         "signature": "|".join(c["id"] for c in cells),
+    }
+
+
+def default_text(default: Any) -> str:
+    """A parameter's default as its input shows it."""
+    if isinstance(default, list):
+        return ", ".join(str(v) for v in default)
+    return "" if default is None else str(default)
+
+
+def without_untouched_defaults(record, posted: Mapping[str, str]) -> dict[str, str]:
+    """The values posted, less the parameters the record has no value for and that still show
+    their default (the form shows defaults; keeping them out leaves no trail entry, and no
+    reason asked after a return, for what nobody changed)."""
+    template = calculation.compiled(record.template_version)
+    defaults = {f"param.{p.name}": default_text(p.default) for p in template.parameters}
+    return {
+        k: v
+        for k, v in posted.items()
+        if not (k in defaults and k not in record.cells and v.strip() == defaults[k])
     }
 
 

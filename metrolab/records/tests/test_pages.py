@@ -432,3 +432,51 @@ def test_my_tasks_finds_each_tasks_record_without_a_query_per_task(
     assert_same_query_count_with_n_and_10n(lambda: client.get(reverse("tasks:mine"), **ZH), add)
     page = _text(client.get(reverse("tasks:mine"), **ZH))
     assert page.count('data-testid="open-record"') == 10
+
+
+def test_parameters_left_at_their_default_leave_no_trail(as_user, gauge_record):
+    client = as_user("metrologist")
+    data = {
+        **gauge_cells(),
+        "param.range_lower": "0",
+        "param.range_upper": "1.6",
+        "param.points": "0, 20, 40, 60, 80, 100",
+        "param.stop_pin": "yes",
+        "param.unit": "MPa",
+        "param.interval_months": "6",
+    }
+    assert client.post(_detail(gauge_record), data, **ZH).status_code == 302
+    gauge_record.refresh_from_db()
+    assert "param.range_upper" not in gauge_record.cells
+    assert not gauge_record.changes.filter(cell__startswith="param.range").exists()
+    assert gauge_record.decision == "pass"
+
+
+def test_the_pages_in_english(as_user, cast, gauge_record, move, settings):
+    record = move(gauge_record, "submitted")
+    client = as_user("checker")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = _text(client.get(_detail(record), **ZH))
+    assert "Check and sign" in page and "Computed results" in page and ">Pass<" in page
+    assert "Error, rising" in page  # the template's own English label
+    sign = _text(client.get(reverse("records:sign", args=[record.pk, "check"])))
+    assert "I sign this record as its checker" in sign
+    history = _text(client.get(reverse("records:history", args=[record.pk])))
+    assert "Change trail" in history and "Replay" in history
+    queue = _text(client.get(reverse("records:list"), {"queue": "check"}))
+    assert "To check" in queue and record.number in queue
+
+
+def test_an_approved_record_is_amended_as_a_new_revision(as_user, cast, gauge_record, move):
+    record = move(gauge_record, "approved")
+    client = as_user("metrologist")
+    page = _text(client.get(_detail(record), **ZH))
+    assert 'data-testid="step-amend"' in page and 'data-testid="entry-form"' not in page
+    response = client.post(
+        reverse("records:step", args=[record.pk, "amend"]), {"reason": "更正点2 读数"}, **ZH
+    )
+    amendment = Record.objects.get(amends=record)
+    assert response["Location"] == _detail(amendment)
+    assert amendment.number == f"{record.number}-R2" and amendment.status == Record.Status.DRAFT
+    page = _text(client.get(_detail(amendment), **ZH))
+    assert 'data-testid="entry-form"' in page and record.number in page
