@@ -13,7 +13,8 @@ Cells (stable string ids, values typed as text):
 - ``param.<name>``: a parameter (empty: its default);
 - ``header.<name>``: a header field typed by the user (``"source": null``);
 - ``<input>.<point>``: the reading of an input at a point (points numbered from 1);
-- ``<input>.<point>.<repeat>``: one of the readings when the input has ``repeats`` > 1.
+- ``<input>.<point>.<repeat>``: one of the readings of a repeated input (``repeats`` a
+  parameter, or a number above 1).
 
 Formulas see unrounded values (GB/T 8170-2008 §3.3: round once, from the original value); each
 value's `text` is rounded per its ``round`` spec for display and the certificate.
@@ -451,6 +452,12 @@ class _Input:
     high: Decimal | None
     optional: bool
 
+    @property
+    def repeated(self) -> bool:
+        """Whether the input is a list of readings (cells <input>.<point>.<repeat>): its
+        repeats are a parameter or a number above 1, whatever the value on a given record."""
+        return isinstance(self.repeats, str) or self.repeats > 1
+
 
 @dataclass(frozen=True)
 class _Computed:
@@ -604,7 +611,7 @@ class CompiledTemplate:
                 repeats = self._repeats(item, params)
                 for j in range(1, repeats + 1):
                     cell_id = (
-                        f"{item.name}.{number}" if repeats == 1 else f"{item.name}.{number}.{j}"
+                        f"{item.name}.{number}.{j}" if item.repeated else f"{item.name}.{number}"
                     )
                     result.append(
                         Cell(
@@ -614,7 +621,7 @@ class CompiledTemplate:
                             item.label,
                             unit,
                             number,
-                            None if repeats == 1 else j,
+                            j if item.repeated else None,
                             nominal,
                         )
                     )
@@ -622,7 +629,9 @@ class CompiledTemplate:
 
     # -- evaluation --
 
-    def evaluate(self, cells: Mapping[str, str], *, context: Mapping[str, Any] | None = None):
+    def evaluate(
+        self, cells: Mapping[str, str], *, context: Mapping[str, Any] | None = None
+    ) -> Evaluation:
         """The record's values from its cells (cell id → typed text) and `context`: the header
         sources (nested dicts), "references" {role: {"certificate_no", "due_date", "points":
         [{"nominal", "unit", "correction", "expanded_uncertainty", "coverage_factor"}]}} and
@@ -636,15 +645,15 @@ class CompiledTemplate:
                 complete = False
         base = {**self.tables, **params}
         env = Environment(
-            references=context.get("references") or {},
-            cmc=context.get("cmc"),
+            references=_mapping(context.get("references")) or {},
+            cmc=_mapping(context.get("cmc")),
             unit=self._unit(self.unit, params),
         )
         header = {
             h["name"]: (
                 _text(_dig(context, h["source"]))
                 if h.get("source")
-                else (cells.get(f"header.{h['name']}") or "").strip()
+                else _text(cells.get(f"header.{h['name']}")).strip()
             )
             or None
             for h in self.header
@@ -745,7 +754,7 @@ class CompiledTemplate:
         repeats = self._repeats(item, params)
         ids = (
             [f"{item.name}.{number}"]
-            if repeats == 1
+            if not item.repeated
             else [f"{item.name}.{number}.{j}" for j in range(1, repeats + 1)]
         )
         values: list[Decimal | None] = []
@@ -759,7 +768,7 @@ class CompiledTemplate:
             value = _check_reading(item, cell_id, text, problems)
             ok = ok and value is not None
             values.append(value)
-        if repeats == 1:
+        if not item.repeated:
             return values[0], ok
         return values, ok
 
@@ -774,6 +783,16 @@ class CompiledTemplate:
             with contextlib.suppress(ValueError):
                 U = _parse_number(shown.text)  # the U the certificate would print
         value = scope.get(value_name)
+        unit = str(cmc.get("unit") or "")
+        if not cmc.get("relative") and unit and shown is not None and unit != shown.unit:
+            return _problem(
+                None,
+                "cmc",
+                f"point {number}: the authorised CMC is in {unit}, the uncertainty in "
+                f"{shown.unit}; give the CMC in {shown.unit}",
+                point=number,
+                field=name,
+            )
         try:
             ok = cmc_satisfied(cmc, U, value if isinstance(value, Decimal) else None)
         except rounding.RoundingError as exc:
@@ -917,6 +936,10 @@ def _format(raw: Any, spec: Mapping[str, Any] | None, scope: Mapping[str, Any]) 
         return _plain(rounding.report(raw, U, digits=digits)[0])
     except rounding.RoundingError:
         return _plain(raw)
+
+
+def _mapping(value: Any) -> Mapping[str, Any] | None:
+    return value if isinstance(value, Mapping) else None
 
 
 def _dig(context: Mapping[str, Any], path: str) -> Any:

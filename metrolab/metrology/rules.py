@@ -275,15 +275,16 @@ def _f_interpolate(env, x, x1, y1, x2, y2):
 def _reference(env: Environment, role, x, unit):
     if not isinstance(role, str):
         raise RuleError('the reference role must be written as text, e.g. "standard"')
-    reference = env.references.get(role)
-    if reference is None:
+    references = env.references if isinstance(env.references, Mapping) else {}
+    reference = references.get(role)
+    if not isinstance(reference, Mapping):
         raise RuleError(f"no reference equipment in the role {role!r}")
     unit = env.unit if unit is None else unit
     if not isinstance(unit, str):
         raise RuleError("the unit must be written as text")
     try:
         found = correction_at(reference.get("points") or (), _num(x, "correction"), unit)
-    except rounding.RoundingError as exc:
+    except (rounding.RoundingError, TypeError, AttributeError) as exc:
         raise RuleError(f"the calibration data of {role!r}: {exc}") from None
     if found is None:
         raise RuleError(
@@ -418,11 +419,6 @@ def _f_sqrt(env, x):
     return _sqrt(_num(x, "sqrt"))
 
 
-def _pure(function):
-    """A library function that does not read the environment."""
-    return lambda env, *args: function(*args)
-
-
 #: name → (least, most arguments, implementation(env, *args)). Arguments that are None (values
 #: not entered yet) make the result None before the implementation is called.
 FUNCTIONS: dict[str, tuple[int, int, Callable[..., object]]] = {
@@ -437,11 +433,11 @@ FUNCTIONS: dict[str, tuple[int, int, Callable[..., object]]] = {
     "stdev_of_mean": (1, 1, _stat(stats.stdev_of_mean, "stdev_of_mean")),
     "repeatability": (1, 1, _stat(stats.repeatability, "repeatability")),
     "hysteresis": (2, 2, _f_hysteresis),
-    "round_places": (2, 2, _pure(_rounding(_f_round_places))),
-    "round_sig": (2, 2, _pure(_rounding(_f_round_sig))),
-    "round_interval": (2, 2, _pure(_rounding(_f_round_interval))),
-    "round_like": (2, 2, _pure(_rounding(_f_round_like))),
-    "round_u": (1, 2, _pure(_rounding(_f_round_u))),
+    "round_places": (2, 2, _rounding(_f_round_places)),
+    "round_sig": (2, 2, _rounding(_f_round_sig)),
+    "round_interval": (2, 2, _rounding(_f_round_interval)),
+    "round_like": (2, 2, _rounding(_f_round_like)),
+    "round_u": (1, 2, _rounding(_f_round_u)),
     "interpolate": (5, 5, _f_interpolate),
     "correction": (2, 3, _f_correction),
     "reference_U": (2, 3, _f_reference_U),
@@ -451,8 +447,8 @@ FUNCTIONS: dict[str, tuple[int, int, Callable[..., object]]] = {
     "normal": (2, 2, _f_normal),
     "rss": (1, MAX_LIST, _f_rss),
     "expanded": (2, 2, _f_expanded),
-    "decide_jjf1094": (3, 3, _pure(_conformity(_f_decide_jjf1094))),
-    "decide": (4, 5, _pure(_conformity(_f_decide))),
+    "decide_jjf1094": (3, 3, _conformity(_f_decide_jjf1094)),
+    "decide": (4, 5, _conformity(_f_decide)),
     "cmc_ok": (2, 2, _f_cmc_ok),
     "column": (1, 1, _f_column),
     "all": (1, 1, _f_all),

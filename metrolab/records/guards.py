@@ -8,6 +8,8 @@ services' own refusals:
   later, or not set);
 - the trail, the status changes and the signatures are append-only: UPDATE is rejected, and
   DELETE too while the record they belong to is kept;
+- the equipment a locked record was made with (its calibration snapshot) cannot be changed,
+  nor removed while the record is kept;
 - on PostgreSQL, TRUNCATE of these tables is rejected.
 
 Migration records.0002 installs them (its SQL written out there, as it was applied); the
@@ -21,6 +23,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 RECORD = "records_record"
 APPEND_ONLY = ("records_recordchange", "records_recordtransition", "records_recordsignature")
+EQUIPMENT = "records_recordequipment"
 # The columns the one allowed UPDATE of a locked record (→ superseded) leaves as they were.
 LOCKED_COLUMNS = (
     "id",
@@ -52,6 +55,7 @@ LOCKED_COLUMNS = (
 LOCKED_MESSAGE = "original record is approved and locked: UPDATE rejected"
 RETAINED_MESSAGE = "original record is kept until its retention period ends: DELETE rejected"
 TRAIL_MESSAGE = "record trail is append-only"
+EQUIPMENT_MESSAGE = "equipment of a locked original record cannot change"
 
 
 def sqlite_statements() -> list[str]:
@@ -74,11 +78,23 @@ def sqlite_statements() -> list[str]:
             f"'9999-12-31') >= date('now') "
             f"BEGIN SELECT RAISE(ABORT, '{TRAIL_MESSAGE}: DELETE rejected'); END",
         ]
+    kept = (
+        f"COALESCE((SELECT retain_until FROM {RECORD} WHERE id = OLD.record_id), "
+        f"'9999-12-31') >= date('now')"
+    )
+    locked = f"(SELECT locked_at FROM {RECORD} WHERE id = OLD.record_id) IS NOT NULL"
+    statements += [
+        f"CREATE TRIGGER IF NOT EXISTS {EQUIPMENT}_locked BEFORE UPDATE ON {EQUIPMENT} "
+        f"WHEN {locked} BEGIN SELECT RAISE(ABORT, '{EQUIPMENT_MESSAGE}: UPDATE rejected'); END",
+        f"CREATE TRIGGER IF NOT EXISTS {EQUIPMENT}_kept BEFORE DELETE ON {EQUIPMENT} "
+        f"WHEN {locked} AND {kept} "
+        f"BEGIN SELECT RAISE(ABORT, '{EQUIPMENT_MESSAGE}: DELETE rejected'); END",
+    ]
     return statements
 
 
 def sqlite_reverse() -> list[str]:
-    names = [f"{RECORD}_locked", f"{RECORD}_retained"]
+    names = [f"{RECORD}_locked", f"{RECORD}_retained", f"{EQUIPMENT}_locked", f"{EQUIPMENT}_kept"]
     for table in APPEND_ONLY:
         names += [f"{table}_no_update", f"{table}_no_delete"]
     return [f"DROP TRIGGER IF EXISTS {name}" for name in names]
@@ -112,6 +128,17 @@ def postgresql_statements() -> list[str]:
         f"CREATE TRIGGER {RECORD}_no_truncate BEFORE TRUNCATE ON {RECORD} "
         "FOR EACH STATEMENT EXECUTE FUNCTION records_no_truncate()",
     ]
+    statements += [
+        "CREATE OR REPLACE FUNCTION records_equipment_guard() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ DECLARE locked timestamptz; kept date; BEGIN "
+        f"SELECT locked_at, retain_until INTO locked, kept FROM {RECORD} WHERE id = OLD.record_id; "
+        "IF locked IS NOT NULL AND (TG_OP = 'UPDATE' OR kept IS NULL OR kept >= CURRENT_DATE) "
+        f"THEN RAISE EXCEPTION USING MESSAGE = '{EQUIPMENT_MESSAGE}: ' || TG_OP || ' rejected'; "
+        "END IF; IF TG_OP = 'UPDATE' THEN RETURN NEW; END IF; RETURN OLD; END $$",
+        f"DROP TRIGGER IF EXISTS {EQUIPMENT}_guard ON {EQUIPMENT}",
+        f"CREATE TRIGGER {EQUIPMENT}_guard BEFORE UPDATE OR DELETE ON {EQUIPMENT} "
+        "FOR EACH ROW EXECUTE FUNCTION records_equipment_guard()",
+    ]
     for table in APPEND_ONLY:
         statements += [
             f"DROP TRIGGER IF EXISTS {table}_guard ON {table}",
@@ -128,12 +155,16 @@ def postgresql_reverse() -> list[str]:
     statements = [
         f"DROP TRIGGER IF EXISTS {RECORD}_guard ON {RECORD}",
         f"DROP TRIGGER IF EXISTS {RECORD}_no_truncate ON {RECORD}",
+        f"DROP TRIGGER IF EXISTS {EQUIPMENT}_guard ON {EQUIPMENT}",
     ]
     for table in APPEND_ONLY:
         statements += [
             f"DROP TRIGGER IF EXISTS {table}_guard ON {table}",
             f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
         ]
+    functions = ("records_trail_guard", "records_equipment_guard", "records_no_truncate")
+    statements += [f"DROP FUNCTION IF EXISTS {RECORD}_guard()"]
+    statements += [f"DROP FUNCTION IF EXISTS {name}()" for name in functions]
     return statements
 
 

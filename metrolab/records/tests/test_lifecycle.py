@@ -182,6 +182,8 @@ def test_the_database_refuses_changes_of_a_locked_record_and_its_trail(cast, gau
         ["0" * 64, signature.pk],
     )
     _raw("DELETE FROM records_recordtransition WHERE record_id = %s", [record.pk])
+    _raw("UPDATE records_recordequipment SET role = %s WHERE record_id = %s", ["x", record.pk])
+    _raw("DELETE FROM records_recordequipment WHERE record_id = %s", [record.pk])
     record.refresh_from_db()
     assert record.decision == "pass" and record.changes.count() > 0
 
