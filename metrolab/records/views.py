@@ -141,9 +141,7 @@ def _posted(request, record: Record) -> dict[str, str]:
     """The cells the entry form sent (those of the template for the parameters sent)."""
     posted = {k: v for k, v in request.POST.items() if "." in k}
     known = calculation.input_cells(record, {**record.cells, **posted})
-    return entry.without_untouched_defaults(
-        record, {k: v for k, v in posted.items() if k in known}
-    )
+    return entry.without_untouched_defaults(record, {k: v for k, v in posted.items() if k in known})
 
 
 def _live_sheet(record: Record, values: dict[str, str]) -> dict:
