@@ -105,7 +105,8 @@ def test_typed_readings_are_evaluated_without_saving(as_user, gauge_record):
     response = client.post(_detail(gauge_record) + "?part=results", data, **ZH)
     assert response.status_code == 200
     page = _text(response)
-    # The engine's worked example: point 2 rising error 0.010 MPa, MPE at 100 % 0.0400 MPa,
+    # The engine's worked example (metrolab/metrology/tests/test_builtin_templates.py, with
+    # its hand calculation): point 2 rising error 0.010 MPa, MPE at 100 % 0.0400 MPa,
     # largest error 0.035 MPa, hysteresis 0.010 → 合格.
     point2 = re.search(r'<tr data-point="2">.*?</tr>', page.split('id="entry-results"')[1]).group(0)
     assert re.search(r'data-value="error_up">0\.010<', point2)
@@ -114,6 +115,17 @@ def test_typed_readings_are_evaluated_without_saving(as_user, gauge_record):
     assert 'data-decision="pass"' in page and "合格" in page
     gauge_record.refresh_from_db()
     assert gauge_record.cells == {} and not gauge_record.changes.exists()
+
+
+def test_class_1_0_makes_the_same_readings_fail(as_user, gauge_record):
+    # The engine's worked example for class 1.0: P6's 0.035 MPa exceeds 0.0256 MPa → 不合格.
+    page = _text(
+        as_user("metrologist").post(
+            _detail(gauge_record) + "?part=results", gauge_cells("1.0"), **ZH
+        )
+    )
+    assert 'data-decision="fail"' in page and "不合格" in page
+    assert re.search(r'<tr data-point="6">.*?data-value="ok">✗<', page)
 
 
 def test_a_reading_that_is_not_a_number_is_shown_beside_its_cell(as_user, gauge_record):
