@@ -492,3 +492,13 @@ def test_an_approved_record_is_amended_as_a_new_revision(as_user, cast, gauge_re
     assert amendment.number == f"{record.number}-R2" and amendment.status == Record.Status.DRAFT
     page = _text(client.get(_detail(amendment), **ZH))
     assert 'data-testid="entry-form"' in page and record.number in page
+
+
+def test_repeated_readings_are_columns_of_their_input(as_user, cast, start_task, approved_version):
+    approved_version("digital-thermometer-sprt")
+    task = start_task(service="calibration", name="数字温度计 Digital thermometer")
+    record = services.record_create(task=task, actor=cast["metrologist"])
+    page = _text(as_user("metrologist").get(_detail(record), **ZH))
+    # Two header rows: the inputs, then their repeats; each repeat its own input.
+    assert page.count("<thead> <tr>") >= 1 and 'rowspan="2"' in page
+    assert 'name="std.1.1"' in page and 'name="uut.1.2"' in page
