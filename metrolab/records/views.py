@@ -328,6 +328,11 @@ def record_history(request, pk: int):
     record = selectors.record_get(pk)
     labels = entry.cell_labels(record)
     history = selectors.record_history(record)
+    corrections_only = request.GET.get("only") == "corrections"
+    if corrections_only:  # a value replaced or removed; not a first entry
+        for item in history:
+            item["changes"] = [c for c in item["changes"] if c["old"]]
+        history = [item for item in history if item["changes"]]
     for item in history:
         item["where"] = labels.get(item["cell"]) or entry.label(item["label"]) or item["cell"]
         for change in item["changes"]:
@@ -348,6 +353,7 @@ def record_history(request, pk: int):
         {
             "record": record,
             "history": history,
+            "corrections_only": corrections_only,
             "transitions": selectors.transitions_of(record),
             "at": moment_text(at) if at else moment_text(timezone.now()),
             "at_given": bool(at),

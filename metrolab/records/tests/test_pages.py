@@ -502,3 +502,16 @@ def test_repeated_readings_are_columns_of_their_input(as_user, cast, start_task,
     # Two header rows: the inputs, then their repeats; each repeat its own input.
     assert page.count("<thead> <tr>") >= 1 and 'rowspan="2"' in page
     assert 'name="std.1.1"' in page and 'name="uut.1.2"' in page
+
+
+def test_the_history_shows_the_corrections_only_when_asked(as_user, cast, gauge_record, move):
+    client = as_user("metrologist")
+    record = _returned(client, cast, gauge_record, move)
+    services.record_write(
+        record=record, values={"up_after.3": "0.646"}, actor=cast["metrologist"], reason="复核"
+    )
+    url = reverse("records:history", args=[record.pk])
+    every = _text(client.get(url, **ZH))
+    assert every.count('data-testid="change"') == len(gauge_cells()) + 1
+    only = _text(client.get(url, {"only": "corrections"}, **ZH))
+    assert only.count('data-testid="change"') == 1 and "复核" in only
