@@ -515,3 +515,21 @@ def test_the_history_shows_the_corrections_only_when_asked(as_user, cast, gauge_
     assert every.count('data-testid="change"') == len(gauge_cells()) + 1
     only = _text(client.get(url, {"only": "corrections"}, **ZH))
     assert only.count('data-testid="change"') == 1 and "复核" in only
+
+
+def test_when_several_templates_fit_the_page_asks_which(
+    as_user, cast, start_task, approved_version
+):
+    approved_version("digital-thermometer-sprt")
+    dmm = approved_version("dmm-dc-voltage")
+    task = start_task(service="calibration", name="数字多用表 Multimeter")
+    client = as_user("metrologist")
+    url = reverse("records:create", args=[task.pk])
+    asked = client.post(url, **ZH)
+    assert asked.status_code == 422
+    page = _text(asked)
+    assert 'name="template_version"' in page and "dmm-dc-voltage" in page
+    assert not Record.objects.filter(task=task).exists()
+    made = client.post(url, {"template_version": dmm.pk}, **ZH)
+    record = Record.objects.get(task=task)
+    assert made["Location"] == _detail(record) and record.template_version == dmm
