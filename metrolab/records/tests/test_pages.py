@@ -533,3 +533,33 @@ def test_when_several_templates_fit_the_page_asks_which(
     made = client.post(url, {"template_version": dmm.pk}, **ZH)
     record = Record.objects.get(task=task)
     assert made["Location"] == _detail(record) and record.template_version == dmm
+
+
+DMM_CELLS = {
+    "param.range": "10",
+    "param.points": "1, 10",
+    "param.repeats": "5",
+    "reading.1.1": "1.00002", "reading.1.2": "1.00003", "reading.1.3": "1.00002",
+    "reading.1.4": "1.00001", "reading.1.5": "1.00002",
+    "reading.2.1": "10.00040", "reading.2.2": "10.00042", "reading.2.3": "10.00041",
+    "reading.2.4": "10.00040", "reading.2.5": "10.00042",
+}  # fmt: skip
+
+
+def test_an_expanded_uncertainty_below_the_cmc_is_shown_beside_it(
+    as_user, cast, start_task, approved_version
+):
+    # The engine's DMM worked example with a CMC of 20 ppm: U = 160 µV at 10 V is 16 ppm,
+    # below the CMC (metrolab/metrology/tests/test_builtin_templates.py).
+    approved_version("dmm-dc-voltage")
+    task = start_task(service="calibration", name="数字多用表 Multimeter")
+    record = services.record_create(task=task, actor=cast["metrologist"])
+    record.context = {**record.context, "cmc": {"value": "20", "unit": "ppm", "relative": True}}
+    record.save(update_fields=["context", "updated_at"])
+    record.refresh_from_db()
+    page = _text(as_user("metrologist").post(_detail(record) + "?part=results", DMM_CELLS, **ZH))
+    assert 'data-decision="undecided"' in page and "待定" in page
+    point2 = re.search(r'<tr data-point="2">.*?</tr>', page.split('id="entry-results"')[1])
+    cell = re.search(r'<td class="num has-error" data-value="U">0\.00016<.*?</td>', point2.group(0))
+    assert cell and "smaller than the authorised CMC" in cell.group(0)
+    assert '<li data-code="below_cmc">' in page
