@@ -49,6 +49,7 @@ PASSWORD = "cast-password-1"
 NAMES = ("standard", "up_before", "up_after", "down_before", "down_after")
 RETURN_REASON = "点3 升压轻敲后读数抄错"
 CHANGE_REASON = "按原始读数更正点3"
+NO_SIDEWAYS_SCROLL = "() => document.documentElement.scrollWidth <= window.innerWidth"
 
 
 def _room_holding(qualified_setup):  # noqa: F811
@@ -147,6 +148,7 @@ def test_record_entry_check_and_approval_on_a_phone(
     box = metrologist.locator("#entry-decision").bounding_box()
     assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"]
     assert metrologist.get_attribute("input[name='up_after.1']", "inputmode") == "decimal"
+    assert metrologist.evaluate(NO_SIDEWAYS_SCROLL)  # only the table scrolls sideways
     metrologist.screenshot(path=str(SCREENSHOTS / "e2e-records-1-entry-phone.png"))
     metrologist.screenshot(path=str(SCREENSHOTS / "e2e-records-1-entry.png"), full_page=True)
 
@@ -199,6 +201,7 @@ def test_record_entry_check_and_approval_on_a_phone(
     corrected = rows.nth(1).inner_text()
     assert "0.645" in corrected and "0.646" in corrected and CHANGE_REASON in corrected
     metrologist.screenshot(path=str(SCREENSHOTS / "e2e-records-2-history.png"), full_page=True)
+    assert metrologist.evaluate(NO_SIDEWAYS_SCROLL)
 
     # 7. The checker and the approver sign.
     _sign(checker, "check", base, record)
@@ -213,6 +216,7 @@ def test_record_entry_check_and_approval_on_a_phone(
     assert valid.count() == 3  # the second "measured", "checked", "approved"
     assert approver.locator("[data-testid=signature][data-valid=false]").count() == 1
     approver.screenshot(path=str(SCREENSHOTS / "e2e-records-3-approved.png"), full_page=True)
+    assert approver.evaluate(NO_SIDEWAYS_SCROLL)
 
     # 8. The record is locked, the task done; the commission stays at 检测/数据核查 until a
     # certificate exists.

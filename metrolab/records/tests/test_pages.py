@@ -394,6 +394,8 @@ def test_the_queues(as_user, cast, gauge_record, move):
     checker = as_user("checker")
     page = _text(checker.get(reverse("records:list"), {"queue": "check"}, **ZH))
     assert f'data-record="{record.number}"' in page and "待我核验" in page
+    # The list is in the menu, with the items and tasks.
+    assert re.search(r'<a href="/records/"[^>]*>.*?原始记录</a>', page)
     page = _text(checker.get(reverse("records:list"), {"queue": "approve"}, **ZH))
     assert f'data-record="{record.number}"' not in page
     mine = _text(as_user("metrologist").get(reverse("records:list"), {"queue": "mine"}, **ZH))
