@@ -16,6 +16,7 @@ from metrolab.methods.api import router as methods_router
 from metrolab.notifications.api import router as notifications_router
 from metrolab.qualifications.api import router as qualifications_router
 from metrolab.records.api import router as records_router
+from metrolab.records.template_api import router as record_templates_router
 from metrolab.risk.api import router as risk_router
 from metrolab.tasks.api import router as tasks_router
 
@@ -47,3 +48,4 @@ api.add_router("/qualifications/", qualifications_router)
 api.add_router("/risk/", risk_router)
 api.add_router("/environment/", environment_router)
 api.add_router("/records/", records_router)
+api.add_router("/record-templates/", record_templates_router)

@@ -22,6 +22,8 @@ urlpatterns = [
     path("qualifications/", include("metrolab.qualifications.urls")),
     path("risk/", include("metrolab.risk.urls")),
     path("environment/", include("metrolab.environment.urls")),
+    # Before any other records/ pages: "templates/" is not a record.
+    path("records/templates/", include("metrolab.records.template_urls")),
     path("records/", include("metrolab.records.urls")),
     path("", include("metrolab.core.urls")),
 ]

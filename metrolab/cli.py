@@ -12,6 +12,7 @@ ALIASES = {
     "environment-watch": "environment_watch",
     "environment-simulate": "environment_simulate",
     "environment-retention": "environment_retention",
+    "records-load-builtin": "records_load_builtin",
 }
 
 

@@ -331,6 +331,11 @@ def _signed(step, request, record_id: int, data: RecordSignIn) -> dict:
     return _record_out(record)
 
 
+def _with_reason(step, request, record_id: int, data: RecordReasonIn) -> dict:
+    record = step(record=_record(record_id), actor=request.auth, reason=data.reason)
+    return _record_out(record)
+
+
 @router.post(
     "/{record_id}/submit",
     response=RecordOut,
@@ -368,10 +373,7 @@ def record_approve(request, record_id: int, data: RecordSignIn):
     summary="Return to the measurer with a reason",
 )
 def record_return(request, record_id: int, data: RecordReasonIn):
-    record = services.record_return(
-        record=_record(record_id), actor=request.auth, reason=data.reason
-    )
-    return _record_out(record)
+    return _with_reason(services.record_return, request, record_id, data)
 
 
 @router.post(
@@ -381,10 +383,7 @@ def record_return(request, record_id: int, data: RecordReasonIn):
     summary="Cancel before approval with a reason (the task may be reassigned)",
 )
 def record_cancel(request, record_id: int, data: RecordReasonIn):
-    record = services.record_cancel(
-        record=_record(record_id), actor=request.auth, reason=data.reason
-    )
-    return _record_out(record)
+    return _with_reason(services.record_cancel, request, record_id, data)
 
 
 @router.post(
@@ -394,10 +393,7 @@ def record_cancel(request, record_id: int, data: RecordReasonIn):
     summary="Amend an approved record: a new draft revision linked to it",
 )
 def record_amend(request, record_id: int, data: RecordReasonIn):
-    record = services.record_amend(
-        record=_record(record_id), actor=request.auth, reason=data.reason
-    )
-    return Status(201, _record_out(record))
+    return Status(201, _with_reason(services.record_amend, request, record_id, data))
 
 
 @router.get(

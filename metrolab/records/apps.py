@@ -13,11 +13,18 @@ class RecordsConfig(AppConfig):
 
     def ready(self):
         from metrolab.core.context_processors import NavItem, register_modules
+        from metrolab.core.demo import register_demo
         from metrolab.core.guards import register_guards
-        from metrolab.records import guards
+        from metrolab.records import guards, template_demo
         from metrolab.records.selectors import records_using
         from metrolab.risk.trace import trace_extenders
 
+        # Record templates and their designer (R6.2d).
+        register_modules(
+            NavItem("record_templates:list", _("Record templates"), "▥", group="quality")
+        )
+        # The built-in templates, after the libraries (30) and before the tasks flow (40).
+        register_demo(template_demo.demo_load_builtin_templates, order=35)
         # The test-only flush lifts the records' database guards with the audit log's.
         register_guards("records", install=guards.install_guards, remove=guards.remove_guards)
         # Reverse traceability finds the records made with a piece of equipment (R4.5).

@@ -12,7 +12,6 @@ The context (docs/record-templates.md) is made of:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -31,11 +30,6 @@ _ROLE_CALL = re.compile(r"\b(?:correction|reference_[A-Za-z]+)\(\s*\"([A-Za-z0-9
 _ROLE_SOURCE = re.compile(r"^(?:equipment|references)\.([A-Za-z0-9_]+)\.")
 
 
-def definition_digest(definition: Mapping[str, Any]) -> str:
-    text = json.dumps(definition, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 @lru_cache(maxsize=64)
 def _compiled(digest: str, text: str) -> CompiledTemplate:
     return compile_template(json.loads(text))
@@ -43,6 +37,8 @@ def _compiled(digest: str, text: str) -> CompiledTemplate:
 
 def compiled(version) -> CompiledTemplate:
     """The compiled template of a TemplateVersion (compiled once per definition)."""
+    from metrolab.records.services.templates import definition_digest
+
     definition = version.definition or {}
     digest = version.digest or definition_digest(definition)
     return _compiled(digest, json.dumps(definition, sort_keys=True, ensure_ascii=False))

@@ -12,7 +12,7 @@ services' own refusals:
   nor removed while the record is kept;
 - on PostgreSQL, TRUNCATE of these tables is rejected.
 
-Migration records.0002 installs them (its SQL written out there, as it was applied); the
+Migration records.0003 installs them (its SQL written out there, as it was applied); the
 test-only `flush` lifts them through `metrolab.core.guards` (registered in apps.py) and
 installs them again from here. Keep both in step when a guard changes (a new migration).
 """

@@ -113,6 +113,8 @@ class TemplateVersion(AuditedModel):
         related_name="+",
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    # The reviewer's note: why the version was returned to its author, or a remark on review.
+    review_note = models.TextField(_("review note"), max_length=NOTE, blank=True)
 
     class Meta:
         verbose_name = _("template version")

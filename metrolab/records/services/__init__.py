@@ -1,7 +1,15 @@
-"""Writes of original records and their templates (each part of issue 14 adds its own
-import lines here)."""
+"""Writes of the records app (R6.2, R4.4). Every function is a service
+(metrolab.core.service): one transaction, audited with the actor; a refusal raises
+ServiceError and writes nothing. One module per part:
 
-from metrolab.records.services.records import (  # noqa: F401
+- `templates`: record templates and their versions (draft → in review → approved →
+  retired), the built-in templates.
+- `records`: original records made from started tasks: cells and their trail, the
+  environment's blocking, submit / check / approve / return / cancel / amend / delete.
+- `signatures`: re-authentication of signers and the content digest signatures bind.
+"""
+
+from metrolab.records.services.records import (
     measurement_blocked,
     record_amend,
     record_approve,
@@ -15,8 +23,50 @@ from metrolab.records.services.records import (  # noqa: F401
     record_submit,
     record_write,
 )
-from metrolab.records.services.signatures import (  # noqa: F401
+from metrolab.records.services.signatures import (
     content_digest,
     reauthenticate,
     signature_valid,
 )
+from metrolab.records.services.templates import (
+    definition_digest,
+    definition_errors,
+    definition_from_text,
+    starter_definition,
+    template_create,
+    template_version_approve,
+    template_version_draft,
+    template_version_review,
+    template_version_save,
+    template_version_submit,
+    templates_load_builtin,
+)
+
+__all__ = [
+    "content_digest",
+    "definition_digest",
+    "definition_errors",
+    "definition_from_text",
+    "measurement_blocked",
+    "reauthenticate",
+    "record_amend",
+    "record_approve",
+    "record_approved_listeners",
+    "record_cancel",
+    "record_check",
+    "record_create",
+    "record_delete",
+    "record_preview",
+    "record_return",
+    "record_submit",
+    "record_write",
+    "signature_valid",
+    "starter_definition",
+    "template_create",
+    "template_version_approve",
+    "template_version_draft",
+    "template_version_review",
+    "template_version_save",
+    "template_version_submit",
+    "templates_load_builtin",
+]

@@ -77,6 +77,7 @@ from metrolab.records.models import (
 )
 from metrolab.records.roles import APPROVERS, CHECKERS, RECORD_DEVICES, RECORD_MANAGERS
 from metrolab.records.services.signatures import reauthenticate, sign
+from metrolab.records.template_selectors import fitting_templates
 from metrolab.tasks.models import Task
 from metrolab.tasks.services import (
     task_finish,
@@ -182,18 +183,11 @@ def _squash(text: str) -> str:
 
 
 def templates_for(task: Task) -> list[TemplateVersion]:
-    """The newest approved version of each template fitting the task: its service, then (when
-    several) those naming the task's method in their code or title, then those of the
-    discipline of the task's equipment."""
-    versions = (
-        TemplateVersion.objects.filter(
-            status=TemplateVersion.Status.APPROVED, template__service=task.service
-        )
-        .select_related("template")
-        .order_by("template__code", "-number")
-    )
+    """The newest approved version of each template fitting the task
+    (`template_selectors.fitting_templates`: its service, its discipline); when several
+    templates fit, those naming the task's method in their code or title."""
     newest: dict[int, TemplateVersion] = {}
-    for version in versions:
+    for version in fitting_templates(task).order_by("template__code", "-number"):
         newest.setdefault(version.template_id, version)
     found = list(newest.values())
     if len(found) > 1 and task.method_id:
@@ -204,10 +198,6 @@ def templates_for(task: Task) -> list[TemplateVersion]:
             if code and (code in _squash(v.template.code) or code in _squash(v.template.title))
         ]
         found = named or found
-    if len(found) > 1:
-        disciplines = {e.discipline_id for e in task.equipment.all() if e.discipline_id}
-        fitting = [v for v in found if v.template.discipline_id in disciplines]
-        found = fitting or found
     return found
 
 
@@ -769,6 +759,24 @@ def _before_signing(record: Record, actor: Any, step: str, *allowed: str) -> Non
     _require_step(current, user, step)
 
 
+def _signing_step(record: Record, actor: Any, step: str, status: str) -> tuple[Any, Record]:
+    """(the signer, the record locked): inside a signing service, the checks again."""
+    user = require_person(actor)
+    record = _locked(record)
+    _require_status(record, status)
+    _require_step(record, user, step)
+    return user, record
+
+
+def _reauthenticated(signed, step: str, status: str, **kwargs) -> Record:
+    """Run the signing service `signed` once the step is allowed and the signer proved who
+    they are (outside its transaction, so that a failed proof is recorded)."""
+    record, actor = kwargs["record"], kwargs["actor"]
+    _before_signing(record, actor, step, status)
+    _user, how = reauthenticate(actor=actor, password=kwargs["password"], otp=kwargs["otp"])
+    return signed(record=record, actor=actor, authenticated_by=how, reason=kwargs["reason"])
+
+
 # --- submit ----------------------------------------------------------------------------------
 
 
@@ -801,10 +809,7 @@ def record_submit_signed(
     *, record: Record, actor: Any, authenticated_by: str, reason: str = ""
 ) -> Record:
     """DRAFT → SUBMITTED, signed "measured" (call `record_submit`, which re-authenticates)."""
-    user = require_person(actor)
-    record = _locked(record)
-    _require_status(record, Record.Status.DRAFT)
-    _require_step(record, user, "submit")
+    user, record = _signing_step(record, actor, "submit", Record.Status.DRAFT)
     evaluation = calculation.evaluate(record)
     _submit_problems(record, evaluation)
     now = timezone.now()
@@ -845,9 +850,16 @@ def record_submit(
     expanded uncertainty below the authorised CMC refuses with BELOW_CMC naming the point).
     The conditions over the measurement are stored with it; the task goes to checking and
     its equipment's usage entries are closed."""
-    _before_signing(record, actor, "submit", Record.Status.DRAFT)
-    _user, how = reauthenticate(actor=actor, password=password, otp=otp)
-    return record_submit_signed(record=record, actor=actor, authenticated_by=how, reason=reason)
+    return _reauthenticated(
+        record_submit_signed,
+        "submit",
+        Record.Status.DRAFT,
+        record=record,
+        actor=actor,
+        password=password,
+        otp=otp,
+        reason=reason,
+    )
 
 
 # --- check and approve -----------------------------------------------------------------------
@@ -858,10 +870,7 @@ def record_check_signed(
     *, record: Record, actor: Any, authenticated_by: str, reason: str = ""
 ) -> Record:
     """SUBMITTED → CHECKED, signed "checked" (call `record_check`)."""
-    user = require_person(actor)
-    record = _locked(record)
-    _require_status(record, Record.Status.SUBMITTED)
-    _require_step(record, user, "check")
+    user, record = _signing_step(record, actor, "check", Record.Status.SUBMITTED)
     record.status = Record.Status.CHECKED
     record.checked_by = user
     record.checked_at = timezone.now()
@@ -881,9 +890,16 @@ def record_check(
 ) -> Record:
     """A checker (核验员) checks the submitted record and signs it "checked": not the person
     who measured, holding the checker role and eligible to check this work today."""
-    _before_signing(record, actor, "check", Record.Status.SUBMITTED)
-    _user, how = reauthenticate(actor=actor, password=password, otp=otp)
-    return record_check_signed(record=record, actor=actor, authenticated_by=how, reason=reason)
+    return _reauthenticated(
+        record_check_signed,
+        "check",
+        Record.Status.SUBMITTED,
+        record=record,
+        actor=actor,
+        password=password,
+        otp=otp,
+        reason=reason,
+    )
 
 
 def _next_due(record: Record, evaluation, day: dt.date) -> dt.date | None:
@@ -897,10 +913,7 @@ def record_approve_signed(
     *, record: Record, actor: Any, authenticated_by: str, reason: str = ""
 ) -> Record:
     """CHECKED → APPROVED and locked, signed "approved" (call `record_approve`)."""
-    user = require_person(actor)
-    record = _locked(record)
-    _require_status(record, Record.Status.CHECKED)
-    _require_step(record, user, "approve")
+    user, record = _signing_step(record, actor, "approve", Record.Status.CHECKED)
     now = timezone.now()
     record.status = Record.Status.APPROVED
     record.approved_by = user
@@ -952,9 +965,16 @@ def record_approve(
     this work today. The record is locked; the task is done (the commission moves on); the
     customer's instrument register gets the service date and the next due date (the
     template's interval, none for a failed item); the listeners run (certificates)."""
-    _before_signing(record, actor, "approve", Record.Status.CHECKED)
-    _user, how = reauthenticate(actor=actor, password=password, otp=otp)
-    return record_approve_signed(record=record, actor=actor, authenticated_by=how, reason=reason)
+    return _reauthenticated(
+        record_approve_signed,
+        "approve",
+        Record.Status.CHECKED,
+        record=record,
+        actor=actor,
+        password=password,
+        otp=otp,
+        reason=reason,
+    )
 
 
 # --- return, cancel, amend, delete -----------------------------------------------------------

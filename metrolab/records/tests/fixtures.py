@@ -14,6 +14,7 @@ __all__ = [
     "GAUGE_READINGS",
     "PASSWORD",
     "approved_version",
+    "english",
     "gauge_cells",
     "gauge_record",
     "gauge_task",
@@ -46,12 +47,22 @@ def gauge_cells(accuracy_class: str = "1.6") -> dict[str, str]:
 
 
 @pytest.fixture
+def english(client, settings):
+    """The records core's tests read the English messages (the UI's default is Chinese)."""
+    from django.utils import translation
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
 def approved_version(cast):
     """approved_version(code="jjg52-2013-pressure-gauge", service=None, **template fields) →
     an approved TemplateVersion of a built-in template."""
     from metrolab.metrology.record_template import builtin_templates
-    from metrolab.records.calculation import definition_digest
     from metrolab.records.models import RecordTemplate, TemplateVersion
+    from metrolab.records.services.templates import definition_digest
 
     def _make(code="jjg52-2013-pressure-gauge", service=None, **fields):
         definition = builtin_templates()[code]

@@ -15,7 +15,7 @@ from metrolab.core.testing import assert_same_query_count_with_n_and_10n
 from metrolab.records import services
 from metrolab.records.tests.fixtures import PASSWORD, gauge_cells
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 API = "/api/v1/records"
 
@@ -182,3 +182,19 @@ def test_the_record_page(cast, gauge_record, move, login, client):
     assert record.number in text and "0.035" in text and 'data-valid="true"' in text
     login(cast["customer_a"])
     assert client.get(f"/records/{record.pk}/").status_code in (302, 403)
+
+
+def test_amend_and_cancel_through_the_api(cast, gauge_record, move, login, client):
+    record = move(gauge_record, "approved")
+    login(cast["metrologist"])
+    answer = _json(client, "post", f"{API}/{record.pk}/amend", {"reason": ""})
+    assert answer.status_code == 422 and answer.json()["error"]["code"] == "reason_required"
+    answer = _json(client, "post", f"{API}/{record.pk}/amend", {"reason": "客户地址更正"})
+    assert answer.status_code == 201, answer.content
+    amendment = answer.json()
+    assert amendment["amends"] == record.number and amendment["revision"] == 2
+    assert amendment["cells"] == record.cells and amendment["status"] == "draft"
+    answer = _json(client, "post", f"{API}/{amendment['id']}/cancel", {"reason": "不需要更正"})
+    assert answer.status_code == 200 and answer.json()["status"] == "cancelled"
+    original = client.get(f"{API}/{record.pk}").json()
+    assert original["status"] == "approved" and original["amendments"] == [amendment["number"]]

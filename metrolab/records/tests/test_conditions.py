@@ -20,7 +20,7 @@ from metrolab.records.selectors import record_detail
 from metrolab.records.services.records import thinned
 from metrolab.records.tests.fixtures import PASSWORD, gauge_cells
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture

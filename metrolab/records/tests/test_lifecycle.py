@@ -23,7 +23,7 @@ from metrolab.risk.trace import trace
 from metrolab.tasks.models import Task
 from metrolab.tasks.services import task_assign
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 DMM_CELLS = {
     "param.range": "10",

@@ -17,7 +17,7 @@ from metrolab.records.selectors import record_detail
 from metrolab.records.tests.fixtures import PASSWORD
 from metrolab.tasks.models import Task
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def test_a_record_is_pinned_when_made(cast, gauge_record, gauge_task, qualified_setup):

@@ -21,7 +21,7 @@ from metrolab.records.selectors import record_detail
 from metrolab.records.tests.fixtures import PASSWORD
 from metrolab.tasks.models import Task
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def test_who_measured_cannot_check_or_approve(cast, gauge_record, move, authorise):

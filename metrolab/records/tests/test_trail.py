@@ -20,7 +20,7 @@ from metrolab.records.models import Record, RecordChange
 from metrolab.records.selectors import record_history, record_state_at
 from metrolab.records.tests.fixtures import gauge_cells
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def test_only_the_measurer_writes(cast, gauge_record):

@@ -88,7 +88,7 @@ def remove(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("records", "0001_initial"),
+        ("records", "0002_template_review_note"),
     ]
 
     operations = [
