@@ -33,3 +33,5 @@ class RecordsConfig(AppConfig):
         # The demo's original records in every state, after the tasks flow (40) and the
         # monitored rooms (50).
         register_demo(demo.demo_seed_records, order=60)
+        # The records' queues in the menu, with the tasks (group "items & tasks").
+        register_modules(NavItem("records:list", _("Original records"), "✎", group="work"))
