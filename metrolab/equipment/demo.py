@@ -280,8 +280,7 @@ EQUIPMENT = [
                 ("231.928", "-0.0025", "0.006"),
                 ("419.527", "-0.0041", "0.010"),
             ],
-            # The unit the record templates look its corrections up in (°C, not ℃).
-            "°C",
+            "℃",  # the record templates compute in °C: the same unit (metrology.units)
         ),
     },
     {

@@ -4,10 +4,10 @@ standard's certificate: the one home of this rule (issue 13), used by the equipm
 in `rules`).
 
 - At a calibrated point: that point's correction, U and k, exactly.
-- Between two calibrated points of the same unit: the correction interpolated linearly between
-  the two neighbours; U (with its k) is the larger of the two neighbours', since interpolation
-  does not reduce the uncertainty of either point (a conservative choice: no standard
-  prescribes interpolating U).
+- Between two calibrated points of the same unit (`units.same_unit`: "℃" is "°C"): the
+  correction interpolated linearly between the two neighbours; U (with its k) is the larger
+  of the two neighbours', since interpolation does not reduce the uncertainty of either point
+  (a conservative choice: no standard prescribes interpolating U).
 - Outside the calibrated points, or in another unit: None — the certificate does not say, so a
   record must not guess.
 
@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from metrolab.metrology.rounding import to_decimal
+from metrolab.metrology.units import same_unit
 
 __all__ = ["CalibrationPoint", "Correction", "correction_at"]
 
@@ -63,8 +64,9 @@ def correction_at(points: Iterable[Any], x: object, unit: str) -> Correction | N
     Raises `RoundingError` (a ValueError) when `x` or a point's number is not a decimal number.
     """
     value = to_decimal(x, field="nominal")
-    unit = (unit or "").strip()
-    ordered = sorted((p for p in map(_point, points) if p.unit == unit), key=lambda p: p.nominal)
+    ordered = sorted(
+        (p for p in map(_point, points) if same_unit(p.unit, unit)), key=lambda p: p.nominal
+    )
     below = above = None
     for point in ordered:
         if point.nominal == value:

@@ -42,6 +42,7 @@ from metrolab.metrology.rules import (
     cmc_satisfied,
     compile_rule,
 )
+from metrolab.metrology.units import same_unit
 
 __all__ = [
     "EVALUATION_FORMAT",
@@ -784,7 +785,8 @@ class CompiledTemplate:
                 U = _parse_number(shown.text)  # the U the certificate would print
         value = scope.get(value_name)
         unit = str(cmc.get("unit") or "")
-        if not cmc.get("relative") and unit and shown is not None and unit != shown.unit:
+        other_unit = shown is not None and not same_unit(unit, shown.unit)
+        if not cmc.get("relative") and unit and other_unit:
             return _problem(
                 None,
                 "cmc",

@@ -180,12 +180,12 @@ ITEMS = [
 ALL_ITEMS = [row[0] for row in ITEMS]
 
 # The CMC as a number where the stated CMC is one expanded uncertainty (records refuse a
-# smaller U): in the unit the record templates compute in ("°C", not the range's "℃"), or
-# relative ("%", "ppm"). The others state accuracy classes, a span of values or a fraction of
+# smaller U): in the scope's unit ("℃" is the templates' "°C": metrology.units), or relative
+# ("%", "ppm"). The others state accuracy classes, a span of values or a fraction of
 # full scale, which records do not compare.
 CMC_VALUES = {
     "P05": ("0.03", "%"),
-    "T02": ("0.06", "°C"),
+    "T02": ("0.06", "℃"),
     "E01": ("8", "ppm"),  # DCV
 }
 

@@ -21,6 +21,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from metrolab.items.labels import label_font
 from metrolab.records import calculation, entry, selectors
+from metrolab.records.labels import authentication_label, quantity_label, role_label
 from metrolab.records.models import Record
 
 
@@ -170,7 +171,7 @@ def archive_pdf(record: Record) -> bytes:
                     [_("Quantity"), _("Min"), _("Max"), _("Mean"), _("Readings"), _("Held")],
                     *[
                         [
-                            f"{name} ({q.get('unit', '')})",
+                            f"{quantity_label(name)} ({q.get('unit', '')})",
                             q.get("min"),
                             q.get("max"),
                             f"{q['mean']:.2f}" if isinstance(q.get("mean"), int | float) else "—",
@@ -199,7 +200,7 @@ def archive_pdf(record: Record) -> bytes:
             [
                 use["asset_no"],
                 use["name"],
-                use["role"],
+                role_label(use["role"]),
                 use["certificate_no"],
                 use["due_date"],
                 points or "—",
@@ -273,7 +274,7 @@ def archive_pdf(record: Record) -> bytes:
             s["meaning_label"],
             s["printed_name"],
             _when(s["signed_at"]),
-            s["authenticated_by"],
+            authentication_label(s["authenticated_by"]),
             _("valid") if s["valid"] else _("invalid: the record changed after signing"),
             s["content_digest"][:16] + "…",
         ]

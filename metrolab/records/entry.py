@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from metrolab.core.components import register_tones
 from metrolab.records import calculation
+from metrolab.records.labels import problem_message, token_text
 
 
 class Decision(models.TextChoices):
@@ -63,7 +64,7 @@ def _shown(value: Mapping[str, Any] | None) -> dict[str, Any]:
         return {"text": "", "na": True, "flag": None}
     if isinstance(raw, bool):
         return {"text": "✓" if raw else "✗", "na": False, "flag": raw}
-    return {"text": value.get("text") or "", "na": False, "flag": None}
+    return {"text": token_text(value.get("text")), "na": False, "flag": None}
 
 
 def _computed_names(template, definition: Mapping[str, Any]) -> list[str]:
@@ -93,17 +94,18 @@ def sheet(
     listed = []
     for problem in problems:
         cell = problem.get("cell")
+        message = problem_message(problem)
         if cell:
-            by_cell.setdefault(cell, []).append(problem["message"])
+            by_cell.setdefault(cell, []).append(message)
         if problem.get("point") and problem.get("field"):
-            by_value.setdefault((problem["point"], problem["field"]), []).append(problem["message"])
+            by_value.setdefault((problem["point"], problem["field"]), []).append(message)
         where = labels.get(cell) if cell else None
         listed.append(
             {
                 "cell": cell or "",
                 "code": problem.get("code") or "",
                 "where": _where(where) if where else "",
-                "message": problem["message"],
+                "message": message,
             }
         )
 
@@ -266,7 +268,7 @@ def _where(cell: Mapping[str, Any]) -> str:
 def _param_text(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
-    return "" if value is None else str(value)
+    return token_text(value)
 
 
 def cell_labels(record, cells: Mapping[str, str] | None = None) -> dict[str, str]:

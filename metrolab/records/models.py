@@ -27,6 +27,9 @@ from metrolab.core.components import register_tones
 from metrolab.core.models import AuditedModel
 from metrolab.core.text import CODE, NAME, NOTE, REASON, SHORT_TEXT
 
+# The note the loader stores on a built-in template's versions (data: kept as written).
+BUILTIN_NOTE = "built-in"
+
 # Records are kept this many years unless their template says otherwise (R6.12a).
 DEFAULT_RETENTION_YEARS = 6
 
@@ -128,6 +131,13 @@ class TemplateVersion(AuditedModel):
 
     def __str__(self):
         return f"{self.template.code} v{self.number}"
+
+    @property
+    def note_shown(self) -> str:
+        """The note as pages show it: the loader's mark of a built-in version is translated."""
+        if self.note == BUILTIN_NOTE:
+            return str(_("Built in: approved when the built-in templates were loaded"))
+        return self.note
 
 
 class Record(AuditedModel):

@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from metrolab.core.permissions import holds
 from metrolab.core.service import ServiceError
+from metrolab.records import services as record_services
 from metrolab.records.models import Record, RecordSignature
 from metrolab.records.roles import APPROVERS, CHECKERS, RECORD_MANAGERS
-from metrolab.records.services import records as record_services
 
 SIGN_STEPS = ("submit", "check", "approve")
 REASON_STEPS = ("return", "cancel", "amend")
@@ -90,7 +90,7 @@ MEANING_OF_STEP = {
 def refusal(record: Record, user, step: str) -> list[str]:
     """Why `user` cannot take the signing `step` now (empty: they may), as the service says."""
     try:
-        record_services._before_signing(record, user, step, STEP_STATUS[step])
+        record_services.refuse_unless_may_sign(record, user, step, STEP_STATUS[step])
     except ServiceError as exc:
         return reasons(exc)
     return []

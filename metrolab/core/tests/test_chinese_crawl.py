@@ -53,7 +53,6 @@ ALLOWED = {
     "Webhook",
     "Max",  # demo data: a range "Max ≤ 5 kg"
     "simulated",  # an ingestion channel's code (http / mqtt / modbus / simulated)
-    "built-in",  # the note the record templates' loader stores on a built-in version (data)
     "True",  # the back office's yes / no icons (alt text of Django's own images)
     "False",
     "Search",  # likewise the back office's search icon

@@ -22,6 +22,7 @@ from metrolab.records.services.records import (
     record_return,
     record_submit,
     record_write,
+    refuse_unless_may_sign,
 )
 from metrolab.records.services.signatures import (
     content_digest,
@@ -60,6 +61,7 @@ __all__ = [
     "record_return",
     "record_submit",
     "record_write",
+    "refuse_unless_may_sign",
     "signature_valid",
     "starter_definition",
     "template_create",

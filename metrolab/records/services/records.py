@@ -751,8 +751,11 @@ def _require_status(record: Record, *allowed: str) -> None:
         )
 
 
-def _before_signing(record: Record, actor: Any, step: str, *allowed: str) -> None:
-    """The checks a signing step makes before asking for the password (read only)."""
+def refuse_unless_may_sign(record: Record, actor: Any, step: str, *allowed: str) -> None:
+    """The checks a signing step makes before asking for the password (read only): refuses,
+    with every reason, unless `actor` may take `step` ("submit", "check", "approve") on the
+    record in one of the `allowed` statuses now. The sign page asks it before showing the
+    password field."""
     user = require_person(actor)
     current = Record.objects.select_related("task").get(pk=record.pk)
     _require_status(current, *allowed)
@@ -772,7 +775,7 @@ def _reauthenticated(signed, step: str, status: str, **kwargs) -> Record:
     """Run the signing service `signed` once the step is allowed and the signer proved who
     they are (outside its transaction, so that a failed proof is recorded)."""
     record, actor = kwargs["record"], kwargs["actor"]
-    _before_signing(record, actor, step, status)
+    refuse_unless_may_sign(record, actor, step, status)
     _user, how = reauthenticate(actor=actor, password=kwargs["password"], otp=kwargs["otp"])
     return signed(record=record, actor=actor, authenticated_by=how, reason=kwargs["reason"])
 

@@ -46,7 +46,12 @@ from metrolab.metrology.record_template import (
     builtin_templates,
     compile_template,
 )
-from metrolab.records.models import DEFAULT_RETENTION_YEARS, RecordTemplate, TemplateVersion
+from metrolab.records.models import (
+    BUILTIN_NOTE,
+    DEFAULT_RETENTION_YEARS,
+    RecordTemplate,
+    TemplateVersion,
+)
 from metrolab.records.template_errors import TemplateRefusal
 from metrolab.records.template_roles import (
     TEMPLATE_APPROVERS,
@@ -57,7 +62,6 @@ from metrolab.records.template_roles import (
 Status = TemplateVersion.Status
 FINAL = (Status.APPROVED, Status.RETIRED)
 OPEN = (Status.DRAFT, Status.IN_REVIEW)
-BUILTIN_NOTE = "built-in"
 APPROVE, RETURN = "approve", "return"
 
 

@@ -154,7 +154,7 @@ def test_an_approved_gauge_computes_the_engines_worked_example(demo_lab):
 
 def test_the_thermometers_use_the_sprt_and_stay_at_or_above_the_cmc(demo_lab):
     for record in _records("digital-thermometer-sprt").exclude(status="draft"):
-        assert record.context["cmc"] == {"value": "0.06", "unit": "°C", "relative": False}
+        assert record.context["cmc"] == {"value": "0.06", "unit": "℃", "relative": False}
         for point in record.results["points"]:
             values = point["values"]
             assert values["std_correction"]["value"] is not None

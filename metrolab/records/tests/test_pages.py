@@ -131,7 +131,7 @@ def test_a_reading_that_is_not_a_number_is_shown_beside_its_cell(as_user, gauge_
     data = {**gauge_cells(), "up_after.3": "0,6x"}
     page = _text(as_user("metrologist").post(_detail(gauge_record) + "?part=results", data, **ZH))
     assert '<span data-cell="up_after.3">' in page
-    assert 'data-problem-for="up_after.3">' in page and "is not a number" in page
+    assert 'data-problem-for="up_after.3">' in page and "这不是数值" in page
     assert 'data-decision="incomplete"' in page
 
 
@@ -556,5 +556,5 @@ def test_an_expanded_uncertainty_below_the_cmc_is_shown_beside_it(
     assert 'data-decision="undecided"' in page and "待定" in page
     point2 = re.search(r'<tr data-point="2">.*?</tr>', page.split('id="entry-results"')[1])
     cell = re.search(r'<td class="num has-error" data-value="U">0\.00016<.*?</td>', point2.group(0))
-    assert cell and "smaller than the authorised CMC" in cell.group(0)
+    assert cell and "第 2 点：扩展不确定度小于授权的 CMC" in cell.group(0)
     assert '<li data-code="below_cmc">' in page
