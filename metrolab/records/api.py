@@ -396,6 +396,17 @@ def record_amend(request, record_id: int, data: RecordReasonIn):
     return Status(201, _with_reason(services.record_amend, request, record_id, data))
 
 
+@router.post(
+    "/{record_id}/delete",
+    response={204: None},
+    auth=api_access(roles=RECORD_READERS),
+    summary="Delete a record after its retention period, with a reason (lab managers)",
+)
+def record_delete(request, record_id: int, data: RecordReasonIn):
+    services.record_delete(record=_record(record_id), actor=request.auth, reason=data.reason)
+    return Status(204, None)
+
+
 @router.get(
     "/{record_id}/history",
     response=RecordHistoryOut,

@@ -464,8 +464,15 @@ def measurement_blocked(record: Record, at: dt.datetime | None = None) -> list[s
         return []
     end = at or timezone.now()
     conditions = environment.conditions_at(room, end - CONDITIONS_WINDOW, end, record.method)
+    return unmet_requirements(conditions, room, window=CONDITIONS_WINDOW)
+
+
+def unmet_requirements(conditions, room: Room, *, window: dt.timedelta | None = None) -> list[str]:
+    """Each requirement that did not hold in `conditions` (environment.conditions_at), in the
+    user's words: the last reading outside its limits, or no reading at all (in the last
+    `window`, when the period is that window; else during the measurement)."""
     reasons = []
-    minutes = int(CONDITIONS_WINDOW.total_seconds() // 60)
+    minutes = int(window.total_seconds() // 60) if window else 0
     for name, quantity in conditions.quantities.items():
         label = Quantity(name).label if name in Quantity.values else name
         for check in quantity.checks:
@@ -474,13 +481,20 @@ def measurement_blocked(record: Record, at: dt.datetime | None = None) -> list[s
             req = check.requirement
             limits = limits_text(req.low, req.high, req.unit)
             source = _required_by(req, room)
+            facts = {"quantity": label, "minutes": minutes, "limits": limits, "source": source}
             if not quantity.readings:
                 reasons.append(
                     _(
                         "No %(quantity)s reading in the last %(minutes)s minutes "
                         "(%(limits)s required by %(source)s)."
                     )
-                    % {"quantity": label, "minutes": minutes, "limits": limits, "source": source}
+                    % facts
+                    if window
+                    else _(
+                        "No %(quantity)s reading during the measurement "
+                        "(%(limits)s required by %(source)s)."
+                    )
+                    % facts
                 )
                 continue
             outside = [
@@ -521,15 +535,16 @@ def thinned(readings: list[dict], limit: int = CONDITION_READINGS_KEPT) -> list[
     return [readings[i] for i in sorted(keep)]
 
 
-def stored_conditions(record: Record, end: dt.datetime) -> tuple[dict, bool | None]:
+def stored_conditions(record: Record, end: dt.datetime) -> tuple[dict, bool | None, list[str]]:
     """The conditions over the measurement (from `CONDITIONS_WINDOW` before the record was
     opened, the window that had to hold, to `end`) as stored with the record: per quantity
     its unit, applied limits, min / max / mean, the number of readings, every requirement
     with held and the count outside, and the readings (at most
     `CONDITION_READINGS_KEPT`, min and max kept; "readings_total" tells how many there were).
-    The raw readings are deleted after 31 days; these stay with the record."""
+    The raw readings are deleted after 31 days; these stay with the record. Also: each
+    requirement that did not hold (`unmet_requirements`)."""
     if record.room is None:
-        return {"room": None, "note": conditions_note(record)}, None
+        return {"room": None, "note": conditions_note(record)}, None, []
     start = record.started_at - CONDITIONS_WINDOW
     conditions = environment.conditions_at(record.room, start, max(end, start), record.method)
     data = conditions.as_dict()
@@ -537,7 +552,7 @@ def stored_conditions(record: Record, end: dt.datetime) -> tuple[dict, bool | No
         readings = quantity["readings"]
         quantity["readings_total"] = len(readings)
         quantity["readings"] = thinned(readings)
-    return data, conditions.held
+    return data, conditions.held, unmet_requirements(conditions, record.room)
 
 
 # --- writing cells ---------------------------------------------------------------------------
@@ -816,7 +831,19 @@ def record_submit_signed(
     evaluation = calculation.evaluate(record)
     _submit_problems(record, evaluation)
     now = timezone.now()
-    record.conditions, record.conditions_held = stored_conditions(record, now)
+    record.conditions, record.conditions_held, unmet = stored_conditions(record, now)
+    if unmet and not reason.strip():
+        # R6.8c: work done while a requirement did not hold is repeated, or submitted with
+        # the measurer's explanation (kept with the transition and in the audit log).
+        raise _refusal(
+            _(
+                "The environmental conditions did not hold during the measurement: repeat "
+                "the affected readings, or give a remark explaining why the record stands."
+            ),
+            unmet,
+            code=RecordRefusal.CONDITIONS,
+            field="reason",
+        )
     evaluation = _evaluate_into(record)  # the header shows the conditions now stored
     _submit_problems(record, evaluation)
     record.status = Record.Status.SUBMITTED

@@ -198,3 +198,29 @@ def test_amend_and_cancel_through_the_api(cast, gauge_record, move, login, clien
     assert answer.status_code == 200 and answer.json()["status"] == "cancelled"
     original = client.get(f"{API}/{record.pk}").json()
     assert original["status"] == "approved" and original["amendments"] == [amendment["number"]]
+
+
+def test_delete_only_after_retention_through_the_api(cast, gauge_record, login, client):
+    """R6.12a: a lab manager deletes a record through the API only once its retention period
+    has ended (409 record_retained before, 403 for anyone else); nothing is deleted on a
+    refusal."""
+    from django.db import connection
+
+    from metrolab.records.models import Record
+
+    url = f"{API}/{gauge_record.pk}/delete"
+    login(cast["metrologist"])
+    answer = _json(client, "post", url, {"reason": "清理"})
+    assert answer.status_code == 403
+    login(cast["director"])
+    answer = _json(client, "post", url, {"reason": "清理"})
+    assert answer.status_code == 409 and answer.json()["error"]["code"] == "record_retained"
+    assert Record.objects.filter(pk=gauge_record.pk).exists()
+    with connection.cursor() as cursor:  # time passes: the period has ended
+        cursor.execute(
+            "UPDATE records_record SET retain_until = %s WHERE id = %s",
+            [timezone.localdate() - dt.timedelta(days=2), gauge_record.pk],
+        )
+    answer = _json(client, "post", url, {"reason": "保存期满"})
+    assert answer.status_code == 204
+    assert not Record.objects.filter(pk=gauge_record.pk).exists()

@@ -143,3 +143,32 @@ def test_submit_with_password_keeps_its_signature(cast, room_record, lab):
         record=room_record, actor=cast["metrologist"], password=PASSWORD
     )
     assert record.signatures.get().meaning == "measured"
+
+
+def test_submit_asks_for_a_remark_when_the_conditions_did_not_hold(cast, room_record, lab):
+    """R6.8c: the temperature left its limits during the measurement (after the readings were
+    typed, so typing was not blocked): submitting is refused with the reason, nothing is
+    written; with the measurer's remark it is submitted, the conditions stored as not held
+    and the remark kept with the status change."""
+    _room, sensor = lab
+    feed(sensor, (60, 20.0))
+    services.record_write(record=room_record, values=gauge_cells(), actor=cast["metrologist"])
+    feed(sensor, (5, 22.6))
+    error = refused(
+        services.record_submit,
+        record=room_record,
+        actor=cast["metrologist"],
+        password=PASSWORD,
+        code=RecordRefusal.CONDITIONS,
+        unchanged=("records", "tasks", "equipment"),
+    )
+    assert error.errors["reason"][-1] == (
+        "temperature 22.6 ℃ is outside 20 ± 2 ℃ required by room P-101 压力实验室."
+    )
+    remark = "22.6 ℃ 为空调除霜瞬时波动，读数在 20.0 ℃ 时完成"
+    record = services.record_submit(
+        record=room_record, actor=cast["metrologist"], password=PASSWORD, reason=remark
+    )
+    assert record.status == Record.Status.SUBMITTED and record.conditions_held is False
+    assert record.conditions["quantities"]["temperature"]["max"] == 22.6
+    assert record.transitions.get(target="submitted").reason == remark
