@@ -45,12 +45,14 @@ from metrolab.metrology.rules import (
 from metrolab.metrology.units import same_unit
 
 __all__ = [
+    "EQUIPMENT_KINDS",
     "EVALUATION_FORMAT",
     "FORMAT",
     "SCHEMA",
     "Cell",
     "CompiledTemplate",
     "Evaluation",
+    "Role",
     "TemplateError",
     "Value",
     "add_months",
@@ -64,6 +66,8 @@ EVALUATION_FORMAT = "metrolab-record-evaluation/1"
 SERVICES = ("verification", "calibration", "testing", "inspection")
 MAX_POINTS = 1000
 MAX_REPEATS = 100
+#: The kinds of equipment a role may ask for (the equipment register's kinds).
+EQUIPMENT_KINDS = ("standard", "auxiliary", "software")
 #: Names every point scope provides: the point's nominal value, its number (from 1), and the
 #: entry of the points parameter it comes from.
 POINT_NAMES = ("nominal", "point", "point_value")
@@ -263,6 +267,24 @@ SCHEMA: dict[str, Any] = {
             },
             "required": ["sections"],
             "additionalProperties": False,
+        },
+        "roles": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string", "pattern": _NAME},
+                    "label": _LABEL,
+                    "kind": {"enum": list(EQUIPMENT_KINDS)},
+                    "match": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"type": "string", "minLength": 1},
+                    },
+                },
+                "required": ["name"],
+                "additionalProperties": False,
+            },
         },
         "fixed_text": {
             "type": "array",
@@ -512,6 +534,42 @@ def _split_numbers(text: str) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Role:
+    """An equipment role the template names: declared in `roles` (with what fits it), or only
+    used (a header source "equipment.<role>…" / "references.<role>…", a rule's
+    correction("<role>", …), reference_U / reference_k). `fits` tells whether a piece of
+    equipment (its kind, its name and model) fits the role: every criterion the declaration
+    gives holds (`kind` equal; one of the `match` words in the name or model, case
+    ignored); a role without criteria fits any equipment."""
+
+    name: str
+    label: Mapping[str, str] | None = None
+    kind: str | None = None
+    match: tuple[str, ...] = ()
+    declared: bool = False
+
+    def fits(self, *, kind: str | None, texts: Sequence[str | None]) -> bool:
+        if self.kind is not None and kind != self.kind:
+            return False
+        if self.match:
+            haystack = " ".join(t for t in texts if t).casefold()
+            return any(word.casefold() in haystack for word in self.match)
+        return True
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "label": dict(self.label) if self.label else None,
+            "kind": self.kind,
+            "match": list(self.match),
+            "declared": self.declared,
+        }
+
+
+_ROLE_SOURCE = re.compile(r"^(?:equipment|references)\.([A-Za-z0-9_]+)(?:\.|$)")
+
+
+@dataclass(frozen=True)
 class CompiledTemplate:
     """A checked template, reusable and cheap to evaluate (`compile_template`)."""
 
@@ -532,6 +590,7 @@ class CompiledTemplate:
     cmc_check: Mapping[str, str] | None
     interval_rule: Rule | None
     results: Mapping[str, Any] | None
+    roles: tuple[Role, ...] = ()  # declared ones first, then those only used
     _order: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     # -- parameters and cells --
@@ -1340,6 +1399,7 @@ def compile_template(definition: Mapping[str, Any]) -> CompiledTemplate:
         if text["name"] in fixed:
             errors.add(f"fixed_text.{i}.name", "is already used")
         fixed.add(text["name"])
+    roles = _roles(d, computed, summary, nominal_rule, interval_rule, errors)
     if errors.errors:
         _raise(errors)
     return CompiledTemplate(
@@ -1360,7 +1420,46 @@ def compile_template(definition: Mapping[str, Any]) -> CompiledTemplate:
         cmc_check=cmc_check,
         interval_rule=interval_rule,
         results=results,
+        roles=roles,
     )
+
+
+def _roles(d, computed, summary, nominal_rule, interval_rule, errors: _Errors) -> tuple[Role, ...]:
+    """The template's equipment roles: those declared in `roles`, in their order, then those
+    only used (header sources, then rules). When `roles` is given, every role used must be
+    declared there (each use not declared is an error at its path)."""
+    declared: dict[str, Role] = {}
+    for i, r in enumerate(d.get("roles", [])):
+        if r["name"] in declared:
+            errors.add(f"roles.{i}.name", f"the role {r['name']!r} is already declared")
+            continue
+        declared[r["name"]] = Role(
+            r["name"], r.get("label"), r.get("kind"), tuple(r.get("match", ())), True
+        )
+    used: dict[str, str] = {}  # role → where it is first used
+    for i, h in enumerate(d.get("header", [])):
+        found = _ROLE_SOURCE.match(h.get("source") or "")
+        if found:
+            used.setdefault(found.group(1), f"header.{i}.source")
+    if nominal_rule is not None:
+        for role in sorted(nominal_rule.roles):
+            used.setdefault(role, "points.nominal")
+    for section, items in (("computed", computed), ("summary", summary)):
+        index = {item["name"]: i for i, item in enumerate(d.get(section, []))}
+        for c in sorted(items, key=lambda c: index.get(c.name, 0)):
+            path = f"{section}.{index.get(c.name, 0)}"
+            for role in sorted(c.rule.roles):
+                used.setdefault(role, f"{path}.expr")
+            for role in sorted(c.when.roles if c.when is not None else ()):
+                used.setdefault(role, f"{path}.when")
+    if interval_rule is not None:
+        for role in sorted(interval_rule.roles):
+            used.setdefault(role, "interval.months")
+    if "roles" in d:
+        for role, path in used.items():
+            if role not in declared:
+                errors.add(path, f"the role {role!r} is not declared in roles")
+    return tuple(declared.values()) + tuple(Role(name) for name in used if name not in declared)
 
 
 def _raise(errors: _Errors) -> None:

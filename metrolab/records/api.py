@@ -1,5 +1,6 @@
 """`/api/v1/records/...`: original records (R6.2, R4.4): list and read, make one from a started
-task, write cells (people and device tokens, so that instruments can fill a record), preview
+task (with its equipment's roles), set the roles of a draft's equipment, write cells (people
+and device tokens, so that instruments can fill a record), preview
 the calculation, submit / check / approve with the signer's password (and TOTP code), return,
 cancel, amend, and the history with the replay of a moment (`?at=`).
 
@@ -31,6 +32,8 @@ router = Router(tags=["records"])
 
 # Readings an instrument may send in one request.
 MAX_CELLS = 5000
+# Pieces of equipment whose roles one request may set.
+MAX_ROLES = 200
 
 
 class RecordListOut(Schema):
@@ -60,6 +63,12 @@ class RecordEquipmentOut(Schema):
     certificate_no: str | None
     due_date: str | None
     snapshot: dict[str, Any]
+
+
+class RecordRoleOut(Schema):
+    name: str
+    label: str  # in the user's language
+    declared: bool  # declared in the template's "roles" (with what fits it)
 
 
 class RecordSignatureOut(Schema):
@@ -100,16 +109,30 @@ class RecordOut(RecordListOut):
     locked_at: dt.datetime | None
     retain_until: dt.date | None
     equipment: list[RecordEquipmentOut]
+    roles: list[RecordRoleOut]  # the template's equipment roles
+    missing_roles: list[str]  # roles no equipment holds: the record cannot be submitted
     signatures: list[RecordSignatureOut]
     transitions: list[RecordTransitionOut]
 
 
 class RecordCreateIn(Schema):
-    """The started task (id); optionally the approved template version and the room (ids)."""
+    """The started task (id); optionally the approved template version and the room (ids),
+    and the role of each piece of the task's equipment ({equipment id: role, "" for none};
+    a piece not named holds none). Without `roles`, a role is assigned only where it is
+    unambiguous (docs/record-templates.md)."""
 
     task: int
     template_version: int | None = None
     room: int | None = None
+    roles: dict[int, Code] | None = None
+
+
+class RecordRolesIn(Schema):
+    """{equipment id: role, "" for none} of the record's equipment (the others keep theirs).
+    After a return, `reason` is required."""
+
+    roles: dict[int, Code] = Field(..., min_length=1, max_length=MAX_ROLES)
+    reason: Reason = ""
 
 
 class RecordCellsIn(Schema):
@@ -168,6 +191,7 @@ class RecordStateOut(Schema):
     existed: bool
     status: str
     cells: dict[str, str]
+    roles: dict[str, str] = {}  # asset no. → the role the equipment held then
     decision: str | None
     complete: bool
     results: dict[str, Any]
@@ -224,6 +248,8 @@ def _record_out(record: Record) -> dict:
         "locked_at": record.locked_at,
         "retain_until": record.retain_until,
         "equipment": detail["equipment"],
+        "roles": detail["roles"],
+        "missing_roles": [r["name"] for r in detail["missing_roles"]],
         "signatures": detail["signatures"],
         "transitions": detail["transitions"],
     }
@@ -272,8 +298,30 @@ def record_create(request, data: RecordCreateIn):
             TemplateVersion, data.template_version, "template_version", _("No such version.")
         ),
         room=_get(Room, data.room, "room", _("No such room.")),
+        roles=data.roles,
     )
     return Status(201, _record_out(record))
+
+
+@router.put(
+    "/{record_id}/roles",
+    response=RecordOut,
+    auth=api_access(roles=RECORD_READERS),
+    summary="Set the roles of a draft record's equipment (its measurer)",
+)
+def record_roles(request, record_id: int, data: RecordRolesIn):
+    """Refused: a role the template does not name, a role given to several pieces,
+    equipment not the record's (422 `equipment_roles_invalid`, every reason listed), a
+    change after a return without a reason (422 `reason_required`), a record not in draft
+    (409), someone else than its measurer (403)."""
+    record = services.record_set_roles(
+        record=_record(record_id),
+        roles=data.roles,
+        actor=request.auth,
+        reason=data.reason,
+        source="api",
+    )
+    return _record_out(record)
 
 
 @router.get(

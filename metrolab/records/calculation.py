@@ -13,7 +13,6 @@ The context (docs/record-templates.md) is made of:
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -22,12 +21,9 @@ from metrolab.metrology.record_template import (
     Cell,
     CompiledTemplate,
     Evaluation,
+    Role,
     compile_template,
 )
-
-# Rule functions that name a reference role: correction("standard", ...), reference_U(...).
-_ROLE_CALL = re.compile(r"\b(?:correction|reference_[A-Za-z]+)\(\s*\"([A-Za-z0-9_]+)\"")
-_ROLE_SOURCE = re.compile(r"^(?:equipment|references)\.([A-Za-z0-9_]+)\.")
 
 
 @lru_cache(maxsize=64)
@@ -44,34 +40,32 @@ def compiled(version) -> CompiledTemplate:
     return _compiled(digest, json.dumps(definition, sort_keys=True, ensure_ascii=False))
 
 
+def _compiled_definition(definition: Mapping[str, Any]) -> CompiledTemplate:
+    from metrolab.records.services.templates import definition_digest
+
+    return _compiled(
+        definition_digest(definition), json.dumps(definition, sort_keys=True, ensure_ascii=False)
+    )
+
+
+def roles_of(version) -> tuple[Role, ...]:
+    """The equipment roles of a TemplateVersion (the engine's `CompiledTemplate.roles`:
+    declared in the template's `roles`, or named by its header sources and rules)."""
+    return compiled(version).roles
+
+
 def template_roles(definition: Mapping[str, Any]) -> list[str]:
-    """The equipment roles a template names, in the order it first names them: header fields
-    filled from "equipment.<role>…" and rules reading a reference ("correction(\"<role>\",…)")."""
-    roles: list[str] = []
-
-    def add(name: str) -> None:
-        if name not in roles:
-            roles.append(name)
-
-    for field in definition.get("header") or ():
-        found = _ROLE_SOURCE.match(field.get("source") or "")
-        if found:
-            add(found.group(1))
-    for text in _strings(definition):
-        for name in _ROLE_CALL.findall(text):
-            add(name)
-    return roles
+    """The names of the equipment roles a template definition names (`roles_of`)."""
+    return [role.name for role in _compiled_definition(definition).roles]
 
 
-def _strings(value: Any) -> Iterable[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _strings(item)
+def missing_roles(record, uses: Iterable[Any] | None = None) -> list[Role]:
+    """The template's roles no equipment of the record holds (each one required: a record is
+    not submitted while a reference instrument is missing)."""
+    if uses is None:
+        uses = record.equipment_used.all()
+    held = {use.role for use in uses if use.role}
+    return [role for role in roles_of(record.template_version) if role.name not in held]
 
 
 def equipment_context(uses: Iterable[Any]) -> tuple[dict, dict]:

@@ -272,9 +272,16 @@ def _param_text(value: Any) -> str:
 
 
 def cell_labels(record, cells: Mapping[str, str] | None = None) -> dict[str, str]:
-    """{cell id: its label in the page's language, with the point and repeat}."""
+    """{cell id: its label in the page's language, with the point and repeat}; the trail's
+    equipment roles ("equipment.<asset no.>.role") too."""
+    from metrolab.records.services.records import role_cell
+
+    roles = {
+        role_cell(asset_no): str(_("Role of equipment %(asset_no)s") % {"asset_no": asset_no})
+        for asset_no in record.equipment_used.values_list("equipment__asset_no", flat=True)
+    }
     try:
         found = calculation.input_cells(record, cells)
     except Exception:  # a template that no longer compiles still shows its trail
-        return {}
-    return {cell_id: _where(cell.to_json()) for cell_id, cell in found.items()}
+        return roles
+    return {**roles, **{cell_id: _where(cell.to_json()) for cell_id, cell in found.items()}}

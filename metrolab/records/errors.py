@@ -31,6 +31,12 @@ class RecordRefusal(Refusal):
     REASON_REQUIRED = "reason_required", HTTPStatus.UNPROCESSABLE_CONTENT
     # Readings or parameters missing or not valid, or a rule that could not be evaluated.
     INCOMPLETE = "record_incomplete", HTTPStatus.CONFLICT
+    # Equipment roles that cannot be given: a role the template does not name, a role given
+    # to several pieces, equipment that is not the task's (or the record's).
+    ROLES_INVALID = "equipment_roles_invalid", HTTPStatus.UNPROCESSABLE_CONTENT
+    # A role of the template no equipment of the record holds: its reference instrument is
+    # missing, so the record is not submitted.
+    ROLE_MISSING = "equipment_role_missing", HTTPStatus.CONFLICT
     # An expanded uncertainty smaller than the authorised CMC (R6.2; CNAS-CL01-G005).
     BELOW_CMC = "below_cmc", HTTPStatus.UNPROCESSABLE_CONTENT
     # An approved record is locked: a correction is a formal amendment (R6.2c).

@@ -45,9 +45,17 @@ TOKEN_LABELS = {
 }
 
 
-def role_label(role: str) -> str:
-    """An equipment role of a template ("standard", "calibrator") in the user's language."""
-    return str(ROLE_LABELS.get(role, role)) if role else ""
+def role_label(role: str, label: Mapping[str, str] | None = None) -> str:
+    """An equipment role of a template ("standard", "calibrator") in the user's language: the
+    words known here, else the template's own {"zh", "en"} label of it, else its name."""
+    if not role:
+        return ""
+    if role in ROLE_LABELS:
+        return str(ROLE_LABELS[role])
+    if isinstance(label, Mapping):
+        zh = (translation.get_language() or "").startswith("zh")
+        return str((label.get("zh") if zh else label.get("en")) or label.get("en") or role)
+    return role
 
 
 def authentication_label(how: str) -> str:

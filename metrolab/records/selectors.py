@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from types import SimpleNamespace
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -16,8 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from metrolab.records import calculation
+from metrolab.records.labels import role_label
 from metrolab.records.models import Record, RecordChange
-from metrolab.records.services.records import conditions_note, measurement_blocked
+from metrolab.records.services.records import ROLE_CELL, conditions_note, measurement_blocked
 from metrolab.records.services.signatures import content_digest, signature_valid
 
 
@@ -80,6 +82,7 @@ def equipment_of(record: Record) -> list[dict[str, Any]]:
             "asset_no": use.equipment.asset_no,
             "name": use.equipment.name,
             "role": use.role,
+            "role_label": role_label(use.role),
             "certificate_no": (use.snapshot or {}).get("certificate_no"),
             "due_date": (use.snapshot or {}).get("due_date"),
             "snapshot": use.snapshot,
@@ -140,38 +143,72 @@ def record_history(record: Record) -> list[dict[str, Any]]:
 
 def record_state_at(record: Record, when: dt.datetime) -> dict[str, Any]:
     """The record as it was at `when` (R6.2c "process replay"): its status, its cells (the
-    current cells with every later change undone, newest first) and their evaluation."""
+    current cells with every later change undone, newest first), its equipment's roles
+    ({asset no.: role}, later role changes undone the same way) and their evaluation."""
     cells = dict(record.cells)
+    uses = list(record.equipment_used.select_related("equipment").order_by("equipment__asset_no"))
+    roles = {use.equipment.asset_no: use.role for use in uses}
     for change in sorted(
         record.changes.filter(at__gt=when), key=lambda c: (c.at, c.pk), reverse=True
     ):
-        if change.old:
+        role = ROLE_CELL.match(change.cell)
+        if role and role["asset_no"] in roles:  # an equipment's role, not a cell
+            roles[role["asset_no"]] = change.old
+        elif change.old:
             cells[change.cell] = change.old
         else:
             cells.pop(change.cell, None)
     transitions = list(record.transitions.filter(at__lte=when).order_by("at", "pk"))
     existed = record.started_at <= when
     status = transitions[-1].target if transitions else (Record.Status.DRAFT if existed else "")
-    evaluation = calculation.evaluate(record, cells)
+    replayed = [
+        SimpleNamespace(role=roles[use.equipment.asset_no], snapshot=use.snapshot) for use in uses
+    ]
+    evaluation = calculation.evaluate(record, cells, uses=replayed)
     return {
         "at": when,
         "existed": existed,
         "status": status,
         "cells": cells if existed else {},
+        "roles": roles if existed else {},
         "results": evaluation.as_json(),
         "decision": evaluation.decision,
         "complete": evaluation.complete,
     }
 
 
+def roles_of(record: Record) -> list[dict[str, Any]]:
+    """The template's equipment roles: {"name", "label" (the user's language), "declared"}."""
+    try:
+        roles = calculation.roles_of(record.template_version)
+    except Exception:  # a template that no longer compiles still shows its record
+        return []
+    return [
+        {"name": r.name, "label": role_label(r.name, r.label), "declared": r.declared}
+        for r in roles
+    ]
+
+
+def missing_roles(record: Record) -> list[dict[str, Any]]:
+    """The template's roles no equipment of the record holds ({"name", "label"})."""
+    try:
+        missing = calculation.missing_roles(record)
+    except Exception:
+        return []
+    return [{"name": r.name, "label": role_label(r.name, r.label)} for r in missing]
+
+
 def record_detail(record: Record) -> dict[str, Any]:
     """Everything one record's page and API show (header, cells, results, conditions,
-    equipment, signatures valid or not, transitions, amendments)."""
+    equipment with its roles, the template's roles and those no equipment holds, signatures
+    valid or not, transitions, amendments)."""
     blocked = measurement_blocked(record) if record.status == Record.Status.DRAFT else []
     return {
         "record": record,
         "signatures": signatures_of(record),
         "equipment": equipment_of(record),
+        "roles": roles_of(record),
+        "missing_roles": missing_roles(record),
         "transitions": transitions_of(record),
         "history": record_history(record),
         "blocked": blocked,

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from metrolab.core.access import allow
 from metrolab.core.pages import query_without_page
@@ -29,9 +29,16 @@ from metrolab.records.forms import (
     moment,
     moment_text,
 )
+from metrolab.records.labels import role_label
 from metrolab.records.models import Record, RecordSignature
 from metrolab.records.roles import MEASURERS, RECORD_READERS
-from metrolab.records.services.records import OPEN, has_been_submitted, templates_for
+from metrolab.records.services.records import (
+    OPEN,
+    ROLE_CELL,
+    equipment_roles,
+    has_been_submitted,
+    templates_for,
+)
 from metrolab.tasks.models import Task
 
 PAGE_SIZE = 50
@@ -95,37 +102,97 @@ def _task(pk: int) -> Task:
     return task
 
 
+def _role_choices(roles) -> list[tuple[str, str]]:
+    """The options of a role select: none, then each role ({"name", "label"} or Role)."""
+    choices = [("", "—")]
+    for role in roles:
+        if isinstance(role, dict):
+            choices.append((role["name"], role["label"]))
+        else:
+            choices.append((role.name, role_label(role.name, role.label)))
+    return choices
+
+
+def _create_roles(versions) -> list:
+    """The roles offered on the create page: the template's, or every fitting template's."""
+    found: dict[str, object] = {}
+    for version in versions:
+        for role in calculation.roles_of(version):
+            found.setdefault(role.name, role)
+    return list(found.values())
+
+
+def _posted_roles(request, pieces) -> dict[int, str]:
+    return {e.pk: request.POST.get(f"role-{e.pk}", "") for e in pieces}
+
+
 @allow(roles=MEASURERS)
 @require_http_methods(["GET", "POST"])
 def record_create(request, task_pk: int):
     """The task's original record (R6.2): its open record if it has one; otherwise made by
-    `record_create` (the template chosen when several fit), every reason shown when refused."""
+    `record_create` (the template chosen when several fit) with the role of each piece of
+    the task's equipment as the page shows it (a select per piece, the unambiguous roles
+    chosen already), every reason shown when refused. A POST without the roles (the button
+    of "my tasks") makes the record at once when every role of the template is
+    unambiguous; otherwise it shows this page to choose them."""
     task = _task(task_pk)
     open_record = task.records.filter(status__in=OPEN).order_by("-pk").first()
     if open_record is not None:
         return redirect("records:detail", open_record.pk)
     versions = templates_for(task)
+    pieces = list(task.equipment.order_by("asset_no"))
+    roles = _create_roles(versions)
+    chosen: dict[int, str] = {}
+    unassigned: set[str] = set()
+    if len(versions) == 1:
+        chosen = equipment_roles(pieces, calculation.roles_of(versions[0]))
+        unassigned = {r.name for r in calculation.roles_of(versions[0])} - set(chosen.values())
     data = request.POST if request.method == "POST" else None
     form = TemplateChoiceForm(data, versions=versions)
     refused: list[str] = []
+    ask_roles = False
     if request.method == "POST" and form.is_valid():
-        try:
-            record = services.record_create(
-                task=task,
-                actor=request.user,
-                template_version=form.cleaned_data["template_version"],
-            )
-        except ServiceError as exc:
-            refused = steps.reasons(exc)
-        else:
-            messages.success(
-                request, _("Original record %(number)s made.") % {"number": record.number}
-            )
-            return redirect("records:detail", record.pk)
+        version = form.cleaned_data["template_version"]
+        given = None
+        if "roles_given" in request.POST:
+            given = chosen = _posted_roles(request, pieces)
+        elif unassigned:
+            ask_roles = True  # a role is ambiguous: the measurer chooses
+        if not ask_roles:
+            try:
+                record = services.record_create(
+                    task=task, actor=request.user, template_version=version, roles=given
+                )
+            except ServiceError as exc:
+                refused = steps.reasons(exc)
+            else:
+                messages.success(
+                    request, _("Original record %(number)s made.") % {"number": record.number}
+                )
+                return redirect("records:detail", record.pk)
+    rows = [
+        {
+            "pk": e.pk,
+            "asset_no": e.asset_no,
+            "name": e.name,
+            "model": e.model,
+            "kind": e.get_kind_display(),
+            "role": chosen.get(e.pk, ""),
+        }
+        for e in pieces
+    ]
     return render(
         request,
         "records/create.html",
-        {"task": task, "form": form, "versions": versions, "refused": refused},
+        {
+            "task": task,
+            "form": form,
+            "versions": versions,
+            "refused": refused,
+            "ask_roles": ask_roles,
+            "role_rows": rows,
+            "role_choices": _role_choices(roles),
+        },
         status=422 if refused else 200,
     )
 
@@ -162,9 +229,13 @@ def _signed_manifest(request, record: Record):
     return RecordSignature.objects.filter(record=record, pk=int(pk)).first()
 
 
-def _page(request, record: Record, *, values=None, save_errors=(), status=200):
+def _page(
+    request, record: Record, *, values=None, save_errors=(), role_errors=(), roles=None, status=200
+):
     editable = _editable(record, request.user)
     context = selectors.record_detail(record)
+    for row in context["equipment"]:
+        row["chosen"] = (roles or {}).get(row["id"], row["role"])
     sheet = _live_sheet(record, values or {}) if editable else _stored_sheet(record)
     offered = steps.offered(record, request.user)
     context.update(
@@ -174,6 +245,9 @@ def _page(request, record: Record, *, values=None, save_errors=(), status=200):
         reason_required=editable and has_been_submitted(record),
         typed_reason=request.POST.get("reason", "") if values is not None else "",
         save_errors=list(save_errors),
+        role_errors=list(role_errors),
+        role_choices=_role_choices(context["roles"]),
+        typed_role_reason=request.POST.get("reason", "") if roles is not None else "",
         steps=offered,
         manifest=_signed_manifest(request, record),
     )
@@ -218,6 +292,31 @@ def record_detail(request, pk: int):
         return _page(request, record, values=values, save_errors=steps.reasons(exc), status=422)
     messages.success(request, _("Saved."))
     return redirect("records:detail", record.pk)
+
+
+@allow(roles=RECORD_READERS)
+@require_POST
+def record_roles(request, pk: int):
+    """The measurer sets the role of each piece of a draft record's equipment
+    (`record_set_roles`: the trail, a reason once it came back from its check, the record
+    evaluated again); a refusal is shown on the record's page with every reason."""
+    record = selectors.record_get(pk)
+    if not _editable(record, request.user):
+        raise PermissionDenied(_("Only the person who measures a draft record changes it."))
+    pieces = [use.equipment for use in record.equipment_used.select_related("equipment")]
+    roles = {e.pk: request.POST[f"role-{e.pk}"] for e in pieces if f"role-{e.pk}" in request.POST}
+    try:
+        services.record_set_roles(
+            record=record,
+            roles=roles,
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
+            source="page",
+        )
+    except ServiceError as exc:
+        return _page(request, record, role_errors=steps.reasons(exc), roles=roles, status=422)
+    messages.success(request, _("Equipment roles saved."))
+    return redirect(reverse("records:detail", args=[record.pk]) + "#equipment")
 
 
 @allow(roles=RECORD_READERS)
@@ -335,8 +434,11 @@ def record_history(request, pk: int):
         history = [item for item in history if item["changes"]]
     for item in history:
         item["where"] = labels.get(item["cell"]) or entry.label(item["label"]) or item["cell"]
+        is_role = bool(ROLE_CELL.match(item["cell"]))
         for change in item["changes"]:
             change["status_member"] = Record.Status(change["status"])
+            if is_role:  # a role is shown in words, as on the record's page
+                change["old"], change["new"] = role_label(change["old"]), role_label(change["new"])
     at = moment(request.GET.get("at"))
     replay = None
     if at is not None:

@@ -31,16 +31,22 @@ task's equipment, when they name exactly one; else the only active laboratory ro
 template's discipline; else none (the record then says that no room is pinned and is not
 blocked by conditions).
 
-Equipment roles (`equipment_roles`): the template names its roles (header fields read from
-"equipment.<role>", rules reading "correction(\"<role>\", …)"); the task's equipment, reference
-standards first then by asset number, takes them in order; the rest is recorded without a role.
+Equipment roles: each piece of the task's equipment holds at most one role of the template
+(`calculation.roles_of`: declared in the template's "roles" with what fits them, or named by
+its header fields and rules), each role at most one piece. The measurer gives them
+(`record_create(roles=…)`, `record_set_roles`); when not given, `equipment_roles` assigns a
+role only when it is unambiguous — the role has exactly one fitting piece among the task's
+equipment (`Role.fits`: the declared kind, one of the declared words in the name or model; a
+role declaring nothing fits any piece) and that piece is the single fitting piece of no other
+role — and leaves the rest without a role rather than guess. A role no piece holds is a
+problem of the record: its submission is refused (ROLE_MISSING) until the measurer sets it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -57,7 +63,7 @@ from metrolab.environment import selectors as environment
 from metrolab.environment.models import Quantity, Room
 from metrolab.equipment.models import Equipment
 from metrolab.metrology import rounding
-from metrolab.metrology.record_template import add_months
+from metrolab.metrology.record_template import Role, add_months
 from metrolab.qualifications.eligibility import (
     APPROVE,
     CHECK,
@@ -66,6 +72,7 @@ from metrolab.qualifications.eligibility import (
 )
 from metrolab.records import calculation
 from metrolab.records.errors import RecordRefusal
+from metrolab.records.labels import role_label
 from metrolab.records.models import (
     Record,
     RecordChange,
@@ -260,10 +267,77 @@ def room_for(task: Task, template, given: Room | None = None) -> Room | None:
     return None
 
 
-def equipment_roles(equipment: list[Equipment], roles: list[str]) -> dict[int, str]:
-    """{equipment pk: role} (see the module docstring)."""
-    ordered = sorted(equipment, key=lambda e: (e.kind != Equipment.Kind.STANDARD, e.asset_no, e.pk))
-    return {e.pk: (roles[i] if i < len(roles) else "") for i, e in enumerate(ordered)}
+def equipment_roles(equipment: list[Equipment], roles: Sequence[Role]) -> dict[int, str]:
+    """{equipment pk: role or ""}: the roles assigned when the measurer gives none, only where
+    unambiguous (see the module docstring)."""
+    fitting = {
+        role.name: [e for e in equipment if role.fits(kind=e.kind, texts=(e.name, e.model))]
+        for role in roles
+    }
+    chosen: dict[int, str] = {}
+    for role in roles:
+        found = fitting[role.name]
+        if len(found) != 1:
+            continue
+        piece = found[0]
+        if sum(1 for other in fitting.values() if other == [piece]) == 1:
+            chosen[piece.pk] = role.name
+    return {e.pk: chosen.get(e.pk, "") for e in equipment}
+
+
+def _role_names(roles: Sequence[Role]) -> str:
+    return ", ".join(role_label(r.name, r.label) for r in roles) or "—"
+
+
+def checked_roles(
+    given: Any, *, pieces: Mapping[int, Any], current: Mapping[int, str], roles: Sequence[Role]
+) -> dict[int, str]:
+    """The roles given ({equipment pk: role, "" for none}), every fault at once: equipment
+    not among `pieces` (pk → Equipment), a role the template does not name, a role held by
+    several pieces once `given` is laid over `current`. Refuses with ROLES_INVALID."""
+    if not isinstance(given, Mapping):
+        raise ServiceError(_("Send the roles as equipment → role."), field="roles")
+    problems: list[str] = []
+    names = {role.name for role in roles}
+    clean: dict[int, str] = {}
+    for key, value in given.items():
+        try:
+            pk = int(key)
+        except (TypeError, ValueError):
+            pk = None
+        if pk is None or pk not in pieces:
+            problems.append(_("Equipment %(id)s is not equipment of this task.") % {"id": key})
+            continue
+        role = value.strip() if isinstance(value, str) else None
+        if role is None or (role and role not in names):
+            problems.append(
+                _("%(role)s is not a role of this template (its roles: %(roles)s).")
+                % {"role": value, "roles": _role_names(roles)}
+            )
+            continue
+        clean[pk] = role
+    merged = {**current, **clean}
+    holders: dict[str, list[int]] = {}
+    for pk, role in merged.items():
+        if role:
+            holders.setdefault(role, []).append(pk)
+    for role, pks in holders.items():
+        if len(pks) > 1:
+            problems.append(
+                _("The role %(role)s is given to several pieces of equipment: %(assets)s.")
+                % {
+                    "role": role_label(role),
+                    "assets": ", ".join(sorted(pieces[pk].asset_no for pk in pks)),
+                }
+            )
+    if problems:
+        raise _refusal(
+            _("These equipment roles cannot be given:"),
+            problems,
+            code=RecordRefusal.ROLES_INVALID,
+            field="roles",
+        )
+    return clean
 
 
 def calibration_snapshot(equipment: Equipment, calibration) -> dict[str, Any]:
@@ -349,13 +423,16 @@ def record_create(
     actor: Any,
     template_version: TemplateVersion | None = None,
     room: Room | None = None,
+    roles: Mapping[int, str] | None = None,
     reason: str = "",
 ) -> Record:
     """The task's assignee opens the record of a started task (R6.2): it passes the
     eligibility service (perform, today) with every reason listed; it is pinned to an
     approved template version, the method, the room, the equipment with its calibration in
-    force today, and the header data as they are now; it is kept `retention_years` of its
-    template from today (R6.12a)."""
+    force today and its role ({equipment pk: role, "" for none}: `roles` as given — a piece
+    not named holds none — checked by `checked_roles`; when not given, `equipment_roles`),
+    and the header data as they are now; it is kept `retention_years` of its template from
+    today (R6.12a)."""
     user = require_person(actor)
     task = (
         Task.objects.select_for_update(of=("self",))
@@ -389,6 +466,18 @@ def record_create(
         )
     version = _template_version(task, template_version)
     template = version.template
+    equipment = list(task.equipment.order_by("asset_no"))
+    template_roles = calculation.roles_of(version)
+    if roles is None:
+        assigned = equipment_roles(equipment, template_roles)
+    else:
+        given = checked_roles(
+            roles,
+            pieces={e.pk: e for e in equipment},
+            current={e.pk: "" for e in equipment},
+            roles=template_roles,
+        )
+        assigned = {e.pk: given.get(e.pk, "") for e in equipment}
     now = timezone.now()
     record = Record.objects.create(
         number=_next_number(today),
@@ -401,14 +490,12 @@ def record_create(
         context=header_context(task),
         retain_until=add_months(today, 12 * template.retention_years),
     )
-    equipment = list(task.equipment.order_by("asset_no"))
-    roles = equipment_roles(equipment, calculation.template_roles(version.definition))
     for item in equipment:
         calibration = item.calibration_in_force(today)
         RecordEquipment.objects.create(
             record=record,
             equipment=item,
-            role=roles[item.pk],
+            role=assigned[item.pk],
             calibration=calibration,
             snapshot=calibration_snapshot(item, calibration),
         )
@@ -698,6 +785,72 @@ def record_write(
     return record
 
 
+ROLE_CELL = re.compile(r"^equipment\.(?P<asset_no>.+)\.role$")
+
+
+def role_cell(asset_no: str) -> str:
+    """The trail's name of a piece of equipment's role ("equipment.<asset no.>.role")."""
+    return f"equipment.{asset_no}.role"
+
+
+@service("record.set_roles")
+def record_set_roles(
+    *,
+    record: Record,
+    roles: Mapping[int, str],
+    actor: Any,
+    reason: str = "",
+    source: str = "page",
+) -> Record:
+    """The person who measures changes the role of the record's equipment ({equipment pk:
+    role, "" for none}; the pieces not named keep theirs) while it is a draft. Checked as at
+    creation (`checked_roles`: template roles only, each at most once, the record's equipment
+    only; every fault listed, nothing written). Each change leaves a RecordChange
+    ("equipment.<asset no.>.role", old → new, the record's status, the reason — required
+    once the record came back from its check); the record is evaluated again with the
+    references of the new roles. Roles are part of the signed content: a change shows the
+    signatures given before invalid."""
+    user = require_person(actor)
+    record = _locked(record)
+    if user.pk != record.measured_by_id:
+        raise ServiceError(
+            _("Only the person who measures sets the roles of this record's equipment."),
+            code=CoreRefusal.FORBIDDEN,
+        )
+    _require_draft(record)
+    uses = {use.equipment_id: use for use in record.equipment_used.select_related("equipment")}
+    clean = checked_roles(
+        roles,
+        pieces={pk: use.equipment for pk, use in uses.items()},
+        current={pk: use.role for pk, use in uses.items()},
+        roles=calculation.roles_of(record.template_version),
+    )
+    changed = {pk: role for pk, role in clean.items() if uses[pk].role != role}
+    if not changed:
+        return record
+    if has_been_submitted(record):
+        _require_reason(reason, _("Say why the roles are changed after the record's check."))
+    now = timezone.now()
+    for pk, role in sorted(changed.items(), key=lambda item: uses[item[0]].equipment.asset_no):
+        use = uses[pk]
+        RecordChange.objects.create(
+            record=record,
+            cell=role_cell(use.equipment.asset_no),
+            old=use.role,
+            new=role,
+            by=user,
+            at=now,
+            status=record.status,
+            reason=(reason or "").strip(),
+            source=(source or "")[:64],
+        )
+        use.role = role
+        use.save(update_fields=["role", "updated_at"])
+    _evaluate_into(record)
+    record.save(update_fields=["results", "decision", "complete", "updated_at"])
+    return record
+
+
 def record_preview(record: Record, values: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The evaluation of the record's cells with `values` laid over them, not saved (the live
     entry page): the engine's JSON with "results_table", the "cells" of the template for
@@ -799,6 +952,18 @@ def _reauthenticated(signed, step: str, status: str, **kwargs) -> Record:
 
 
 def _submit_problems(record: Record, evaluation) -> None:
+    missing = calculation.missing_roles(record)
+    if missing:
+        raise _refusal(
+            _("A role of the template is held by no equipment: set it before submitting."),
+            [
+                _("No equipment is the %(role)s of this record.")
+                % {"role": role_label(role.name, role.label)}
+                for role in missing
+            ],
+            code=RecordRefusal.ROLE_MISSING,
+            field="roles",
+        )
     below = [p for p in evaluation.problems if p.get("code") == "below_cmc"]
     if below:
         raise _refusal(

@@ -17,6 +17,7 @@ __all__ = [
     "english",
     "gauge_cells",
     "gauge_record",
+    "gauge_roles",
     "gauge_task",
     "move",
     "start_task",
@@ -44,6 +45,13 @@ def gauge_cells(accuracy_class: str = "1.6") -> dict[str, str]:
         for name, text in zip(names, values, strict=True):
             cells[f"{name}.{point}"] = text
     return cells
+
+
+def gauge_roles(task) -> dict[int, str]:
+    """The roles of the gauge task's equipment: the qualified set-up's two pressure standards
+    (活塞式压力计 YQ-001, 数字压力计 YQ-002) both fit the JJG 52 template's "standard", so no
+    role is assigned unless given; YQ-001 is the standard here."""
+    return {e.pk: ("standard" if e.asset_no == "YQ-001" else "") for e in task.equipment.all()}
 
 
 @pytest.fixture
@@ -114,10 +122,11 @@ def gauge_task(start_task, approved_version):
 
 @pytest.fixture
 def gauge_record(cast, gauge_task):
-    """A draft record of the started gauge task (the JJG 52 template), no cells yet."""
+    """A draft record of the started gauge task (the JJG 52 template), no cells yet; YQ-001
+    is its standard (`gauge_roles`)."""
     from metrolab.records.services import record_create
 
-    return record_create(task=gauge_task, actor=cast["metrologist"])
+    return record_create(task=gauge_task, actor=cast["metrologist"], roles=gauge_roles(gauge_task))
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from metrolab.core.permissions import SYSTEM
 from metrolab.core.services import api_token_create, user_create
 from metrolab.core.testing import assert_same_query_count_with_n_and_10n
 from metrolab.records import services
-from metrolab.records.tests.fixtures import PASSWORD, gauge_cells
+from metrolab.records.tests.fixtures import PASSWORD, gauge_cells, gauge_roles
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -26,12 +26,17 @@ def _json(client, method, url, body=None):
 
 def test_the_whole_flow_through_the_api(cast, gauge_task, login, client):
     login(cast["metrologist"])
-    answer = _json(client, "post", f"{API}/", {"task": gauge_task.pk})
+    roles = {str(pk): role for pk, role in gauge_roles(gauge_task).items()}
+    answer = _json(client, "post", f"{API}/", {"task": gauge_task.pk, "roles": roles})
     assert answer.status_code == 201, answer.content
     record = answer.json()
     assert record["status"] == "draft" and record["number"].startswith("JL")
     assert record["cells"] == {} and record["signatures"] == []
-    assert [e["asset_no"] for e in record["equipment"]] == ["YQ-001", "YQ-002"]
+    assert [(e["asset_no"], e["role"]) for e in record["equipment"]] == [
+        ("YQ-001", "standard"),
+        ("YQ-002", ""),
+    ]
+    assert [r["name"] for r in record["roles"]] == ["standard"] and record["missing_roles"] == []
     rid = record["id"]
     answer = _json(client, "patch", f"{API}/{rid}/cells", {"values": gauge_cells()})
     assert answer.status_code == 200, answer.content

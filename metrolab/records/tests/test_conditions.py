@@ -18,7 +18,7 @@ from metrolab.records.errors import RecordRefusal
 from metrolab.records.models import Record
 from metrolab.records.selectors import record_detail
 from metrolab.records.services.records import thinned
-from metrolab.records.tests.fixtures import PASSWORD, gauge_cells
+from metrolab.records.tests.fixtures import PASSWORD, gauge_cells, gauge_roles
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -55,7 +55,9 @@ def feed(sensor, *points):
 
 @pytest.fixture
 def room_record(cast, gauge_task, lab):
-    return services.record_create(task=gauge_task, actor=cast["metrologist"], room=lab[0])
+    return services.record_create(
+        task=gauge_task, actor=cast["metrologist"], room=lab[0], roles=gauge_roles(gauge_task)
+    )
 
 
 def test_readings_refused_while_the_temperature_is_outside(cast, room_record, lab):

@@ -94,7 +94,12 @@ def test_an_uncertainty_below_the_cmc_is_refused_at_submission(
     scope.save()
     version = approved_version("dmm-dc-voltage")
     task = start_task(service="calibration", name="数字多用表 DMM")
-    record = services.record_create(task=task, actor=cast["metrologist"], template_version=version)
+    record = services.record_create(
+        task=task,
+        actor=cast["metrologist"],
+        template_version=version,
+        roles={qualified_setup.equipment[0].pk: "calibrator"},
+    )
     assert record.context["cmc"] == {"value": "20", "unit": "ppm", "relative": True}
     record = services.record_write(record=record, values=DMM_CELLS, actor=cast["metrologist"])
     assert record.results["points"][1]["values"]["U"]["text"] == "0.00016"

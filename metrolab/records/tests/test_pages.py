@@ -54,9 +54,26 @@ def test_my_tasks_offers_to_create_the_record_then_to_open_it(as_user, gauge_tas
     client = as_user("metrologist")
     page = _text(client.get(reverse("tasks:mine"), **ZH))
     assert "新建原始记录" in page and 'data-testid="create-record"' in page
+    # Both pressure standards of the task fit the template's "standard": the button does not
+    # guess, it shows the equipment with a role select each.
     response = client.post(reverse("records:create", args=[gauge_task.pk]), **ZH)
+    page = _text(response)
+    assert response.status_code == 200 and not Record.objects.filter(task=gauge_task).exists()
+    assert 'data-testid="ask-roles"' in page and "设备及其角色" in page
+    assert 'data-testid="role-YQ-001"' in page and 'data-testid="role-YQ-002"' in page
+    assert "标准器" in page
+    first, second = (e.pk for e in gauge_task.equipment.order_by("asset_no"))
+    response = client.post(
+        reverse("records:create", args=[gauge_task.pk]),
+        {"roles_given": "1", f"role-{first}": "standard", f"role-{second}": ""},
+        **ZH,
+    )
     record = Record.objects.get(task=gauge_task)
     assert response.status_code == 302 and response["Location"] == _detail(record)
+    assert dict(record.equipment_used.values_list("equipment__asset_no", "role")) == {
+        "YQ-001": "standard",
+        "YQ-002": "",
+    }
     assert record.template_version.template.code == "jjg52-2013-pressure-gauge"
     page = _text(client.get(reverse("tasks:mine"), **ZH))
     assert "填写原始记录" in page and _detail(record) in page
