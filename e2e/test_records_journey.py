@@ -1,6 +1,7 @@
 """Browser journey (issue 14, Proof), on a phone (390×844, zh-CN): a metrologist opens a
-started pressure-gauge task, creates its original record, types the readings of the JJG
-52-2013 worked example and sees the errors and 合格 appear without saving, saves and submits
+started pressure-gauge task, creates its original record (choosing which of the task's two
+pressure standards is the standard), types the readings of the JJG 52-2013 worked example
+and sees the errors and 合格 appear without saving, saves and submits
 (password); a checker returns it with a reason; the metrologist corrects one reading giving a
 reason and resubmits; the history shows old → new with the reason; the checker and the
 approver sign; the record is approved and locked, the task done, and the commission stays at
@@ -121,9 +122,19 @@ def test_record_entry_check_and_approval_on_a_phone(
     sign_in(metrologist, base, "metrologist")
     metrologist.goto(f"{base}/tasks/")
     metrologist.click("[data-testid=create-record]")
+    # Both pressure standards of the task fit the template's standard: the page asks which.
+    metrologist.wait_for_selector("[data-testid=ask-roles]")
+    assert Record.objects.filter(task=task).count() == 0
+    metrologist.select_option("[data-testid=role-YQ-001]", "standard")
+    metrologist.click("[data-testid=create-form] [data-testid=create-record]")
     metrologist.wait_for_url(re.compile(r"/records/\d+/$"))
     record = Record.objects.get(task=task)
     assert record.room == room and record.status == Record.Status.DRAFT
+    assert dict(record.equipment_used.values_list("equipment__asset_no", "role")) == {
+        "YQ-001": "standard",
+        "YQ-002": "",
+    }
+    assert metrologist.locator("[data-testid=missing-roles]").count() == 0
     assert metrologist.locator("[data-testid=blocked]").count() == 0
     assert metrologist.get_attribute("#entry-decision [data-decision]", "data-decision") == (
         "incomplete"

@@ -144,7 +144,7 @@ def partly(cells: dict[str, str], readings: int) -> dict[str, str]:
 # the checker, corrected by the measurer: a draft), "checked", "approved", "amended" (approved,
 # then corrected by an approved amendment).
 # template code, authorised item, the room's code, the asset numbers of the task's equipment
-# (standards take the template's roles in asset order: metrolab.records.services.records),
+# (they take the template's roles where unambiguous: metrolab.records.services.records),
 # the commission's customer and its lines: (line fields, story, cells, the story's details).
 GAUGE_LINE = {
     "instrument_name": "压力表",
