@@ -361,6 +361,12 @@ def test_the_entry_page_shows_the_missing_role_and_saves_roles(
     page = _text(client.get(detail, **ZH))
     assert 'data-testid="missing-roles"' in page and "模板的以下角色尚未指定设备" in page
     assert _selected(page, "T-01") == "standard" and _selected(page, "T-04") == ""
+    # Submitting is refused while the bath is missing, the reason shown on the sign page.
+    services.record_write(record=record, values=thermo_cells(THERMO_1), actor=cast["metrologist"])
+    sign = reverse("records:sign", args=[record.pk, "submit"])
+    response = client.post(sign, {"password": PASSWORD}, **ZH)
+    assert response.status_code == 422 and "本记录没有指定设备作为“恒温槽”。" in _text(response)
+    assert Record.objects.get(pk=record.pk).status == Record.Status.DRAFT
     url = reverse("records:roles", args=[record.pk])
     s = sprt_standard
     # Two baths: refused with its reason on the page, nothing saved.
@@ -370,7 +376,7 @@ def test_the_entry_page_shows_the_missing_role_and_saves_roles(
     assert response.status_code == 422
     page = _text(response)
     assert 'data-testid="role-errors"' in page and "T-03, T-04" in page
-    assert not RecordChange.objects.filter(record=record).exists()
+    assert not RecordChange.objects.filter(record=record, cell__startswith="equipment.").exists()
     response = client.post(url, {f"role-{s['cold'].pk}": "bath"}, **ZH)
     assert response.status_code == 302 and response["Location"].endswith("#equipment")
     page = _text(client.get(detail, **ZH))
