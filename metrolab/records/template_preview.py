@@ -11,8 +11,7 @@ edits all of them.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +24,6 @@ from metrolab.metrology.record_template import (
     compile_template,
 )
 
-_ROLE_CALL = re.compile(r"""\b(?:correction|reference_U|reference_k)\(\s*["']([^"']+)["']""")
 SAMPLE_RANGE = ("-1000000000", "1000000000")
 
 
@@ -43,15 +41,6 @@ def sample_block(definition: Mapping[str, Any]) -> Mapping[str, Any]:
     return sample if isinstance(sample, Mapping) else {}
 
 
-def _formulas(definition: Mapping[str, Any]) -> list[str]:
-    texts = []
-    for part in ("computed", "summary"):
-        for item in definition.get(part) or []:
-            if isinstance(item, Mapping):
-                texts += [str(item.get("expr") or ""), str(item.get("when") or "")]
-    return texts
-
-
 def _nest(target: dict, path: str, value: Any) -> None:
     parts = path.split(".")
     for part in parts[:-1]:
@@ -62,10 +51,13 @@ def _nest(target: dict, path: str, value: Any) -> None:
     target.setdefault(parts[-1], value)
 
 
-def sample_context(definition: Mapping[str, Any], unit: str = "") -> dict[str, Any]:
+def sample_context(
+    definition: Mapping[str, Any], unit: str = "", roles: Iterable[str] = ()
+) -> dict[str, Any]:
     """A context to test a definition with: its `sample` block's, else each header source
-    showing its path, and each reference role its formulas name with a zero correction (and
-    zero U, k = 2) over any value, in the record's unit."""
+    showing its path, and each of its equipment `roles` (the compiled template's
+    `CompiledTemplate.roles`) as a reference with a zero correction (and zero U, k = 2) over
+    any value, in the record's unit."""
     given = sample_block(definition).get("context")
     if isinstance(given, Mapping):
         return dict(given)
@@ -74,7 +66,7 @@ def sample_context(definition: Mapping[str, Any], unit: str = "") -> dict[str, A
         source = item.get("source") if isinstance(item, Mapping) else None
         if isinstance(source, str) and source:
             _nest(context, source, f"‹{source}›")
-    roles = sorted({m for text in _formulas(definition) for m in _ROLE_CALL.findall(text)})
+    roles = sorted(set(roles))
     if roles:
         context["references"] = {
             role: {
@@ -298,7 +290,7 @@ def preview(
     values = {str(k): "" if v is None else str(v) for k, v in values.items()}
     if context is None:
         unit = next((c.unit for c in compiled.cells(values) if c.kind == "reading"), "")
-        context = sample_context(definition, unit)
+        context = sample_context(definition, unit, [r.name for r in compiled.roles])
     evaluation = compiled.evaluate(values, context=context)
     return Preview(
         compiled=compiled, values=dict(values), context=dict(context), evaluation=evaluation

@@ -489,12 +489,13 @@ def designer(request, pk: int, number: int):
                 return redirect("record_templates:designer", pk, number)
         status = 422
     else:
-        unit = ""
+        unit, roles = "", []
         first = preview(version.definition)
         if first.ok:
             unit = next((c.unit for c in first.compiled.cells({}) if c.kind == "reading"), "")
+            roles = [r.name for r in first.compiled.roles]
         initial["context"] = json.dumps(
-            sample_context(version.definition, unit), ensure_ascii=False, indent=2
+            sample_context(version.definition, unit, roles), ensure_ascii=False, indent=2
         )
         form = DesignerForm(initial=initial)
         refusal, status = None, 200
