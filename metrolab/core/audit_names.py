@@ -24,6 +24,7 @@ ACTIONS = {
     "task.stop": _lazy("Stop work on task"),
     "record.create": _lazy("Create original record"),
     "record.write": _lazy("Write record values"),
+    "record.set_roles": _lazy("Set the roles of the record's equipment"),
     "record.submit": _lazy("Submit record for check"),
     "record.check": _lazy("Check record"),
     "record.approve": _lazy("Approve record"),
