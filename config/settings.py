@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "metrolab.risk",
     "metrolab.environment",
     "metrolab.records",
+    "metrolab.certificates",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
