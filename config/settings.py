@@ -257,6 +257,23 @@ METROLAB_AUDIT_ANCHOR_FILE = Path(
 ).resolve()
 METROLAB_AUDIT_ANCHOR_SECONDS = int(os.environ.get("METROLAB_AUDIT_ANCHOR_SECONDS", "3600"))
 
+# --- Certificate signing keys (R6.3e) ----
+# `metrolab pki init` creates a demo lab CA and signing key here (never committed: var/ is
+# ignored). Production points METROLAB_SIGNING_P12 at an issued PKCS#12 file and
+# METROLAB_SIGNING_CA_CERT at the PEM of the root(s) verification trusts (several may be
+# concatenated, e.g. after a key change). METROLAB_TSA_URL adds an RFC 3161 time-stamp.
+METROLAB_PKI_DIR = Path(os.environ.get("METROLAB_PKI_DIR", VAR_DIR / "pki")).resolve()
+METROLAB_SIGNING_P12 = Path(
+    os.environ.get("METROLAB_SIGNING_P12", METROLAB_PKI_DIR / "signing.p12")
+).resolve()
+METROLAB_SIGNING_P12_PASSWORD = os.environ.get(
+    "METROLAB_SIGNING_P12_PASSWORD", "" if PRODUCTION else "metrolab-demo"
+)
+METROLAB_SIGNING_CA_CERT = Path(
+    os.environ.get("METROLAB_SIGNING_CA_CERT", METROLAB_PKI_DIR / "lab-ca.pem")
+).resolve()
+METROLAB_TSA_URL = os.environ.get("METROLAB_TSA_URL", "").strip()
+
 # --- Background tasks (django.tasks) ----
 TASKS = {
     "default": {

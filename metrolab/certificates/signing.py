@@ -1,0 +1,174 @@
+"""PAdES signatures on certificate PDFs (R6.3e) and their verification (R9.1).
+
+`sign_pdf` adds a PAdES baseline signature (ETSI.CAdES.detached, SHA-256) with the lab's key
+(`METROLAB_SIGNING_P12`), the certificate chain embedded, and an RFC 3161 time-stamp from
+`METROLAB_TSA_URL` when one is configured. `verify_pdf` answers valid / tampered / unsigned /
+untrusted, with the lab CA (`METROLAB_SIGNING_CA_CERT`) as the only trust root.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import io
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from asn1crypto import pem
+from asn1crypto import x509 as asn1_x509
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext as _
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+
+from metrolab.certificates.pki import p12_password
+
+VALID, TAMPERED, UNSIGNED, UNTRUSTED = "valid", "tampered", "unsigned", "untrusted"
+TSA_TIMEOUT_SECONDS = 10
+
+
+@dataclass
+class Verification:
+    """The answer about one PDF file: `status` is valid, tampered, unsigned or untrusted;
+    `reasons` says what failed (empty when valid)."""
+
+    status: str
+    sha256: str
+    signer: str = ""
+    signed_at: dt.datetime | None = None
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == VALID
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["signed_at"] = self.signed_at.isoformat() if self.signed_at else None
+        return data
+
+
+@functools.lru_cache(maxsize=4)
+def _load_signer(path: str, _mtime_ns: int, password: bytes) -> signers.SimpleSigner:
+    signer = signers.SimpleSigner.load_pkcs12_data(
+        Path(path).read_bytes(), other_certs=[], passphrase=password
+    )
+    return signer
+
+
+def lab_signer() -> signers.SimpleSigner:
+    """The signer from `METROLAB_SIGNING_P12` (cached until the file changes)."""
+    path = Path(settings.METROLAB_SIGNING_P12)
+    if not path.exists():
+        raise ImproperlyConfigured(
+            f"no signing key at {path}: run `metrolab pki init` or set METROLAB_SIGNING_P12"
+        )
+    return _load_signer(str(path), path.stat().st_mtime_ns, p12_password())
+
+
+def _timestamper() -> RequestsHTTPTimeStamper | None:
+    url = settings.METROLAB_TSA_URL
+    return RequestsHTTPTimeStamper(url, timeout=TSA_TIMEOUT_SECONDS) if url else None
+
+
+def sign_pdf(
+    pdf: bytes, *, reason: str, location: str, field_name: str = "MetroLabSignature"
+) -> bytes:
+    """Sign `pdf` with the lab's key (R6.3e): an invisible PAdES baseline signature over the
+    whole file, the chain embedded, time-stamped when `METROLAB_TSA_URL` is set."""
+    meta = signers.PdfSignatureMetadata(
+        field_name=field_name,
+        reason=reason,
+        location=location,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+    )
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    pdf_signer = signers.PdfSigner(meta, signer=lab_signer(), timestamper=_timestamper())
+    return pdf_signer.sign_pdf(writer).getvalue()
+
+
+def trust_roots() -> list[asn1_x509.Certificate]:
+    """Every certificate in `METROLAB_SIGNING_CA_CERT` (PEM, several may be concatenated)."""
+    path = Path(settings.METROLAB_SIGNING_CA_CERT)
+    if not path.exists():
+        raise ImproperlyConfigured(f"no lab CA certificate at {path}")
+    data = path.read_bytes()
+    if pem.detect(data):
+        return [asn1_x509.Certificate.load(der) for _t, _h, der in pem.unarmor(data, multiple=True)]
+    return [asn1_x509.Certificate.load(data)]
+
+
+def _common_name(cert: asn1_x509.Certificate) -> str:
+    return str(cert.subject.native.get("common_name", "") or cert.subject.human_friendly)
+
+
+def verify_pdf(pdf: bytes, *, expected_sha256: str | None = None) -> Verification:
+    """Check a certificate PDF (R9.1): every signature intact, cryptographically valid and
+    chained to the lab CA, the last one covering the entire file (nothing appended after
+    signing), and — when given — the file's SHA-256 equal to the stored one."""
+    digest = hashlib.sha256(pdf).hexdigest()
+    answer = Verification(status=VALID, sha256=digest)
+    if expected_sha256 is not None and expected_sha256.strip().lower() != digest:
+        answer.reasons.append(_("The file differs from the one the lab issued."))
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        embedded = list(reader.embedded_regular_signatures)
+    except Exception:  # any parse failure of a foreign file
+        embedded = None
+    if embedded is None:
+        if b"/ByteRange" in pdf or answer.reasons:
+            answer.status = TAMPERED
+            answer.reasons.append(_("The file is damaged and cannot be read as a PDF."))
+        else:
+            answer.status = UNSIGNED
+            answer.reasons.append(_("The file is not a readable PDF."))
+        return answer
+    if not embedded:
+        answer.status = TAMPERED if answer.reasons else UNSIGNED
+        answer.reasons.append(_("The file carries no digital signature."))
+        return answer
+
+    context = ValidationContext(
+        trust_roots=trust_roots(), allow_fetching=False, revocation_mode="soft-fail"
+    )
+    tampered, untrusted = bool(answer.reasons), False
+    for position, sig in enumerate(embedded):
+        try:
+            status = validate_pdf_signature(sig, context)
+        except Exception:  # malformed signature data
+            tampered = True
+            answer.reasons.append(_("A signature is damaged and cannot be checked."))
+            continue
+        if position == 0:
+            answer.signer = _common_name(status.signing_cert)
+            stamp = status.timestamp_validity
+            if stamp is not None and stamp.intact and stamp.valid:
+                answer.signed_at = stamp.timestamp
+            else:
+                answer.signed_at = status.signer_reported_dt
+        if not status.intact:
+            tampered = True
+            answer.reasons.append(_("The signed content has been changed."))
+        elif not status.valid:
+            tampered = True
+            answer.reasons.append(_("The signature value does not match the content."))
+        if position == len(embedded) - 1 and status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
+            tampered = True
+            answer.reasons.append(_("The file has been changed after it was signed."))
+        if status.intact and status.valid and not status.trusted:
+            untrusted = True
+            answer.reasons.append(
+                _("The signing certificate was not issued by this lab's certificate authority.")
+            )
+    if tampered:
+        answer.status = TAMPERED
+    elif untrusted:
+        answer.status = UNTRUSTED
+    return answer
