@@ -1,6 +1,6 @@
 """`metrolab`: the product's command line. Every Django management command is reachable
 (`metrolab migrate`, `metrolab createsuperuser`, ...) beside MetroLab's own (`demo`, `serve`,
-`worker`, `audit verify`, ...)."""
+`worker`, `audit verify`, `pki init`, ...)."""
 
 import os
 import sys
