@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import http.server
 import io
 import stat
+import threading
 
 import pytest
 from asn1crypto import keys as asn1_keys
-from asn1crypto import pem
+from asn1crypto import pem, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -69,6 +71,12 @@ def time_stamper_keys():
         asn1_keys.PrivateKeyInfo.load(der_key),
         asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
     )
+
+
+def pyhanko_context(files: pki.PkiFiles) -> ValidationContext:
+    """pyHanko's own validation context with the lab CA as the only trust root."""
+    _type, _headers, der = pem.unarmor(files.ca_cert.read_bytes())
+    return ValidationContext(trust_roots=[asn1_x509.Certificate.load(der)], allow_fetching=False)
 
 
 def keys_settings(files: pki.PkiFiles, ca_cert=None):
@@ -274,29 +282,59 @@ def test_signed_pdf_has_no_dynamic_elements(signed):
     assert fields["MetroLabSignature"]["/FT"] == "/Sig"
 
 
-def test_time_stamp_when_tsa_configured(lab_pki, monkeypatch):
-    """With METROLAB_TSA_URL set the signature carries an RFC 3161 time-stamp (a local
-    time-stamper stands in for the TSA)."""
+@pytest.fixture
+def local_tsa():
+    """An RFC 3161 time-stamping service on 127.0.0.1 (pyHanko's test time-stamper behind
+    an HTTP server); yields its URL and the requests it answered."""
     from pyhanko.sign.timestamps import DummyTimeStamper
 
     tsa_key, tsa_cert = time_stamper_keys()
-    seen = []
+    stamper = DummyTimeStamper(tsa_cert=tsa_cert, tsa_key=tsa_key, certs_to_embed=[])
+    answered = []
 
-    def fake(url, timeout):
-        seen.append(url)
-        return DummyTimeStamper(tsa_cert=tsa_cert, tsa_key=tsa_key, certs_to_embed=[])
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            answered.append(self.headers["Content-Type"])
+            reply = stamper.request_tsa_response(tsp.TimeStampReq.load(body)).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
 
-    monkeypatch.setattr(signing, "RequestsHTTPTimeStamper", fake)
-    with keys_settings(lab_pki), override_settings(METROLAB_TSA_URL="http://tsa.test/"):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/tsr", answered
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_time_stamp_when_tsa_configured(lab_pki, local_tsa):
+    """With METROLAB_TSA_URL set the signature carries an RFC 3161 time-stamp token from that
+    service, and its time is the signing time verification reports."""
+    url, answered = local_tsa
+    with keys_settings(lab_pki), override_settings(METROLAB_TSA_URL=url):
         stamped = signing.sign_pdf(small_pdf(), reason="Certificate issue", location="Shanghai")
         answer = signing.verify_pdf(stamped)
-    assert seen == ["http://tsa.test/"]
+    assert answered and set(answered) == {"application/timestamp-query"}
     [sig] = PdfFileReader(io.BytesIO(stamped)).embedded_signatures
-    stamp = validate_pdf_signature(sig).timestamp_validity
+    stamp = validate_pdf_signature(sig, pyhanko_context(lab_pki)).timestamp_validity
     assert stamp is not None and stamp.intact and stamp.valid
     assert answer.status == "valid", answer.reasons
     assert answer.signer == LAB
     assert answer.signed_at == stamp.timestamp
+
+
+def test_no_time_stamp_without_tsa(lab_pki, signed):
+    [sig] = PdfFileReader(io.BytesIO(signed)).embedded_signatures
+    assert validate_pdf_signature(sig, pyhanko_context(lab_pki)).timestamp_validity is None
 
 
 def test_reasons_in_chinese(lab_keys):
