@@ -273,6 +273,9 @@ METROLAB_SIGNING_CA_CERT = Path(
     os.environ.get("METROLAB_SIGNING_CA_CERT", METROLAB_PKI_DIR / "lab-ca.pem")
 ).resolve()
 METROLAB_TSA_URL = os.environ.get("METROLAB_TSA_URL", "").strip()
+# The PEM root(s) of the TSA's certificate: with it, signing embeds the validation data of the
+# signer and the time-stamp (PAdES-B-LT) and verification checks the time-stamp's chain.
+METROLAB_TSA_CA_CERT = os.environ.get("METROLAB_TSA_CA_CERT", "").strip()
 
 # --- Background tasks (django.tasks) ----
 TASKS = {

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
+from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
 from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
@@ -82,27 +83,53 @@ def sign_pdf(
 ) -> bytes:
     """Sign `pdf` with the lab's key (R6.3e): an invisible PAdES baseline signature over the
     whole file, the chain embedded, time-stamped when `METROLAB_TSA_URL` is set."""
+    timestamper = _timestamper()
+    long_term = timestamper is not None and bool(tsa_roots())
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
         reason=reason,
         location=location,
         md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES,
+        # PAdES-B-LT: the chains (and any revocation data their certificates point to) go
+        # into the DSS of the signature's own revision, so the signature covers the whole file.
+        embed_validation_info=long_term,
+        validation_context=_context(fetching=True) if long_term else None,
+        dss_settings=DSSContentSettings(
+            placement=SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE,
+            include_vri=False,
+        ),
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    pdf_signer = signers.PdfSigner(meta, signer=lab_signer(), timestamper=_timestamper())
+    pdf_signer = signers.PdfSigner(meta, signer=lab_signer(), timestamper=timestamper)
     return pdf_signer.sign_pdf(writer).getvalue()
 
 
-def trust_roots() -> list[asn1_x509.Certificate]:
-    """Every certificate in `METROLAB_SIGNING_CA_CERT` (PEM, several may be concatenated)."""
-    path = Path(settings.METROLAB_SIGNING_CA_CERT)
+def _certificates(path: Path, what: str) -> list[asn1_x509.Certificate]:
     if not path.exists():
-        raise ImproperlyConfigured(f"no lab CA certificate at {path}")
+        raise ImproperlyConfigured(f"no {what} certificate at {path}")
     data = path.read_bytes()
     if pem.detect(data):
         return [asn1_x509.Certificate.load(der) for _t, _h, der in pem.unarmor(data, multiple=True)]
     return [asn1_x509.Certificate.load(data)]
+
+
+def trust_roots() -> list[asn1_x509.Certificate]:
+    """Every certificate in `METROLAB_SIGNING_CA_CERT` (PEM, several may be concatenated)."""
+    return _certificates(Path(settings.METROLAB_SIGNING_CA_CERT), "lab CA")
+
+
+def tsa_roots() -> list[asn1_x509.Certificate]:
+    """The time-stamping service's root(s), `METROLAB_TSA_CA_CERT` (none when unset)."""
+    path = settings.METROLAB_TSA_CA_CERT
+    return _certificates(Path(path), "TSA CA") if path else []
+
+
+def _context(*, fetching: bool = False, tsa: bool = False) -> ValidationContext:
+    roots = tsa_roots() if tsa else trust_roots() + tsa_roots()
+    return ValidationContext(
+        trust_roots=roots, allow_fetching=fetching, revocation_mode="soft-fail"
+    )
 
 
 def _common_name(cert: asn1_x509.Certificate) -> str:
@@ -138,10 +165,11 @@ def verify_pdf(pdf: bytes, *, expected_sha256: str | None = None) -> Verificatio
     context = ValidationContext(
         trust_roots=trust_roots(), allow_fetching=False, revocation_mode="soft-fail"
     )
+    tsa_context = _context(tsa=True) if tsa_roots() else None
     tampered, untrusted = bool(answer.reasons), False
     for position, sig in enumerate(embedded):
         try:
-            status = validate_pdf_signature(sig, context)
+            status = validate_pdf_signature(sig, context, ts_validation_context=tsa_context)
         except Exception:  # malformed signature data
             tampered = True
             answer.reasons.append(_("A signature is damaged and cannot be checked."))

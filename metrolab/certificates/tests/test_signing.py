@@ -6,6 +6,7 @@ import datetime
 import hashlib
 import http.server
 import io
+import socket
 import stat
 import threading
 
@@ -310,7 +311,7 @@ def local_tsa():
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}/tsr", answered
+        yield f"http://127.0.0.1:{server.server_port}/tsr", answered, tsa_cert
     finally:
         server.shutdown()
         server.server_close()
@@ -319,7 +320,7 @@ def local_tsa():
 def test_time_stamp_when_tsa_configured(lab_pki, local_tsa):
     """With METROLAB_TSA_URL set the signature carries an RFC 3161 time-stamp token from that
     service, and its time is the signing time verification reports."""
-    url, answered = local_tsa
+    url, answered, _tsa_cert = local_tsa
     with keys_settings(lab_pki), override_settings(METROLAB_TSA_URL=url):
         stamped = signing.sign_pdf(small_pdf(), reason="Certificate issue", location="Shanghai")
         answer = signing.verify_pdf(stamped)
@@ -332,6 +333,32 @@ def test_time_stamp_when_tsa_configured(lab_pki, local_tsa):
     assert answer.signed_at == stamp.timestamp
 
 
+def test_long_term_validation_data_with_tsa_root(lab_pki, local_tsa, tmp_path):
+    """With the TSA's root configured too, the chains of the signer and of the time-stamp are
+    embedded in the signature's own revision (PAdES-B-LT), still covering the entire file."""
+    url, _answered, tsa_cert = local_tsa
+    tsa_pem = tmp_path / "tsa-ca.pem"
+    tsa_pem.write_bytes(pem.armor("CERTIFICATE", tsa_cert.dump()))
+    with (
+        keys_settings(lab_pki),
+        override_settings(METROLAB_TSA_URL=url, METROLAB_TSA_CA_CERT=str(tsa_pem)),
+    ):
+        stamped = signing.sign_pdf(small_pdf(), reason="Certificate issue", location="Shanghai")
+        answer = signing.verify_pdf(stamped)
+    reader = PdfFileReader(io.BytesIO(stamped))
+    assert reader.xrefs.total_revisions == 2  # the document and the signature with its DSS
+    certs = reader.root["/DSS"]["/Certs"]
+    assert len(certs) == 3  # signer, lab CA, TSA
+    [sig] = reader.embedded_signatures
+    context = pyhanko_context(lab_pki)
+    tsa_context = ValidationContext(trust_roots=[tsa_cert], allow_fetching=False)
+    status = validate_pdf_signature(sig, context, ts_validation_context=tsa_context)
+    assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    assert status.timestamp_validity.trusted
+    assert answer.status == "valid", answer.reasons
+    assert answer.signed_at == status.timestamp_validity.timestamp
+
+
 def test_no_time_stamp_without_tsa(lab_pki, signed):
     [sig] = PdfFileReader(io.BytesIO(signed)).embedded_signatures
     assert validate_pdf_signature(sig, pyhanko_context(lab_pki)).timestamp_validity is None
@@ -341,3 +368,17 @@ def test_reasons_in_chinese(lab_keys):
     with translation.override("zh-hans"):
         answer = signing.verify_pdf(small_pdf())
     assert answer.reasons == ["该文件没有数字签名。"]
+
+
+def test_unreachable_tsa_fails_the_signing(lab_pki):
+    from pyhanko.sign.timestamps import TimestampRequestError
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed once the block ends: nothing listens there
+    with (
+        keys_settings(lab_pki),
+        override_settings(METROLAB_TSA_URL=f"http://127.0.0.1:{port}/tsr"),
+        pytest.raises(TimestampRequestError),
+    ):
+        signing.sign_pdf(small_pdf(), reason="Certificate issue", location="Shanghai")
