@@ -27,12 +27,19 @@ Content (text values are str; a "text" is {"zh": ..., "en": ...} or a plain str)
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+
+import metrolab
 from metrolab.metrology.units import unit_key
+from metrolab.records import calculation
+from metrolab.records.models import Record
 
 DCC_NS = "https://ptb.de/dcc"
 SI_NS = "https://ptb.de/si"
@@ -214,8 +221,12 @@ def _real(parent: ET.Element, value: str, unit: str, what: str, q: Mapping[str, 
     if _clean(q.get("uncertainty")):
         unc = _sub(real, _s("expandedUnc"))
         _sub(unc, _s("uncertainty"), _number(q["uncertainty"], f"{what} U"))
-        _sub(unc, _s("coverageFactor"), _number(q.get("k") or "2", f"{what} k"))
-        _sub(unc, _s("coverageProbability"), _number(q.get("p") or "0.95", f"{what} p"))
+        k = _clean(q.get("k")) or "2"
+        p = _clean(q.get("p")) or ("0.95" if k == "2" else "")
+        if not p:
+            raise DCCError(f"{what}: the coverage probability for k = {k} is required")
+        _sub(unc, _s("coverageFactor"), _number(k, f"{what} k"))
+        _sub(unc, _s("coverageProbability"), _number(p, f"{what} p"))
         _sub(unc, _s("distribution"), "normal")
 
 
@@ -506,8 +517,6 @@ def _day(moment: dt.datetime | dt.date | str | None) -> str:
     if isinstance(moment, str):
         return moment[:10]
     if isinstance(moment, dt.datetime):
-        from django.utils import timezone
-
         return timezone.localtime(moment).date().isoformat()
     return moment.isoformat()
 
@@ -551,23 +560,29 @@ def _uncertainty_of(definition: Mapping[str, Any]) -> str | None:
     return "U" if "U" in names else None
 
 
-def _coverage(parameters: Mapping[str, Any]) -> tuple[str, str]:
-    """(k, p) as the record gives them: its parameter k (default 2), p (default 0.95 for k = 2,
-    else none given: DCCError is not raised, p is written only with a known k)."""
+def coverage(parameters: Mapping[str, Any]) -> tuple[str, str]:
+    """(k, p) as the record gives them: its parameter k (default 2) and its parameter p or
+    coverage_probability when the template has one; otherwise p is 0.95 for k = 2 (the
+    certificate's "k = 2, p ≈ 95 %") and, for another k, the normal distribution's
+    probability to four decimals (k = 3 → 0.9973)."""
     k = _clean(parameters.get("k")) or "2"
     p = _clean(parameters.get("p") or parameters.get("coverage_probability"))
-    if not p:
-        p = "0.95" if k in ("2", "2.0") else ""
-    return k, p
+    if p:
+        return k, p
+    try:
+        factor = Decimal(k)
+    except ArithmeticError:
+        raise DCCError(f"the coverage factor {k!r} is not a number") from None
+    if factor == 2:
+        return k, "0.95"
+    return k, f"{math.erf(float(factor) / math.sqrt(2)):.4f}"
 
 
 def _results(record, definition: Mapping[str, Any]) -> dict[str, Any]:
-    from metrolab.records import calculation
-
     evaluation = calculation.evaluate(record)
     table = evaluation.results_table()
     stored = record.results or {}
-    k, p = _coverage(stored.get("parameters") or {})
+    k, p = coverage(stored.get("parameters") or {})
     u_name = _uncertainty_of(definition)
     rounds = {c["name"]: c.get("round") or {} for c in definition.get("computed", [])}
     with_u = {name for name, spec in rounds.items() if u_name and spec.get("like") == u_name}
@@ -603,8 +618,6 @@ def _results(record, definition: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _is_number(raw: Any) -> bool:
-    from decimal import Decimal
-
     return isinstance(raw, Decimal)
 
 
@@ -637,11 +650,6 @@ def dcc_content(
     number, `identifier` the electronic certificate identifier (R6.3d), `lab` the organisation
     profile (an OrganisationProfile or a mapping of its fields). Read-only. DCCError when the
     record is not approved."""
-    from django.utils import timezone
-
-    import metrolab
-    from metrolab.records.models import Record
-
     if record.status != Record.Status.APPROVED or record.locked_at is None:
         raise DCCError(
             f"record {record.number} is {record.status}, not approved: "

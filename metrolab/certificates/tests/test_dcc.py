@@ -16,6 +16,7 @@ from metrolab.certificates.dcc import (
     DSI_UNITS,
     DCCError,
     build_dcc,
+    coverage,
     dcc_content,
     decision_rule,
     dsi_unit,
@@ -230,6 +231,21 @@ UNITS = [
     ("%RH", r"\percent"),
     ("ppm", r"\ppm"),
     ("", r"\one"),
+    ("mbar", r"\milli\bar"),
+    ("mK", r"\milli\kelvin"),
+    ("kV", r"\kilo\volt"),
+    ("μA", r"\micro\ampere"),
+    ("mΩ", r"\milli\ohm"),
+    ("kHz", r"\kilo\hertz"),
+    ("MHz", r"\mega\hertz"),
+    ("W", r"\watt"),
+    ("m", r"\metre"),
+    ("μm", r"\micro\metre"),
+    ("g", r"\gram"),
+    ("mg", r"\milli\gram"),
+    ("kN", r"\kilo\newton"),
+    ("N·m", r"\newton\metre"),
+    ("s", r"\second"),
 ]
 
 
@@ -241,42 +257,7 @@ def test_unit_in_dsi_notation(unit, expected):
 def test_every_unit_of_the_table_is_tested():
     from metrolab.metrology.units import unit_key
 
-    tested = {unit_key(unit) for unit, _ in UNITS}
-    untested = (
-        {unit_key(u) for u in DSI_UNITS}
-        - tested
-        - {
-            "mbar",
-            "mK",
-            "kV",
-            "μA",
-            "mΩ",
-            "kHz",
-            "MHz",
-            "W",
-            "m",
-            "μm",
-            "g",
-            "mg",
-            "kN",
-            "N·m",
-            "s",
-        }
-    )
-    assert untested == set()
-
-
-@pytest.mark.parametrize(
-    ("unit", "expected"),
-    [
-        ("mbar", r"\milli\bar"),
-        ("kHz", r"\kilo\hertz"),
-        ("N·m", r"\newton\metre"),
-        ("s", r"\second"),
-    ],
-)
-def test_more_units_in_dsi_notation(unit, expected):
-    assert dsi_unit(unit) == expected
+    assert {unit_key(u) for u in DSI_UNITS} == {unit_key(unit) for unit, _ in UNITS}
 
 
 def test_unknown_unit_refused():
@@ -292,6 +273,27 @@ def test_value_that_is_not_a_number_refused():
     bad = content()
     bad["results"]["points"][0]["quantities"][1]["value"] = "1,5"
     with pytest.raises(DCCError, match="error: '1,5' is not a number"):
+        build_dcc(bad)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "expected"),
+    [
+        ({"k": "2"}, ("2", "0.95")),
+        ({}, ("2", "0.95")),
+        ({"k": "3"}, ("3", "0.9973")),
+        ({"k": "2", "p": "0.9545"}, ("2", "0.9545")),
+        ({"k": "2.58", "coverage_probability": "0.99"}, ("2.58", "0.99")),
+    ],
+)
+def test_coverage_factor_and_probability(parameters, expected):
+    assert coverage(parameters) == expected
+
+
+def test_coverage_probability_required_for_another_k():
+    bad = content()
+    bad["results"]["points"][0]["quantities"][1].update(k="3", p="")
+    with pytest.raises(DCCError, match="the coverage probability for k = 3 is required"):
         build_dcc(bad)
 
 
