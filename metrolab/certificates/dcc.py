@@ -579,6 +579,8 @@ def coverage(parameters: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def _results(record, definition: Mapping[str, Any]) -> dict[str, Any]:
+    """The template's results table as the record prints it (texts, units), with U, k and p on
+    each value the template rounds like its expanded uncertainty (docs/dcc.md)."""
     evaluation = calculation.evaluate(record)
     table = evaluation.results_table()
     stored = record.results or {}
