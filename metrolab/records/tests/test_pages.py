@@ -420,6 +420,19 @@ def test_the_queues(as_user, cast, gauge_record, move):
     assert f'data-record="{record.number}"' not in theirs
 
 
+def test_the_list_searches_by_record_item_and_customer(as_user, gauge_record):
+    """The list's search box (q) finds a record by its number, its item's number and its
+    customer's name, and shows nothing for a text no record matches."""
+    checker = as_user("director")
+    item = gauge_record.task.item
+    for text in (gauge_record.number, item.number, item.commission.customer.name):
+        page = _text(checker.get(reverse("records:list"), {"q": text}, **ZH))
+        assert f'data-record="{gauge_record.number}"' in page, text
+        assert f'value="{text}"' in page
+    page = _text(checker.get(reverse("records:list"), {"q": "没有这样的记录"}, **ZH))
+    assert f'data-record="{gauge_record.number}"' not in page
+
+
 def test_the_list_costs_the_same_queries_for_n_and_10n_records(
     as_user, cast, gauge_task, gauge_record
 ):
