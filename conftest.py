@@ -41,6 +41,23 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = FAST_HASHERS
     hashers.get_hashers.cache_clear()
     hashers.get_hashers_by_algorithm.cache_clear()
+    _test_signing_keys(settings)
+
+
+def _test_signing_keys(settings) -> None:
+    # Certificates are signed in tests with a lab CA made for this test process (never the
+    # lab's var/pki): `metrolab pki init`'s code, in a temporary folder.
+    import tempfile
+    from pathlib import Path
+
+    from metrolab.certificates import pki
+
+    directory = Path(tempfile.mkdtemp(prefix="metrolab-test-pki-"))
+    settings.METROLAB_SIGNING_P12_PASSWORD = "test-signing-password"
+    made = pki.pki_init(directory, lab_name="MetroLab Test Laboratory")
+    settings.METROLAB_PKI_DIR = directory
+    settings.METROLAB_SIGNING_P12 = made.signing_p12
+    settings.METROLAB_SIGNING_CA_CERT = made.ca_cert
 
 
 @pytest.fixture(scope="session")

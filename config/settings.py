@@ -277,6 +277,22 @@ METROLAB_TSA_URL = os.environ.get("METROLAB_TSA_URL", "").strip()
 # signer and the time-stamp (PAdES-B-LT) and verification checks the time-stamp's chain.
 METROLAB_TSA_CA_CERT = os.environ.get("METROLAB_TSA_CA_CERT", "").strip()
 
+# --- Certificate numbers and identifiers (R6.3d) ----
+# The number rule: a str.format pattern with {prefix} (per kind, below), {year}, {yy},
+# {month} and {seq} (one counter per prefix and year), e.g. "{prefix}{year}-{seq:06d}" →
+# JD2026-000123. The identifier is "<METROLAB_CERTIFICATE_ID_PREFIX>-<year>-<seq7>-<check>".
+METROLAB_CERTIFICATE_NUMBER = os.environ.get(
+    "METROLAB_CERTIFICATE_NUMBER", "{prefix}{year}-{seq:06d}"
+)
+METROLAB_CERTIFICATE_PREFIXES = {
+    "verification": os.environ.get("METROLAB_CERTIFICATE_PREFIX_VERIFICATION", "JD"),
+    "verification_fail": os.environ.get("METROLAB_CERTIFICATE_PREFIX_VERIFICATION_FAIL", "JT"),
+    "calibration": os.environ.get("METROLAB_CERTIFICATE_PREFIX_CALIBRATION", "JZ"),
+    "test": os.environ.get("METROLAB_CERTIFICATE_PREFIX_TEST", "JC"),
+    "inspection": os.environ.get("METROLAB_CERTIFICATE_PREFIX_INSPECTION", "JY"),
+}
+METROLAB_CERTIFICATE_ID_PREFIX = os.environ.get("METROLAB_CERTIFICATE_ID_PREFIX", "ML")
+
 # --- Background tasks (django.tasks) ----
 TASKS = {
     "default": {

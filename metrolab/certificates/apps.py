@@ -3,10 +3,26 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CertificatesConfig(AppConfig):
-    """Electronic certificates (R6.3, R9.1): the machine-readable certificate (DCC), the lab's
-    signing keys and PAdES signatures; rendering, issue and public verification build on
-    these."""
+    """Electronic certificates (R6.3, R9.1): issued automatically from approved original
+    records (DCC inside a signed PDF/A-3b), revoked and replaced with reasons, verified by
+    anyone, downloaded by customers."""
 
     name = "metrolab.certificates"
     label = "certificates"
     verbose_name = _("Certificates")
+
+    def ready(self):
+        from metrolab.certificates import selectors, services
+        from metrolab.commissions.status import certificate_checks
+        from metrolab.records.services import record_approved_listeners
+        from metrolab.risk.trace import trace_extenders
+
+        # An approved record queues its certificate (issued by the worker).
+        if services.on_record_approved not in record_approved_listeners:
+            record_approved_listeners.append(services.on_record_approved)
+        # Commissions reach 出具报告 when every task's certificate is issued (R6.1b).
+        if selectors.commission_certified not in certificate_checks:
+            certificate_checks.append(selectors.commission_certified)
+        # An impact review lists the certificates issued with a faulty standard (R4.5).
+        if selectors.certificates_using not in trace_extenders:
+            trace_extenders.append(selectors.certificates_using)

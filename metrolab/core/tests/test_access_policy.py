@@ -30,6 +30,9 @@ PUBLIC_PAGES = {
     "api-1:openapi-view",
     "api-1:api-root",
     "commissions:public_status",
+    # Certificate verification (R9.1): by number and code, by the QR link, by upload.
+    "verify:form",
+    "verify:link",
 }
 # The only API operations anyone may call without credentials (method, path).
 PUBLIC_OPERATIONS = {
