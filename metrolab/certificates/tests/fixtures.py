@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-
 LAB = {
     "name": "示例市计量测试研究院",
     "name_en": "Example City Institute of Metrology",

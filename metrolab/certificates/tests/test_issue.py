@@ -17,7 +17,9 @@ from metrolab.core.models import AuditEvent
 pytestmark = pytest.mark.django_db
 
 
-def test_approval_queues_the_certificate_and_the_worker_issues_it(approved_record, issue, settings, tmp_path, django_capture_on_commit_callbacks):
+def test_approval_queues_the_certificate_and_the_worker_issues_it(
+    approved_record, issue, settings, tmp_path
+):
     settings.MEDIA_ROOT = tmp_path
     certificate = approved_record.certificates.get()
     assert certificate.status == Certificate.Status.QUEUED
@@ -31,4 +33,6 @@ def test_approval_queues_the_certificate_and_the_worker_issues_it(approved_recor
     assert verify_pdf(pdf, expected_sha256=certificate.pdf_sha256).status == "valid"
     dcc = services.read_file(certificate.dcc_sha256)
     assert certificate.number.encode() in dcc
-    assert AuditEvent.objects.filter(action="certificate.issue", object_id=str(certificate.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="certificate.issue", object_id=str(certificate.pk)
+    ).exists()
