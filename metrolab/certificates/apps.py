@@ -12,8 +12,9 @@ class CertificatesConfig(AppConfig):
     verbose_name = _("Certificates")
 
     def ready(self):
-        from metrolab.certificates import selectors, services
+        from metrolab.certificates import demo, selectors, services
         from metrolab.commissions.status import certificate_checks
+        from metrolab.core.demo import register_demo
         from metrolab.records.services import record_approved_listeners
         from metrolab.risk.trace import trace_extenders
 
@@ -26,3 +27,5 @@ class CertificatesConfig(AppConfig):
         # An impact review lists the certificates issued with a faulty standard (R4.5).
         if selectors.certificates_using not in trace_extenders:
             trace_extenders.append(selectors.certificates_using)
+        # The demo's certificates, issued after its records (60).
+        register_demo(demo.demo_seed_certificates, order=70)

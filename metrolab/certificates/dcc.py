@@ -21,7 +21,8 @@ Content (text values are str; a "text" is {"zh": ..., "en": ...} or a plain str)
     conditions [{name (text), unit, mean, min, max}],
     results {name (text), points [{point, quantities [{name, label (text), value, unit,
              uncertainty?, k?, p?} | {name, label, text}]}], summary [same quantities]},
-    decision (engine decision or None), decision_rule (text), statements [text].
+    decision (engine decision or None), decision_rule (text), statements [text],
+    replaces (optional: {number, identifier, reason} of the certificate this one replaces).
 """
 
 from __future__ import annotations
@@ -286,6 +287,13 @@ def build_dcc(content: Mapping[str, Any]) -> bytes:
     _sub(core, _d("endPerformanceDate"), _clean(content["end"]))
     _sub(core, _d("performanceLocation"), "laboratory")
     _string(core, "issueDate", content.get("issued_on"))
+    replaces = content.get("replaces") or {}
+    if replaces.get("identifier"):
+        # A certificate that replaces a withdrawn one (更正): "substituted", naming its
+        # unique identifier (DCC 3.3.0 reportAmendedSubstitutedType).
+        changed = _sub(core, _d("reportAmendedSubstituted"))
+        _sub(changed, _d("typeOfChange"), "substituted")
+        _sub(changed, _d("replacedUniqueIdentifier"), _clean(replaces["identifier"]))
 
     item = content.get("item") or {}
     items = _sub(admin, _d("items"))
@@ -652,7 +660,10 @@ def dcc_content(
     number, `identifier` the electronic certificate identifier (R6.3d), `lab` the organisation
     profile (an OrganisationProfile or a mapping of its fields). Read-only. DCCError when the
     record is not approved."""
-    if record.status != Record.Status.APPROVED or record.locked_at is None:
+    # A superseded record was approved too: its certificate, queued before the amendment was
+    # approved, is still issued (and then replaced by the amendment's).
+    approved = (Record.Status.APPROVED, Record.Status.SUPERSEDED)
+    if record.status not in approved or record.locked_at is None:
         raise DCCError(
             f"record {record.number} is {record.status}, not approved: "
             "only an approved record makes a certificate"

@@ -324,6 +324,7 @@ def document_for(certificate: Certificate, *, lab: OrganisationProfile | None) -
     if certificate.replaces_id:
         content["replaces"] = {
             "number": certificate.replaces.number,
+            "identifier": certificate.replaces.identifier,
             "reason": certificate.replace_reason,
         }
     else:
@@ -407,7 +408,7 @@ def _issue_stored(
     )
     if certificate.replaces_id:
         old = Certificate.objects.select_for_update().get(pk=certificate.replaces_id)
-        if old.status in VALID:
+        if old.status not in (Certificate.Status.REPLACED, Certificate.Status.REVOKED):
             old.status = Certificate.Status.REPLACED
             old.revoked_at = certificate.issued_at
             old.revoke_reason = certificate.replace_reason or _("Replaced by %(number)s.") % {
@@ -551,9 +552,15 @@ def certificate_replace(*, certificate: Certificate, actor: Any, reason: str = "
         .order_by("-approved_at", "-pk")
         .first()
     ) or certificate.record
-    return certificate_queue(
-        record=record, actor=user or actor, replaces=certificate, reason=reason
+    new = certificate_queue(record=record, actor=user or actor, replaces=certificate, reason=reason)
+    audit.record(
+        "certificate.replace",
+        object_type="certificates.certificate",
+        object_id=str(certificate.pk),
+        changes={"number": certificate.number, "replaced_by": new.number},
+        reason=reason,
     )
+    return new
 
 
 @service("certificate.download")

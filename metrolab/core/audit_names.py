@@ -92,6 +92,7 @@ ACTIONS = {
     "demo.seed_methods": _lazy("Seed demo methods"),
     "demo.seed_qualifications": _lazy("Seed demo qualifications"),
     "demo.seed_records": _lazy("Seed demo original records"),
+    "demo.seed_certificates": _lazy("Seed demo certificates"),
     "deviation.accept": _lazy("Accept deviation"),
     "deviation.acceptance_upload": _lazy("Upload deviation acceptance"),
     "deviation.authorise": _lazy("Authorise deviation"),

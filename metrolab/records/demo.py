@@ -388,21 +388,53 @@ def _story(task, version, room, story: str, cells: dict, details: dict, people: 
     return _sign(record_approve, amendment, people[DIRECTOR])
 
 
+def demo_commission_records(spec: dict, *, customer, people: dict, version, room) -> list:
+    """One commission of `spec` (a PLAN entry): accepted, its items received and carried to
+    testing, each item's record taken through its story. Returns the records."""
+    from metrolab.commissions.services import commission_create, commission_review
+    from metrolab.tasks.demo import demo_carry_commission
+
+    commission = commission_create(
+        customer=customer,
+        lines=[line for line, *_rest in spec["records"]],
+        channel="desk",
+        actor=people["receptionist"],
+        reason="demo",
+    )
+    commission_review(commission=commission, decision="accepted", note="", actor=people["director"])
+    items = demo_carry_commission(
+        commission,
+        "testing",
+        receptionist=people["receptionist"],
+        keeper=people["keeper"],
+        manager=people["director"],
+        metrologist=people[MEASURER],
+        task_setup=_setup(spec),
+    )
+    return [
+        _story(item.tasks.get(), version, room, story, cells, details, people)
+        for item, (_line, story, cells, details) in zip(items, spec["records"], strict=True)
+    ]
+
+
+def demo_staff() -> dict:
+    """The demo people who make records, by their demo role name (None when missing)."""
+    return {name: User.objects.filter(username=name).first() for name in STAFF}
+
+
 @service("demo.seed_records", record_calls=False)
 def demo_seed_records(*, actor: Any) -> bool:
     """Seed the demo's original records once (see the module docstring); returns False when
     records exist, or the demo users, customers, authorised items or built-in templates do
     not."""
-    from metrolab.commissions.services import commission_create, commission_review
     from metrolab.customers.models import Customer
     from metrolab.environment.models import Room
     from metrolab.qualifications.models import AuthorisedItem
     from metrolab.records.models import Record, TemplateVersion
-    from metrolab.tasks.demo import demo_carry_commission
 
     if Record.objects.exists():
         return False
-    people = {name: User.objects.filter(username=name).first() for name in STAFF}
+    people = demo_staff()
     versions = {
         v.template.code: v
         for v in TemplateVersion.objects.filter(
@@ -420,34 +452,11 @@ def demo_seed_records(*, actor: Any) -> bool:
     rooms = {room.code: room for room in Room.objects.filter(active=True)}
     rooms_reporting([rooms[s["room"]] for s in PLAN if s["room"] in rooms])
     for spec in PLAN:
-        commission = commission_create(
+        demo_commission_records(
+            spec,
             customer=customers[spec["customer"]],
-            lines=[line for line, *_rest in spec["records"]],
-            channel="desk",
-            actor=people["receptionist"],
-            reason="demo",
+            people=people,
+            version=versions[spec["template"]],
+            room=rooms.get(spec["room"]),
         )
-        commission_review(
-            commission=commission, decision="accepted", note="", actor=people["director"]
-        )
-        items = demo_carry_commission(
-            commission,
-            "testing",
-            receptionist=people["receptionist"],
-            keeper=people["keeper"],
-            manager=people["director"],
-            metrologist=people[MEASURER],
-            task_setup=_setup(spec),
-        )
-        for item, (_line, story, cells, details) in zip(items, spec["records"], strict=True):
-            task = item.tasks.get()
-            _story(
-                task,
-                versions[spec["template"]],
-                rooms.get(spec["room"]),
-                story,
-                cells,
-                details,
-                people,
-            )
     return True

@@ -197,6 +197,16 @@ def test_decision_maps_to_dcc_conformity(dcc_schema, decision, expected):
     assert_valid(dcc_schema, xml)
 
 
+def test_a_replacing_certificate_names_the_identifier_it_substitutes(dcc_schema):
+    replaces = {"number": "JD2026-000100", "identifier": "ML-2026-0000100-XX", "reason": "更正"}
+    root = parse(build_dcc(content(replaces=replaces)))
+    changed = root.find(".//dcc:coreData/dcc:reportAmendedSubstituted", NS)
+    assert changed.findtext("dcc:typeOfChange", namespaces=NS) == "substituted"
+    assert changed.findtext("dcc:replacedUniqueIdentifier", namespaces=NS) == replaces["identifier"]
+    assert_valid(dcc_schema, build_dcc(content(replaces=replaces)))
+    assert parse(build_dcc(content())).find(".//dcc:reportAmendedSubstituted", NS) is None
+
+
 def test_no_decision_no_conformity_statement(dcc_schema):
     xml = build_dcc(content(decision=None, decision_rule=None))
     assert parse(xml).find(".//dcc:statement[@refType='basic_conformity']", NS) is None
