@@ -179,6 +179,7 @@ def _build_demo(shared: _Shared) -> SimpleNamespace:
     from django.test import override_settings
     from django.utils import timezone, translation
 
+    from metrolab.certificates.demo import demo_seed_certificates
     from metrolab.commissions.demo import demo_seed_commissions
     from metrolab.core.demo import demo_seed
     from metrolab.core.permissions import SYSTEM
@@ -201,6 +202,7 @@ def _build_demo(shared: _Shared) -> SimpleNamespace:
             demo_seed_flow(actor=SYSTEM),
             demo_seed_environment(now=now, actor=SYSTEM),
             demo_seed_records(actor=SYSTEM),
+            demo_seed_certificates(actor=SYSTEM),
         ]
     assert all(seeded), seeded
     return SimpleNamespace(now=now)
@@ -283,10 +285,12 @@ def _shared(django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 @pytest.fixture
-def demo_lab(_shared, db):
+def demo_lab(_shared, db, settings):
     """The demo lab (as `metrolab demo` seeds it), seeded once and shared: `.now` is the end of
-    the rooms' day of history. What a test writes is rolled back after it."""
+    the rooms' day of history. What a test writes is rolled back after it; the files it
+    stored (photos, certificates) are where the test reads them."""
     assert _shared.name == "demo", "the demo lab is shared by non-transactional tests only"
+    settings.MEDIA_ROOT = _shared.media_root
     return _shared.value
 
 

@@ -34,7 +34,8 @@ def demo_signing_keys() -> None:
     pki.pki_init(settings.METROLAB_PKI_DIR, lab_name=(lab.name if lab else "") or "MetroLab")
 
 
-# The commission carried to 完成: one gauge of customer KH0002, verified, certified, returned.
+# The commission carried to 完成: two gauges of customer KH0002 verified (one conforms, one
+# does not), certified and returned.
 COMPLETED_SPEC = {
     "template": "jjg52-2013-pressure-gauge",
     "scope": "P01",
@@ -62,23 +63,37 @@ def _completed_commission(actor: Any) -> None:
     )
     if None in people.values() or customer is None or version is None:
         return
-    line = {**records_demo.GAUGE_LINE, "serial_no": "YB-2025-0301"}
+    gauge = records_demo.GAUGE_LINE
+    worked = records_demo.GAUGE_WORKED
     spec = {
         **COMPLETED_SPEC,
         "records": [
-            (line, "approved", records_demo.gauge_cells(records_demo.GAUGE_WORKED, "1.6"), {})
+            # class 1.6: conforms → 检定证书; the same readings as class 1.0 do not → 检定结果通知书
+            (
+                {**gauge, "serial_no": "YB-2025-0301"},
+                "approved",
+                records_demo.gauge_cells(worked, "1.6"),
+                {},
+            ),
+            (
+                {**gauge, "serial_no": "YB-2025-0302", "accuracy_class": "1.0级"},
+                "approved",
+                records_demo.gauge_cells(worked, "1.0"),
+                {},
+            ),
         ],
     }
     room = Room.objects.filter(code=COMPLETED_SPEC["room"], active=True).first()
     records_demo.rooms_reporting([room] if room else [])
-    (record,) = records_demo.demo_commission_records(
+    records = records_demo.demo_commission_records(
         spec, customer=customer, people=people, version=version, room=room
     )
-    certificate = record.certificates.get()
-    certificate_issue_run(certificate_id=certificate.pk)
-    item = record.task.item
-    item_mark_awaiting_return(item=item, actor=people["keeper"], note="证书已出具，待取")
-    item_return(item=item, collected_by="李四（示范水务公司）", actor=people["keeper"])
+    for record in records:
+        certificate_issue_run(certificate_id=record.certificates.get().pk)
+    for record in records:
+        item = record.task.item
+        item_mark_awaiting_return(item=item, actor=people["keeper"], note="证书已出具，待取")
+        item_return(item=item, collected_by="李四（示范水务公司）", actor=people["keeper"])
 
 
 @service("demo.seed_certificates", record_calls=False)
