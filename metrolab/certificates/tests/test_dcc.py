@@ -333,6 +333,7 @@ def _approved(code):
     return (
         Record.objects.filter(template_version__template__code=code, status="approved")
         .select_related("template_version__template")
+        .order_by("pk")  # the records demo's (the certificates demo's come later)
         .first()
     )
 

@@ -44,6 +44,7 @@ def test_certificate_hook_drives_the_last_two_nodes(demo_lab, monkeypatch):
         Commission.objects.filter(items__state=Item.State.RETURNED)
         .distinct()
         .exclude(items__state__in=[Item.State.IN_TESTING, Item.State.AWAITING_RETURN])
+        .exclude(status="completed")  # the certificates demo's, completed already
         .first()
     )
     assert commission_refresh_status(in_lab, actor=SYSTEM) == ["certificate_issued"]
