@@ -336,11 +336,7 @@ def document_for(certificate: Certificate, *, lab: OrganisationProfile | None) -
         )
         due = calculation.evaluate(record).next_due(begin)
         next_due = due.isoformat() if due else ""
-    deviations = [
-        text
-        for text in ((record.context or {}).get("deviations") or [])
-        if isinstance(text, str) and text.strip()
-    ]
+    deviations = _deviations(record)
     from metrolab.commissions.links import site_base_url
 
     content.update(
@@ -354,6 +350,21 @@ def document_for(certificate: Certificate, *, lab: OrganisationProfile | None) -
         seal=seal_for(certificate.kind, lab),
     )
     return content
+
+
+def _deviations(record: Record) -> list[str]:
+    """The deviations from the method accepted for the item's commission line (R6.7c: only a
+    deviation authorised and accepted by the customer is worked to and reported)."""
+    from metrolab.methods.models import Deviation
+
+    line_id = record.task.item.line_id
+    if line_id is None:
+        return []
+    accepted = Deviation.objects.filter(line_id=line_id, state=Deviation.State.ACCEPTED)
+    return [
+        f"{d.description}（{_('technical justification')}：{d.justification}）"
+        for d in accepted.order_by("pk")
+    ]
 
 
 def _location(record: Record) -> str:

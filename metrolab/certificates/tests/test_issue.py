@@ -229,3 +229,23 @@ def test_the_commission_reaches_certificate_issued_then_completed(issued_certifi
     assert commission.status == "completed"
     nodes = list(commission.status_events.values_list("status", flat=True))
     assert nodes[-2:] == ["certificate_issued", "completed"]
+
+
+def test_the_certificate_reports_only_deviations_the_customer_accepted(approved_record, cast):
+    from metrolab.methods.models import Deviation
+
+    line = approved_record.task.item.line
+    method = approved_record.method
+    for state, text in (("accepted", "只校准 0–1 MPa 段"), ("requested", "未批准的偏离")):
+        Deviation.objects.create(
+            line=line,
+            method=method,
+            description=text,
+            justification="客户只在该段使用",
+            state=state,
+            requested_by=cast["metrologist"],
+        )
+    certificate = approved_record.certificates.get()
+    document = services.document_for(certificate, lab=None)
+    assert len(document["deviations"]) == 1
+    assert document["deviations"][0].startswith("只校准 0–1 MPa 段")
