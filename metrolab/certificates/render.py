@@ -118,6 +118,12 @@ def seal_texts(kind: str, seal: Any, lab_name: str) -> dict[str, str]:
     return {"name": name or _clean(lab_name), "line": line or SEAL_LINES[kind]}
 
 
+def _once(number: Any) -> str:
+    """A number with its label, the label said once ("CNAS CNAS L0001" → "CNAS L0001")."""
+    words = _clean(number).split(" ")
+    return " ".join(words[1:] if len(words) > 2 and words[0] == words[1] else words)
+
+
 def _chinese_date(value: Any) -> str:
     day = _clean(value)[:10]
     try:
@@ -163,52 +169,61 @@ def _signatures(kind: str, persons: list[Mapping[str, Any]]) -> list[dict[str, A
 
 
 def _results(table: Mapping[str, Any]) -> dict[str, Any]:
-    """The results table laid out: columns (label, unit) in the quantities' order, an
-    expanded-uncertainty column after each value that has one, rows of printed cells."""
+    """The results table laid out: columns (label, unit) in the quantities' order, rows of
+    printed cells. Values with an expanded uncertainty get a U column after them; values whose
+    U is the same on every row (a reference value, its error and its correction) share one,
+    after the last of them; k goes into the column's header when it is the same throughout."""
     points = list(table.get("points") or ())
     order: list[str] = []
     columns: dict[str, dict[str, Any]] = {}
-    ks: dict[str, set[str]] = {}
     for point in points:
         for q in point.get("quantities") or ():
-            name = q["name"]
-            if name not in columns:
-                order.append(name)
-                label = text(q.get("label") or name)
-                columns[name] = {"label": label, "unit": _clean(q.get("unit"))}
-            if _clean(q.get("uncertainty")):
-                ks.setdefault(name, set()).add(_clean(q.get("k")) or "2")
+            if q["name"] not in columns:
+                order.append(q["name"])
+                label = text(q.get("label") or q["name"])
+                columns[q["name"]] = {"label": label, "unit": _clean(q.get("unit"))}
+    by_point = [{q["name"]: q for q in p.get("quantities") or ()} for p in points]
+
+    def u_of(q: Mapping[str, Any]) -> tuple[str, str]:
+        u = _clean(q.get("uncertainty"))
+        return (u, _clean(q.get("k")) or "2") if u else ("", "")
+
+    groups: dict[tuple, list[str]] = {}
+    for name in order:
+        signature = tuple(u_of(values.get(name) or {}) for values in by_point)
+        if any(u for u, _k in signature):
+            groups.setdefault(signature, []).append(name)
+    u_after = {names[-1]: signature for signature, names in groups.items()}
+
     header = []
     for name in order:
         header.append({**columns[name], "kind": "value"})
-        if name in ks:
-            k = next(iter(ks[name])) if len(ks[name]) == 1 else ""
+        if name in u_after:
+            ks = {k for u, k in u_after[name] if u}
             header.append(
                 {
                     "label": {"zh": "扩展不确定度 U", "en": "Expanded uncertainty U"},
                     "unit": columns[name]["unit"],
-                    "k": k,
+                    "k": next(iter(ks)) if len(ks) == 1 else "",
                     "kind": "uncertainty",
                 }
             )
     rows = []
-    for point in points:
-        by_name = {q["name"]: q for q in point.get("quantities") or ()}
+    for point, values in zip(points, by_point, strict=True):
         cells = []
         for name in order:
-            q = by_name.get(name) or {}
-            cells.append(_clean(q.get("value")) or _clean(q.get("text")) or "—")
-            if name in ks:
-                u = _clean(q.get("uncertainty"))
-                k = _clean(q.get("k")) or "2"
-                single = len(ks[name]) == 1
+            q = values.get(name) or {}
+            cells.append(_clean(q.get("value")) or _printed(q.get("text")))
+            if name in u_after:
+                u, k = u_of(q)
+                single = len({k for u, k in u_after[name] if u}) == 1
                 cells.append((u if single else f"{u} (k = {k})") if u else "—")
-        rows.append({"point": str(point.get("point", len(rows) + 1)), "cells": cells})
+        rows.append({"point": _clean(point.get("point")) or str(len(rows) + 1), "cells": cells})
     summary = []
     for q in table.get("summary") or ():
         value = _clean(q.get("value"))
         unit = _clean(q.get("unit"))
-        shown = f"{value} {unit}".strip() if value else (_clean(q.get("text")) or "—")
+        shown = f"{value} {unit}".strip() if value else _printed(q.get("text"))
         if value and _clean(q.get("uncertainty")):
             k = _clean(q.get("k")) or "2"
             shown += f"（U = {_clean(q['uncertainty'])} {unit}, k = {k}）".replace(" ,", ",")
@@ -219,6 +234,14 @@ def _results(table: Mapping[str, Any]) -> dict[str, Any]:
         "rows": rows,
         "summary": summary,
     }
+
+
+def _printed(value: Any) -> str:
+    """A text cell: an engine decision (pass, fail, …) in both languages, else as given."""
+    raw = _clean(value)
+    if raw in _DECISIONS:
+        return f"{_DECISIONS[raw]['zh']} / {_DECISIONS[raw]['en']}"
+    return raw or "—"
 
 
 def attachment_name(number: str) -> str:
@@ -275,7 +298,7 @@ def page_data(document: Mapping[str, Any]) -> dict[str, Any]:
             "phone": _clean(lab.get("phone")),
             "email": _clean(lab.get("email")),
             "website": _clean(lab.get("website")),
-            "numbers": [_clean(n) for n in lab.get("numbers") or () if _clean(n)],
+            "numbers": [_once(n) for n in lab.get("numbers") or () if _clean(n)],
         },
         "customer": {
             "name": _clean((document.get("customer") or {}).get("name")),

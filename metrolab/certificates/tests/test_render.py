@@ -501,3 +501,89 @@ def test_certificate_of_an_approved_record(demo_lab, tmp_path):
             assert piece["certificate_no"] in everything
     assert PdfReader(io.BytesIO(pdf)).attachments == {"JD2026-000001.xml": [xml]}
     assert "以下空白" in pages[-1]
+
+
+# --- the page data ---------------------------------------------------------------------------
+
+
+def _q(name, value, u="", k="2"):
+    q = {"name": name, "label": {"zh": name, "en": name}, "unit": "°C", "value": value}
+    if u:
+        q.update(uncertainty=u, k=k, p="0.95")
+    return q
+
+
+def test_values_with_the_same_uncertainty_share_one_column():
+    data = document("calibration")
+    data["results"] = {
+        "points": [
+            {
+                "point": 1,
+                "quantities": [
+                    _q("nominal", "0"),
+                    _q("t_ref", "0.009", "0.077"),
+                    _q("error", "0.016", "0.077"),
+                    _q("correction", "-0.016", "0.077"),
+                ],
+            },
+            {
+                "point": 2,
+                "quantities": [
+                    _q("nominal", "50"),
+                    _q("t_ref", "49.995", "0.080"),
+                    _q("error", "0.030", "0.080"),
+                    _q("correction", "-0.030", "0.080"),
+                ],
+            },
+        ],
+        "summary": [
+            {"name": "conclusion", "label": "结论", "text": "pass"},
+            {
+                "name": "max",
+                "label": "最大误差",
+                "unit": "°C",
+                "value": "0.030",
+                "uncertainty": "0.080",
+            },
+        ],
+    }
+    results = render.page_data(data)["results"]
+    assert [(c["label"]["zh"], c["kind"]) for c in results["columns"]] == [
+        ("nominal", "value"),
+        ("t_ref", "value"),
+        ("error", "value"),
+        ("correction", "value"),
+        ("扩展不确定度 U", "uncertainty"),
+    ]
+    assert results["columns"][-1]["k"] == "2"
+    assert [r["cells"] for r in results["rows"]] == [
+        ["0", "0.009", "0.016", "-0.016", "0.077"],
+        ["50", "49.995", "0.030", "-0.030", "0.080"],
+    ]
+    assert results["summary"] == [
+        {"label": {"zh": "结论", "en": ""}, "value": "合格 / Pass"},
+        {"label": {"zh": "最大误差", "en": ""}, "value": "0.030 °C（U = 0.080 °C, k = 2）"},
+    ]
+
+
+def test_different_uncertainties_and_coverage_factors_get_their_own_columns():
+    data = document("calibration")
+    data["results"] = {
+        "points": [
+            {"point": 1, "quantities": [_q("a", "1.0", "0.1"), _q("b", "2.0", "0.2", k="3")]},
+            {"point": 2, "quantities": [_q("a", "1.1", "0.1", k="3"), _q("b", "2.1")]},
+        ]
+    }
+    results = render.page_data(data)["results"]
+    assert [c["kind"] for c in results["columns"]] == ["value", "uncertainty"] * 2
+    assert [c.get("k") for c in results["columns"]] == [None, "", None, "3"]
+    assert [r["cells"] for r in results["rows"]] == [
+        ["1.0", "0.1 (k = 2)", "2.0", "0.2"],
+        ["1.1", "0.1 (k = 3)", "2.1", "—"],
+    ]
+
+
+def test_lab_numbers_say_their_label_once():
+    data = document()
+    data["lab"]["numbers"] = ["CNAS CNAS L0001", "CMA 260100000001", ""]
+    assert render.page_data(data)["lab"]["numbers"] == ["CNAS L0001", "CMA 260100000001"]
