@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -28,14 +29,17 @@ from metrolab.certificates.render import render_certificate  # noqa: E402
 def main() -> None:
     for source in sorted(HERE.glob("*.json")):
         document = json.loads(source.read_text("utf-8"))
-        pdf = source.with_suffix(".pdf")
-        pdf.write_bytes(render_certificate(document, dcc_xml=build_dcc(document)))
-        prefix = HERE / source.stem
-        subprocess.run(
-            ["pdftoppm", "-r", "80", "-f", "1", "-l", "2", "-png", str(pdf), str(prefix)],
-            check=True,
+        with tempfile.TemporaryDirectory() as tmp:
+            pdf = Path(tmp) / "certificate.pdf"
+            pdf.write_bytes(render_certificate(document, dcc_xml=build_dcc(document)))
+            prefix = HERE / source.stem
+            subprocess.run(
+                ["pdftoppm", "-r", "80", "-f", "1", "-l", "2", "-png", str(pdf), str(prefix)],
+                check=True,
+            )
+        print(
+            source.name, "→", ", ".join(p.name for p in sorted(HERE.glob(f"{source.stem}-*.png")))
         )
-        print(pdf.name, "→", ", ".join(p.name for p in sorted(HERE.glob(f"{source.stem}-*.png"))))
 
 
 if __name__ == "__main__":

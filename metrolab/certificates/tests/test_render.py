@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from PIL import ImageChops
 from pypdf import PdfReader
 
 from metrolab.certificates import render, signing
@@ -388,9 +389,15 @@ def test_seal_texts(kind, seal, expected):
 
 
 def _red_share(image) -> float:
-    pixels = list(image.convert("RGB").getdata())
-    red = sum(1 for r, g, b in pixels if r > 180 and g < 120 and b < 120)
-    return red / len(pixels)
+    rgb = image.convert("RGB")
+    r, g, b = rgb.split()
+    mask = ImageChops.multiply(
+        r.point(lambda v: 255 if v > 180 else 0),
+        ImageChops.multiply(
+            g.point(lambda v: 255 if v < 120 else 0), b.point(lambda v: 255 if v < 120 else 0)
+        ),
+    )
+    return mask.histogram()[255] / (rgb.width * rgb.height)
 
 
 def test_cross_page_seal_slice_on_every_page_and_the_seal_on_the_cover():
