@@ -7,7 +7,8 @@ content mapping, the DCC XML attached inside it as an associated file.
     kind ("verification", "verification_fail", "calibration", "test"),
     verification_code (printed, never in the metadata), verify_url (in the QR code),
     verify_site (printed in the notice line, may be ""), location (text), next_due (ISO date
-    or ""), deviations [text], replaces (None or {"number", "reason"}),
+    or ""; printed on a passed verification only), deviations [text], replaces (None or
+    {"number", "reason"}),
     seal ({"name", "line"}, or the profile's whole seal text; empty parts fall back to the
     lab's name and the kind's line, SEAL_LINES).
 
@@ -283,6 +284,11 @@ def page_data(document: Mapping[str, Any]) -> dict[str, Any]:
         "title": TITLES[kind],
         "measured_label": _MEASURED_BY[kind],
         "number": number,
+        "number_label": (
+            {"zh": "报告编号", "en": "Report No."}
+            if kind == "test"
+            else {"zh": "证书编号", "en": "Certificate No."}
+        ),
         "identifier": _clean(document.get("identifier")),
         "verification_code": _clean(document.get("verification_code")),
         "verify_url": _clean(document.get("verify_url")),
@@ -315,9 +321,8 @@ def page_data(document: Mapping[str, Any]) -> dict[str, Any]:
             "begin": _chinese_date(document.get("begin")),
             "end": _chinese_date(document.get("end")),
             "issued": _chinese_date(issued),
-            "next_due": (
-                _chinese_date(document.get("next_due")) if kind in VERIFICATION_KINDS else ""
-            ),
+            # a failed instrument has no period of validity: the notice never prints one
+            "next_due": (_chinese_date(document.get("next_due")) if kind == "verification" else ""),
         },
         "issued_iso": issued[:10],
         "signatures": _signatures(kind, list(document.get("persons") or ())),

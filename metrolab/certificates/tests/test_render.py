@@ -290,7 +290,7 @@ def test_cover_and_results_pages(verification_pdf, tmp_path):
 
 @pytest.mark.parametrize("kind", list(TITLES))
 def test_title_of_each_kind(kind, tmp_path):
-    pdf = pdf_of(document(kind))
+    pdf = pdf_of(document(kind, next_due="2027-12-08"))
     cover = flat(pages_text(pdf, tmp_path)[0])
     title = TITLES[kind]
     assert title["zh"] in cover
@@ -299,7 +299,7 @@ def test_title_of_each_kind(kind, tmp_path):
     if kind == "verification":
         assert "检定有效期至" in cover and "合格Pass" in cover
     else:
-        assert "检定有效期至" not in cover
+        assert "检定有效期至" not in cover and "2027年12月08日" not in cover
     if kind == "verification_fail":
         assert "不合格Fail" in cover
         assert "经检定，该计量器具不符合JJG52-2013的要求，检定结论为不合格。" in cover
@@ -307,6 +307,12 @@ def test_title_of_each_kind(kind, tmp_path):
         assert "结论" not in cover  # no pass / fail without a decision
     measured = {"calibration": "校准员", "test": "检测员"}.get(kind, "检定员")
     assert measured in cover
+    number = (
+        "报告编号ReportNo.JD2026-000123"
+        if kind == "test"
+        else "证书编号CertificateNo.JD2026-000123"
+    )
+    assert number in cover
 
 
 def test_calibration_with_a_decision_states_it(tmp_path):
