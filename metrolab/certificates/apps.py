@@ -13,7 +13,10 @@ class CertificatesConfig(AppConfig):
 
     def ready(self):
         from metrolab.certificates import selectors, services
+        from metrolab.certificates.panels import commission_certificates
+        from metrolab.commissions.panels import detail_extenders
         from metrolab.commissions.status import certificate_checks
+        from metrolab.core.context_processors import NavItem, register_modules
         from metrolab.records.services import record_approved_listeners
         from metrolab.risk.trace import trace_extenders
 
@@ -26,3 +29,8 @@ class CertificatesConfig(AppConfig):
         # An impact review lists the certificates issued with a faulty standard (R4.5).
         if selectors.certificates_using not in trace_extenders:
             trace_extenders.append(selectors.certificates_using)
+        # A commission's page lists its certificates with their downloads (R6.3, R4.3).
+        if commission_certificates not in detail_extenders:
+            detail_extenders.append(commission_certificates)
+        # The certificates in the menu, with the records (group "items & tasks").
+        register_modules(NavItem("certificates:list", _("Certificates"), "✉", group="work"))
