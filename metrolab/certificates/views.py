@@ -104,29 +104,27 @@ def certificate_list(request):
 # --- one certificate -------------------------------------------------------------------------
 
 
-def _state_context(request, certificate: Certificate) -> dict:
+def _context(request, certificate: Certificate, *, revoke_form=None, replace_form=None) -> dict:
+    can_manage = holds(request.user, services.MANAGING_ROLES)
+    issued = certificate.status == Certificate.Status.ISSUED
+    replaced_by = Certificate.objects.filter(replaces=certificate).first()
     return {
         "certificate": certificate,
-        "can_manage": holds(request.user, services.MANAGING_ROLES),
+        "can_manage": can_manage,
         "is_staff": is_lab_staff(request.user),
         "poll_ms": POLL_MS,
+        "replaced_by": replaced_by,
+        "verify_url": services.verify_url(certificate) if certificate.has_file else "",
+        "can_revoke": can_manage
+        and certificate.status in (Certificate.Status.ISSUED, Certificate.Status.FAILED),
+        "can_replace": can_manage and issued and replaced_by is None,
+        "revoke_form": revoke_form or CertificateReasonForm(prefix="revoke"),
+        "replace_form": replace_form or CertificateReasonForm(prefix="replace"),
     }
 
 
-def _page(request, certificate: Certificate, *, revoke_form=None, replace_form=None, status=200):
-    context = _state_context(request, certificate)
-    can_manage = context["can_manage"]
-    issued = certificate.status == Certificate.Status.ISSUED
-    replaced_by = Certificate.objects.filter(replaces=certificate).first()
-    context.update(
-        replaced_by=replaced_by,
-        verify_url=services.verify_url(certificate) if certificate.has_file else "",
-        can_revoke=can_manage
-        and certificate.status in (Certificate.Status.ISSUED, Certificate.Status.FAILED),
-        can_replace=can_manage and issued and replaced_by is None,
-        revoke_form=revoke_form or CertificateReasonForm(prefix="revoke"),
-        replace_form=replace_form or CertificateReasonForm(prefix="replace"),
-    )
+def _page(request, certificate: Certificate, *, status=200, **forms):
+    context = _context(request, certificate, **forms)
     return render(request, "certificates/detail.html", context, status=status)
 
 
@@ -134,12 +132,12 @@ def _page(request, certificate: Certificate, *, revoke_form=None, replace_form=N
 @require_GET
 def certificate_detail(request, pk: int):
     """One certificate: every field, its links (record, commission, item, the certificate it
-    replaces and the one replacing it), the state of its issue (polled with `?part=state`
-    while queued or being issued; the error and "Retry" when it failed), its downloads, and
-    revoking or replacing it with a reason."""
+    replaces and the one replacing it), the state of its issue (the page's body polled with
+    `?part=body` while queued or being issued; the error and "Retry" when it failed), its
+    downloads, and revoking or replacing it with a reason."""
     certificate = certificate_or_404(request.user, pk)
-    if request.GET.get("part") == "state":
-        return render(request, "certificates/_state.html", _state_context(request, certificate))
+    if request.GET.get("part") == "body":
+        return render(request, "certificates/_body.html", _context(request, certificate))
     return _page(request, certificate)
 
 

@@ -150,7 +150,12 @@ def test_revoke_validates_its_body_strictly(issued_certificate, cast, login):
     assert answer.json()["error"]["code"] == "certificate_status"
 
 
-def test_retry_queues_a_failed_issue_again(failed_certificate, issued_certificate, cast, login):
+def test_retry_queues_a_failed_issue_again(
+    failed_certificate,  # noqa: F811 - the imported fixture, requested by name
+    issued_certificate,
+    cast,
+    login,
+):
     client = login(cast["approver"])
     body = client.get(f"{API}/{failed_certificate.pk}").json()
     assert body["status"] == "failed" and body["error"] == failed_certificate.error

@@ -136,12 +136,15 @@ def test_a_queued_certificate_polls_its_state_until_issued(
     certificate = approved_record.certificates.get()
     client = login(cast["approver"])
     html = client.get(_url(certificate)).content.decode()
-    assert f'data-poll="/certificates/{certificate.pk}/?part=state"' in html
+    assert f'data-poll="/certificates/{certificate.pk}/?part=body"' in html
     assert 'data-status="queued"' in html and "download-pdf" not in html
     assert "/static/core/poll.js" in html
-    issue(certificate)
-    state = client.get(_url(certificate), {"part": "state"}).content.decode()
-    assert state.startswith('<section id="certificate-state"') and "data-poll=" not in state
+    certificate = issue(certificate)
+    state = client.get(_url(certificate), {"part": "body"}).content.decode()
+    assert state.startswith('<div id="certificate-body"') and "data-poll=" not in state
+    # The whole body is fresh: the time of issue and the forms of an issued certificate.
+    assert timezone.localtime(certificate.issued_at).strftime("%Y-%m-%d %H:%M:%S") in state
+    assert 'data-testid="revoke"' in state and 'data-testid="replace"' in state
     assert 'data-status="issued"' in state
     assert f'href="/certificates/{certificate.pk}/download/pdf/"' in state
     assert f'href="/certificates/{certificate.pk}/download/dcc/"' in state
@@ -314,7 +317,7 @@ def test_the_commission_and_record_pages_show_the_certificates(issued_certificat
     assert 'data-testid="certificates"' in html and f'data-certificate="{c.number}"' in html
     assert f'href="{_url(c, "download", "pdf")}"' in html
     html = client.get(f"/records/{c.record_id}/").content.decode()
-    assert f'<a href="{_url(c)}"><code>{c.number}</code></a>' in html
+    assert f'<a href="{_url(c)}" data-testid="certificate-link"><code>{c.number}</code></a>' in html
     assert 'data-status="issued"' in html
 
 
@@ -410,3 +413,20 @@ def test_the_pages_have_no_english_in_chinese(
     assert findings == {}, findings
     html = login(cast["admin"]).get(_url(c)).content.decode()
     assert "电子证书标识" in html or "证书" in html
+
+
+def test_the_status_badges_read_as_certificate_states_in_chinese(
+    issued_certificate, cast, login, settings
+):
+    """"issued" and "revoked" alone are translated for other meanings (a qualification's date
+    of issue, an API token's state): a certificate's status badge read 发证日期."""
+    from metrolab.certificates.services import certificate_revoke
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    c = issued_certificate
+    client = login(cast["admin"])
+    html = client.get(LIST, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert 'data-status="issued">已出具</span>' in html and "发证日期</span>" not in html
+    certificate_revoke(certificate=c, actor=cast["admin"], reason="错")
+    html = client.get(_url(c), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert 'data-status="revoked" data-testid="certificate-status">已作废</span>' in html
