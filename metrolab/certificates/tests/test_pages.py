@@ -418,8 +418,8 @@ def test_the_pages_have_no_english_in_chinese(
 def test_the_status_badges_read_as_certificate_states_in_chinese(
     issued_certificate, cast, login, settings
 ):
-    """"issued" and "revoked" alone are translated for other meanings (a qualification's date
-    of issue, an API token's state): a certificate's status badge read 发证日期."""
+    """The words "issued" and "revoked" alone are translated for other meanings (a
+    qualification's date of issue, an API token's state): a certificate's badge read 发证日期."""
     from metrolab.certificates.services import certificate_revoke
 
     settings.LANGUAGE_CODE = "zh-hans"
