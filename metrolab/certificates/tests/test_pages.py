@@ -430,3 +430,14 @@ def test_the_status_badges_read_as_certificate_states_in_chinese(
     certificate_revoke(certificate=c, actor=cast["admin"], reason="错")
     html = client.get(_url(c), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
     assert 'data-status="revoked" data-testid="certificate-status">已作废</span>' in html
+
+
+def test_the_commission_page_query_count_does_not_grow_with_its_certificates(
+    issued_certificate, cast, login
+):
+    c = issued_certificate
+    client = login(cast["customer_a"])
+    url = f"/commissions/{c.commission_id}/"
+    assert_same_query_count_with_n_and_10n(lambda: client.get(url), lambda k: copies(c, k))
+    html = client.get(url).content.decode()
+    assert html.count("data-certificate=") == 11  # the issued one and 10 more
