@@ -43,6 +43,12 @@ pytestmark = pytest.mark.browser
 
 PASSWORD = "cast-password-1"
 NO_SIDEWAYS_SCROLL = "() => document.documentElement.scrollWidth <= window.innerWidth"
+# What in the page reaches past the phone's right edge (a long SHA-256 did; on a mobile
+# viewport the layout viewport grows with the content, so the width is the phone's).
+PAST_THE_EDGE = (
+    "(width) => [...document.querySelectorAll('main *')]"
+    ".filter(e => e.getBoundingClientRect().right > width + 1).map(e => e.outerHTML.slice(0, 80))"
+)
 
 
 def _run_worker_job(certificate_id: int) -> Certificate:
@@ -110,6 +116,7 @@ def test_approval_issues_the_certificate_and_the_pdf_downloads_on_a_phone(
     assert page.locator("#certificate-body").get_attribute("data-poll") is None
     assert page.locator("[data-testid=certificate-status]").inner_text().strip() == "已出具"
     page.screenshot(path=str(SCREENSHOTS / "e2e-certificates-2-issued.png"), full_page=True)
+    assert page.evaluate(PAST_THE_EDGE, PHONE["width"]) == []
 
     # 4. The PDF downloads, named after the number, and the download is audited.
     with page.expect_download() as info:
@@ -120,4 +127,11 @@ def test_approval_issues_the_certificate_and_the_pdf_downloads_on_a_phone(
     assert data.startswith(b"%PDF") and len(data) == issued.pdf_size
     event = AuditEvent.objects.get(action="certificate.download")
     assert (event.actor_label, event.object_id) == ("approver", str(certificate.pk))
-    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+
+    # 5. The list shows it issued, within the phone's width.
+    page.click("text=全部证书")
+    page.wait_for_url(re.compile(r"/certificates/$"))
+    row = page.locator(f"[data-certificate='{certificate.number}']")
+    assert row.get_attribute("data-status") == "issued"
+    assert page.evaluate(PAST_THE_EDGE, PHONE["width"]) == []
+    page.screenshot(path=str(SCREENSHOTS / "e2e-certificates-3-list.png"), full_page=True)
