@@ -16,7 +16,7 @@ from django.utils.translation import pgettext_lazy
 
 from metrolab.core.components import register_tones
 from metrolab.core.models import AuditedModel
-from metrolab.core.text import CODE, REASON
+from metrolab.core.text import CODE, NOTE, REASON
 
 
 class Certificate(AuditedModel):
@@ -43,7 +43,7 @@ class Certificate(AuditedModel):
     identifier = models.CharField(
         _("electronic certificate identifier"), max_length=64, unique=True
     )
-    verification_code = models.CharField(_("verification code"), max_length=16)
+    verification_code = models.CharField(_("verification code"), max_length=CODE)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)
     status = models.CharField(
         _("status"), max_length=12, choices=Status, default=Status.QUEUED, db_index=True
@@ -95,7 +95,7 @@ class Certificate(AuditedModel):
     dcc_sha256 = models.CharField(_("DCC SHA-256"), max_length=64, blank=True)
     summary = models.JSONField(_("public summary"), default=dict, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    error = models.TextField(_("last error"), blank=True)
+    error = models.TextField(_("last error"), blank=True, max_length=NOTE)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

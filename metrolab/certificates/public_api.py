@@ -27,6 +27,7 @@ class SignatureOut(Schema):
     (not by this lab's CA); `signed_at` from the time-stamp when `timestamped`."""
 
     status: str
+    label: str
     signer: str
     signed_at: dt.datetime | None
     timestamped: bool

@@ -31,6 +31,7 @@ from metrolab.core.models import OrganisationProfile
 from metrolab.core.permissions import SYSTEM, person, require_roles
 from metrolab.core.roles import ADMIN, APPROVER, DIRECTOR, QUALITY_MANAGER
 from metrolab.core.service import ServiceError, service
+from metrolab.core.text import NOTE
 from metrolab.records.models import Record
 
 log = logging.getLogger(__name__)
@@ -434,7 +435,7 @@ def _issue_stored(
 def _issue_failed(*, certificate: Certificate, actor: Any, message: str) -> Certificate:
     certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
     certificate.status = Certificate.Status.FAILED
-    certificate.error = message[:2000]
+    certificate.error = message[:NOTE]
     certificate.save(update_fields=["status", "error", "updated_at"])
     return certificate
 

@@ -261,9 +261,19 @@ def pdf_identifier(pdf: bytes) -> str:
     return found.group(1).decode().upper() if found else ""
 
 
+def signature_label(status: str) -> str:
+    """What a signature status means to the person who uploaded the file."""
+    return {
+        "valid": _("intact, by this laboratory"),
+        "tampered": _("broken: the file was changed after signing"),
+        "untrusted": _("not by this laboratory"),
+    }.get(status, _("none"))
+
+
 def _signature(check) -> dict[str, Any]:
     return {
         "status": check.status,
+        "label": signature_label(check.status),
         "signer": check.signer,
         "signed_at": check.signed_at,
         "timestamped": check.timestamped,

@@ -249,3 +249,16 @@ def test_the_certificate_reports_only_deviations_the_customer_accepted(approved_
     document = services.document_for(certificate, lab=None)
     assert len(document["deviations"]) == 1
     assert document["deviations"][0].startswith("只校准 0–1 MPa 段")
+
+
+def test_an_impact_review_lists_the_certificates_made_with_the_equipment(issued_certificate):
+    import datetime as dt
+
+    from metrolab.risk.trace import trace_extenders
+
+    use = issued_certificate.record.equipment_used.first()
+    start = issued_certificate.record.started_at - dt.timedelta(days=1)
+    end = issued_certificate.issued_at + dt.timedelta(days=1)
+    rows = [row for extend in trace_extenders for row in extend(use.equipment, start, end)]
+    found = [row for row in rows if row.source == "certificate"]
+    assert [row.reference for row in found] == [issued_certificate.number]
