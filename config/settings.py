@@ -281,6 +281,8 @@ METROLAB_TSA_CA_CERT = os.environ.get("METROLAB_TSA_CA_CERT", "").strip()
 METROLAB_CERTIFICATE_VERIFY_PER_MINUTE = int(
     os.environ.get("METROLAB_CERTIFICATE_VERIFY_PER_MINUTE", "10")
 )
+# The public commission status query (R6.1b, /commissions/status/): the same kind of limit.
+METROLAB_STATUS_QUERY_PER_MINUTE = int(os.environ.get("METROLAB_STATUS_QUERY_PER_MINUTE", "10"))
 
 # --- Certificate numbers and identifiers (R6.3d) ----
 # The number rule: a str.format pattern with {prefix} (per kind, below), {year}, {yy},

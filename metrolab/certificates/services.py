@@ -27,8 +27,9 @@ from metrolab.certificates.errors import CertificateRefusal
 from metrolab.certificates.models import Certificate, CertificateNumberCounter
 from metrolab.commissions.choices import Service
 from metrolab.core import audit, files
+from metrolab.core.errors import CoreRefusal
 from metrolab.core.models import OrganisationProfile
-from metrolab.core.permissions import SYSTEM, person, require_roles
+from metrolab.core.permissions import SYSTEM, is_system, person, require_roles
 from metrolab.core.roles import ADMIN, APPROVER, DIRECTOR, QUALITY_MANAGER
 from metrolab.core.service import ServiceError, service
 from metrolab.core.text import NOTE
@@ -251,16 +252,26 @@ def on_record_approved(*, record: Record, actor: Any) -> None:
 def certificate_batch_issue(
     *, records: list[Record], actor: Any, reason: str = ""
 ) -> list[Certificate]:
-    """Queue the certificates of many approved records at once (those without a valid or
-    pending certificate; the others are skipped). Returns the certificates queued."""
+    """Queue the certificates of many approved records at once: a record whose certificate
+    failed gets that certificate retried (same number); one without any gets a new one;
+    records with a valid or pending certificate, or not approved, are skipped. Returns the
+    certificates queued."""
     require_roles(actor, MANAGING_ROLES)
     queued = []
     for record in records:
-        if Certificate.objects.filter(record=record, status__in=VALID).exists():
-            continue
         if record.status != Record.Status.APPROVED:
             continue
-        queued.append(certificate_queue(record=record, actor=actor))
+        if Certificate.objects.filter(record=record, status__in=VALID).exists():
+            continue
+        failed = (
+            Certificate.objects.filter(record=record, status=Certificate.Status.FAILED)
+            .order_by("-pk")
+            .first()
+        )
+        if failed is not None:
+            queued.append(certificate_retry(certificate=failed, actor=actor))
+        else:
+            queued.append(certificate_queue(record=record, actor=actor))
     return queued
 
 
@@ -578,7 +589,15 @@ def certificate_replace(*, certificate: Certificate, actor: Any, reason: str = "
 @service("certificate.download")
 def certificate_download(*, certificate: Certificate, actor: Any, format: str) -> bytes:
     """The stored PDF ("pdf") or DCC XML ("dcc") of an issued (or revoked / replaced)
-    certificate; each download is audited with who took it."""
+    certificate, for those who may see it (`certificates_visible_to`; the system for the CLI);
+    each download is audited with who took it."""
+    from metrolab.certificates.selectors import certificates_visible_to
+
+    if (
+        not is_system(actor)
+        and not certificates_visible_to(actor).filter(pk=certificate.pk).exists()
+    ):
+        raise ServiceError(_("Not found."), code=CoreRefusal.NOT_FOUND)
     sha = certificate.pdf_sha256 if format == "pdf" else certificate.dcc_sha256
     if not sha:
         raise ServiceError(
