@@ -3,11 +3,12 @@ verification built-in templates — JJG 52-2013 pressure gauges, digital thermom
 second-class SPRT, DMM DC voltage against the multifunction calibrator — records in every
 state, made by the demo people (张检定 measures, 赵核验 checks, 孙签字 and 陈技术 approve)
 with the demo equipment in the demo rooms, through the real services only: commissions
-accepted and carried to "testing" (metrolab.tasks.demo), then `record_create` → `record_write` → `record_submit` /
-`record_check` / `record_approve` (each signer re-authenticated with the demo password),
-`record_return` with a reason and the measurer's correction with a reason, `record_cancel`,
-`record_amend`. So the trail, the status changes, the signatures, the tasks' steps, the
-customers' instrument registers and the audit log are what the lab's own use would leave.
+accepted and carried to "testing" (metrolab.tasks.demo), then `record_create` →
+`record_write` → `record_submit` / `record_check` / `record_approve` (each signer
+re-authenticated with the demo password), `record_return` with a reason and the measurer's
+correction with a reason, `record_cancel`, `record_amend`. So the trail, the status changes,
+the signatures, the tasks' steps, the customers' instrument registers and the audit log are
+what the lab's own use would leave.
 
 Per template (`PLAN`): approved (locked, task done, the customer's register updated), checked,
 submitted, returned and corrected (a draft again, its trail showing old → new with the
