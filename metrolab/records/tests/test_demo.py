@@ -210,6 +210,43 @@ def test_the_approved_test_record_is_an_insulation_resistance_test(demo_lab):
     assert record.results["interval_months"] is None
 
 
+def test_the_test_records_entry_page_and_its_report_in_chinese(demo_lab, client, settings):
+    """The approved test record's page in zh-Hans: the template's Chinese labels, the readings
+    and the conclusion; the certificate its approval queued is a 检测报告 (service testing)."""
+    import re
+
+    from django.urls import reverse
+
+    from metrolab.certificates.models import Certificate
+    from metrolab.core.models import User
+
+    (record,) = _records("insulation-resistance")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    client.force_login(
+        User.objects.get(username="checker"), backend="metrolab.core.auth.ThrottledModelBackend"
+    )
+    response = client.get(
+        reverse("records:detail", args=[record.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert response.status_code == 200
+    page = re.sub(r"\s+", " ", response.content.decode())
+    for text in (
+        "电气测量仪器绝缘电阻检测记录",
+        "绝缘电阻读数",
+        "实测试验电压",
+        "试验电压偏差",
+        "最小绝缘电阻",
+        "检测结论",
+        "1 电源输入端（L、N 短接）与外壳之间",
+        "DM-2024-1207",
+        "1250",
+        "2200",
+    ):
+        assert text in page, text
+    (certificate,) = record.certificates.all()
+    assert certificate.kind == Certificate.Kind.TEST
+
+
 def test_one_cancelled_record_and_one_approved_amendment(demo_lab):
     (cancelled,) = Record.objects.filter(status="cancelled")
     assert cancelled.task.status == Task.Status.ASSIGNED
