@@ -2,6 +2,7 @@
 
 from metrolab import __version__
 from metrolab.calculator.api import router as calculator_router
+from metrolab.certificates.public_api import router as certificates_public_router
 from metrolab.commissions.api import public_router
 from metrolab.commissions.api import router as commissions_router
 from metrolab.core import api_errors
@@ -39,6 +40,7 @@ api.add_router("/calc/", calculator_router)
 api.add_router("/customers/", customers_router)
 api.add_router("/commissions/", commissions_router)
 api.add_router("/public/", public_router)
+api.add_router("/public/certificates/", certificates_public_router)
 api.add_router("/items/", items_router)
 api.add_router("/tasks/", tasks_router)
 api.add_router("/notifications/", notifications_router)

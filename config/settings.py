@@ -276,6 +276,11 @@ METROLAB_TSA_URL = os.environ.get("METROLAB_TSA_URL", "").strip()
 # The PEM root(s) of the TSA's certificate: with it, signing embeds the validation data of the
 # signer and the time-stamp (PAdES-B-LT) and verification checks the time-stamp's chain.
 METROLAB_TSA_CA_CERT = os.environ.get("METROLAB_TSA_CA_CERT", "").strip()
+# The public verification (R9.1, /verify/ and /api/v1/public/certificates/): verifications per
+# client address per minute (counted in Django's cache: share it between server processes).
+METROLAB_CERTIFICATE_VERIFY_PER_MINUTE = int(
+    os.environ.get("METROLAB_CERTIFICATE_VERIFY_PER_MINUTE", "10")
+)
 
 # --- Certificate numbers and identifiers (R6.3d) ----
 # The number rule: a str.format pattern with {prefix} (per kind, below), {year}, {yy},

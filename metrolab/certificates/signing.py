@@ -43,6 +43,8 @@ class Verification:
     sha256: str
     signer: str = ""
     signed_at: dt.datetime | None = None
+    # Whether `signed_at` comes from a valid RFC 3161 time-stamp (else the signer's own clock).
+    timestamped: bool = False
     reasons: list[str] = field(default_factory=list)
 
     @property
@@ -179,6 +181,7 @@ def verify_pdf(pdf: bytes, *, expected_sha256: str | None = None) -> Verificatio
             stamp = status.timestamp_validity
             if stamp is not None and stamp.intact and stamp.valid:
                 answer.signed_at = stamp.timestamp
+                answer.timestamped = True
             else:
                 answer.signed_at = status.signer_reported_dt
         if not status.intact:

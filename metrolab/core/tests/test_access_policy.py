@@ -38,6 +38,10 @@ PUBLIC_PAGES = {
 PUBLIC_OPERATIONS = {
     ("get", "/api/v1/health"),
     ("get", "/api/v1/public/commissions/{number}/status"),
+    # Certificate verification (R9.1): by number and code, by the QR link, by upload.
+    ("get", "/api/v1/public/certificates/verify"),
+    ("get", "/api/v1/public/certificates/{identifier}/verify"),
+    ("post", "/api/v1/public/certificates/verify-file"),
 }
 
 SAMPLE = {"int": "1", "str": "x", "slug": "x", "uuid": str(uuid.UUID(int=1)), "path": "x/y"}
