@@ -2,6 +2,7 @@
 
 from metrolab import __version__
 from metrolab.calculator.api import router as calculator_router
+from metrolab.certificates.api import router as certificates_router
 from metrolab.certificates.public_api import router as certificates_public_router
 from metrolab.commissions.api import public_router
 from metrolab.commissions.api import router as commissions_router
@@ -51,3 +52,4 @@ api.add_router("/risk/", risk_router)
 api.add_router("/environment/", environment_router)
 api.add_router("/records/", records_router)
 api.add_router("/record-templates/", record_templates_router)
+api.add_router("/certificates/", certificates_router)

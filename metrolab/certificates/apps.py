@@ -13,7 +13,10 @@ class CertificatesConfig(AppConfig):
 
     def ready(self):
         from metrolab.certificates import demo, selectors, services
+        from metrolab.certificates.panels import commission_certificates
+        from metrolab.commissions.panels import detail_extenders
         from metrolab.commissions.status import certificate_checks
+        from metrolab.core.context_processors import NavItem, register_modules
         from metrolab.core.demo import register_demo
         from metrolab.records.services import record_approved_listeners
         from metrolab.risk.trace import trace_extenders
@@ -29,3 +32,8 @@ class CertificatesConfig(AppConfig):
             trace_extenders.append(selectors.certificates_using)
         # The demo's certificates, issued after its records (60).
         register_demo(demo.demo_seed_certificates, order=70)
+        # A commission's page lists its certificates with their downloads (R6.3, R4.3).
+        if commission_certificates not in detail_extenders:
+            detail_extenders.append(commission_certificates)
+        # The certificates in the menu, with the records (group "items & tasks").
+        register_modules(NavItem("certificates:list", _("Certificates"), "✉", group="work"))

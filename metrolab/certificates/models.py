@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from metrolab.core.components import register_tones
 from metrolab.core.models import AuditedModel
@@ -32,8 +33,10 @@ class Certificate(AuditedModel):
         QUEUED = "queued", _("queued for issue")
         ISSUING = "issuing", _("being issued")
         FAILED = "failed", _("issue failed")
-        ISSUED = "issued", _("issued")
-        REVOKED = "revoked", _("revoked")
+        # With a context: "issued" and "revoked" alone are translated for other meanings (a
+        # qualification's date of issue, an API token's state).
+        ISSUED = "issued", pgettext_lazy("certificate status", "issued")
+        REVOKED = "revoked", pgettext_lazy("certificate status", "revoked")
         REPLACED = "replaced", _("replaced")
 
     number = models.CharField(_("certificate number"), max_length=CODE, unique=True)

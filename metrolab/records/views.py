@@ -250,6 +250,7 @@ def _page(
         typed_role_reason=request.POST.get("reason", "") if roles is not None else "",
         steps=offered,
         manifest=_signed_manifest(request, record),
+        certificates=list(record.certificates.order_by("-created_at", "-pk")),
     )
     return render(request, "records/detail.html", context, status=status)
 

@@ -220,6 +220,13 @@ PAGE_ACCESS = {
     "environment:alarms": set(LAB_STAFF),
     "environment:commands": set(LAB_STAFF),
     "environment:devices": set(LAB_STAFF),
+    # Issue 15: certificates are read by those who read records and by customers (their own);
+    # the approved records without one are for those who manage certificates.
+    "certificates:list": {
+        *("admin", "director", "quality_manager", "receptionist"),
+        *("metrologist", "checker", "approver", "customer", "customer_a", "customer_b"),
+    },
+    "certificates:pending": {"admin", "director", "quality_manager", "approver"},
 }
 
 

@@ -71,8 +71,10 @@ def _resolved(schema: dict, components: dict) -> dict:
 def _success_schemas(operation: dict):
     for code, response in operation.get("responses", {}).items():
         if str(code).startswith("2") and str(code) != "204":
-            content = response.get("content", {}).get("application/json", {})
-            yield code, content.get("schema")
+            content = response.get("content", {})
+            # JSON, or a file download's own media type with a binary schema.
+            body = content.get("application/json") or next(iter(content.values()), {})
+            yield code, body.get("schema")
 
 
 def _untyped(schema: dict | None, components: dict) -> bool:

@@ -10,6 +10,8 @@ import pytest
 from django.http import QueryDict
 
 from config.api import api
+from metrolab.certificates.filters import CertificateFilter
+from metrolab.certificates.forms import CertificateFilterForm
 from metrolab.commissions.filters import CommissionFilter
 from metrolab.commissions.forms import CommissionFilterForm
 from metrolab.core.filters import AuditEventFilter
@@ -37,6 +39,7 @@ LISTS = [
     (EquipmentFilterForm, EquipmentFilter, "/api/v1/equipment/"),
     (AuditFilterForm, AuditEventFilter, "/api/v1/audit/events"),
     (AlarmFilterForm, AlarmFilter, "/api/v1/environment/alarms"),
+    (CertificateFilterForm, CertificateFilter, "/api/v1/certificates/"),
 ]
 
 
