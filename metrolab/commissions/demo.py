@@ -37,6 +37,7 @@ PRICES = [
     ("M", "电子天平", "calibration", "150.00"),
     ("M", "砝码", "calibration", "50.00"),
     ("E", "数字多用表", "calibration", "180.00"),
+    ("E", "数字多用表", "testing", "150.00"),
     ("E", "绝缘电阻表", "verification", "90.00"),
 ]
 

@@ -38,7 +38,8 @@ CATEGORIES = [
 # force 2013-12-27, replaces JJG 52-1999 and JJG 573-2003) and JJG 130-2004 (2004-03-02 /
 # 2004-09-02) from the texts' title pages; JJG 882-2019 (2019-12-31 / 2020-03-31) and
 # JJG 1036-2008 (2008-02-20 / 2008-05-20) likewise; JJF(川) 139-2017 (2017-12-30 /
-# 2018-01-30) from the Sichuan specification's title page. The others are plausible dates.
+# 2018-01-30) from the Sichuan specification's title page; GB/T 13978-2008 (2008-08-19 /
+# 2009-03-01) from its title page. The others are plausible dates.
 NATIONAL = [
     (
         "JJG",
@@ -156,6 +157,19 @@ NATIONAL = [
         ["E-01"],
         "calibration",
         "",
+    ),
+    (
+        "GB/T",
+        "GB/T 13978",
+        "2008",
+        "数字多用表",
+        "Digital multimeters",
+        dt.date(2008, 8, 19),
+        dt.date(2009, 3, 1),
+        ["E"],
+        ["E-01"],
+        "testing",
+        "代替 GB/T 13978-1992。本院数字多用表电气安全性能（绝缘电阻）检测依据。",
     ),
     (
         "JJF",

@@ -163,6 +163,20 @@ ITEMS = [
         None,
     ),
     (
+        "E02",
+        "数字多用表电气安全性能检测（绝缘电阻）",
+        "testing",
+        "绝缘电阻",
+        "E-01",
+        (None, None, ""),
+        "绝缘电阻 (0.01~10000) MΩ，试验电压 DC 500 V、1000 V",
+        "Urel=3%（k=2）",
+        [("GB/T 13978", "2008")],
+        "电气安全性能检测装置",
+        ACCREDITED,
+        None,
+    ),
+    (
         "M01",
         "电子天平检定",
         "verification",
@@ -389,6 +403,7 @@ LINE_SCOPES = {
     ("玻璃液体温度计", "verification"): "T01",
     ("数字温度计", "calibration"): "T02",
     ("数字多用表", "calibration"): "E01",
+    ("数字多用表", "testing"): "E02",
     ("电子天平", "verification"): "M01",
 }
 

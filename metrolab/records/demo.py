@@ -1,20 +1,23 @@
-"""Demo original records (issue 14 "Demo"; R6.2, R4.4): for each of the three built-in
-templates — JJG 52-2013 pressure gauges, digital thermometers against the second-class SPRT,
-DMM DC voltage against the multifunction calibrator — records in every state, made by the demo
-people (张检定 measures, 赵核验 checks, 孙签字 and 陈技术 approve) with the demo equipment in the
-demo rooms, through the real services only: commissions accepted and carried to "testing"
-(metrolab.tasks.demo), then `record_create` → `record_write` → `record_submit` /
-`record_check` / `record_approve` (each signer re-authenticated with the demo password),
-`record_return` with a reason and the measurer's correction with a reason, `record_cancel`,
-`record_amend`. So the trail, the status changes, the signatures, the tasks' steps, the
-customers' instrument registers and the audit log are what the lab's own use would leave.
+"""Demo original records (issue 14 "Demo"; R6.2, R4.4): for each of the calibration and
+verification built-in templates — JJG 52-2013 pressure gauges, digital thermometers against the
+second-class SPRT, DMM DC voltage against the multifunction calibrator — records in every
+state, made by the demo people (张检定 measures, 赵核验 checks, 孙签字 and 陈技术 approve)
+with the demo equipment in the demo rooms, through the real services only: commissions
+accepted and carried to "testing" (metrolab.tasks.demo), then `record_create` →
+`record_write` → `record_submit` / `record_check` / `record_approve` (each signer
+re-authenticated with the demo password), `record_return` with a reason and the measurer's
+correction with a reason, `record_cancel`, `record_amend`. So the trail, the status changes,
+the signatures, the tasks' steps, the customers' instrument registers and the audit log are
+what the lab's own use would leave.
 
 Per template (`PLAN`): approved (locked, task done, the customer's register updated), checked,
 submitted, returned and corrected (a draft again, its trail showing old → new with the
 reason, its first signature now invalid), a draft partly filled. The gauges' checked record is
 the failing gauge (不合格) and they add a cancelled record; the thermometers' approved record is
 an amendment (the record it corrects, approved before, is superseded). Rooms: the pressure lab
-(PL-1), the temperature lab (TL-1), the electrical lab (EL-1).
+(PL-1), the temperature lab (TL-1), the electrical lab (EL-1). The testing template
+(insulation resistance of a DMM, GB/T 13978-2008) has one approved record, so that the demo
+holds a test (检测) record and its report.
 
 Readings are the engine's worked examples (metrolab/metrology/tests/test_builtin_templates.py)
 and variations of them: the passing class 1.6 gauge exactly, the same readings as class 1.0
@@ -131,6 +134,21 @@ def dmm_cells(readings: dict) -> dict[str, str]:
     return cells
 
 
+# Insulation resistance (testing): 500 V DC, minimum 20 MΩ, the three positions (mains to
+# enclosure, measuring input to enclosure, mains to input) all well above the limit; the
+# engine's worked example has position 3 at 18.6 MΩ (fail).
+INSULATION_PASSING = {1: ("512", "1250"), 2: ("508", "860"), 3: ("505", "2200")}
+PREPARATION = "样品外观完好，不通电，电源开关置于接通位置，测试导线已短接"
+
+
+def insulation_cells(readings: dict) -> dict[str, str]:
+    cells = {"header.preparation": PREPARATION}
+    for point, (voltage, resistance) in readings.items():
+        cells[f"voltage.{point}"] = voltage
+        cells[f"resistance.{point}"] = resistance
+    return cells
+
+
 def partly(cells: dict[str, str], readings: int) -> dict[str, str]:
     """The parameters and header fields and the first `readings` readings (a draft)."""
     kept = {k: v for k, v in cells.items() if k.startswith(("param.", "header."))}
@@ -164,6 +182,12 @@ DMM_LINE = {
     "service": "calibration",
     "model_range": "6½ 位",
     "manufacturer": "Keysight",
+}
+INSULATION_LINE = {
+    "instrument_name": "数字多用表",
+    "service": "testing",
+    "model_range": "4½ 位",
+    "manufacturer": "示范仪表有限公司",
 }
 
 PLAN = [
@@ -273,6 +297,21 @@ PLAN = [
                 },
             ),
             ({**DMM_LINE, "serial_no": "MY-2023-0544"}, "draft", dmm_cells(DMM_PASSING), {}),
+        ],
+    },
+    {
+        "template": "insulation-resistance",
+        "scope": "E02",
+        "room": "EL-1",
+        "equipment": None,  # the standard's usable equipment (the insulation resistance tester)
+        "customer": "KH0003",
+        "records": [
+            (
+                {**INSULATION_LINE, "serial_no": "DM-2024-1207"},
+                "approved",
+                insulation_cells(INSULATION_PASSING),
+                {},
+            ),
         ],
     },
 ]

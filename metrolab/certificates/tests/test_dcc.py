@@ -24,7 +24,12 @@ from metrolab.certificates.dcc import (
 
 SCHEMA = Path("/work/shared/reference/dcc-3.3.0/dcc.xsd")
 NS = {"dcc": "https://ptb.de/dcc", "si": "https://ptb.de/si"}
-TEMPLATES = ("jjg52-2013-pressure-gauge", "digital-thermometer-sprt", "dmm-dc-voltage")
+TEMPLATES = (
+    "jjg52-2013-pressure-gauge",
+    "digital-thermometer-sprt",
+    "dmm-dc-voltage",
+    "insulation-resistance",
+)
 
 
 @pytest.fixture(scope="session")
@@ -320,6 +325,8 @@ def test_decision_rule_named_by_the_template():
     assert "JJF 1094-2002" in decision_rule(templates["dmm-dc-voltage"])["en"]
     gauge = decision_rule(templates["jjg52-2013-pressure-gauge"], "JJG 52-2013")
     assert gauge["zh"] == "判定规则：按 JJG 52-2013 规定的最大允许误差判定（简单接受）"
+    insulation = decision_rule(templates["insulation-resistance"], "GB/T 13978-2008")
+    assert insulation["zh"] == "判定规则：简单接受（ILAC-G8:09/2019 §4.2.1）"
     guarded = {"summary": [{"name": "d", "expr": 'decide(error, -mpe, mpe, "guarded", U)'}]}
     assert "§4.2.2" in decision_rule(guarded)["en"]
 
@@ -401,6 +408,11 @@ def test_dcc_of_an_approved_record(demo_lab, dcc_schema, code):
             if name == "U":
                 assert quantity is None  # given with the values it belongs to
                 continue
+            if isinstance(values[name]["value"], str) and values[name]["value"] in CONFORMITY:
+                # a text value (a position's conformity) is written as text, not as a number
+                content = quantity.findtext("dcc:noQuantity/dcc:content", namespaces=NS)
+                assert content == values[name]["text"]
+                continue
             real = quantity.find("si:real", NS)
             if values[name]["text"] is None:
                 assert real is None
@@ -424,7 +436,8 @@ def test_dcc_of_an_approved_record(demo_lab, dcc_schema, code):
 
 @pytest.mark.django_db
 def test_demo_units_and_decisions(demo_lab):
-    """The demo's three approved records: MPa gauge (pass), °C thermometer (no decision), V DMM."""
+    """The demo's approved records: MPa gauge (pass), °C thermometer (no decision), V DMM, and
+    the insulation resistance test (MΩ, pass)."""
     gauge = build_dcc(
         dcc_content(
             _approved(TEMPLATES[0]),
@@ -457,6 +470,26 @@ def test_demo_units_and_decisions(demo_lab):
         )
     )
     assert b"<si:unit>\\volt</si:unit>" in dmm
+    test = dcc_content(
+        _approved(TEMPLATES[3]),
+        number="N4",
+        identifier="I4",
+        issued_on="2026-12-09",
+        lab=_lab(),
+    )
+    # the test report's table: position (a count), test voltage, resistance, limit, conformity
+    first = test["results"]["points"][0]["quantities"]
+    assert [(q["name"], q["unit"], q.get("value"), q.get("text")) for q in first] == [
+        ("nominal", "", "1", None),
+        ("voltage", "V", "512", None),
+        ("resistance", "MΩ", "1250", None),
+        ("limit", "MΩ", "20", None),
+        ("decision", "", None, "pass"),
+    ]
+    report = build_dcc(test)
+    assert b"<si:unit>\\mega\\ohm</si:unit>" in report
+    assert b"<si:unit>\\one</si:unit>" in report
+    assert b"<dcc:conformity>pass</dcc:conformity>" in report
 
 
 @pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""The three built-in record templates compute their worked examples exactly (issue 14).
+"""The four built-in record templates compute their worked examples exactly (issue 14).
 
 Every intermediate number is written out by hand below; the uncertainty budgets are also
 re-computed independently with the `uncertainties` package (and GTC where installed).
@@ -29,6 +29,7 @@ def test_every_builtin_template_compiles_and_lists_its_cells(templates):
         "jjg52-2013-pressure-gauge",
         "digital-thermometer-sprt",
         "dmm-dc-voltage",
+        "insulation-resistance",
     }
     gauge = templates["jjg52-2013-pressure-gauge"]
     ids = [c.id for c in gauge.cells({})]
@@ -444,3 +445,98 @@ def test_dmm_a_reading_with_too_few_repeats_entered_is_incomplete(templates):
     assert result.points[1]["U"].raw is None
     assert result.points[0]["U"].text == "0.000038"
     assert result.decision is None
+
+
+# --- insulation resistance of an electrical measuring instrument (testing) --------------------
+
+INSULATION_CELLS = {
+    "header.preparation": "不通电，电源开关置于接通位置",
+    # position: 1 mains input to enclosure, 2 measuring input to enclosure, 3 mains to input
+    "voltage.1": "512", "resistance.1": "1250",
+    "voltage.2": "508", "resistance.2": "860",
+    "voltage.3": "505", "resistance.3": "18.6",
+}  # fmt: skip
+
+
+def test_insulation_resistance_worked_example(templates):
+    """Test voltage 500 V DC ± 10 % (450 V to 550 V), minimum 20 MΩ, read after 60 s.
+
+    deviation = (measured − 500) / 500 × 100:
+      P1 mains to enclosure:   (512 − 500)/500 × 100 = 2.4 %  ≤ 10 %; 1250 MΩ ≥ 20 → pass
+      P2 input to enclosure:   (508 − 500)/500 × 100 = 1.6 %  ≤ 10 %;  860 MΩ ≥ 20 → pass
+      P3 mains to input:       (505 − 500)/500 × 100 = 1.0 %  ≤ 10 %; 18.6 MΩ < 20 → fail
+    Lowest 18.6 MΩ; the conclusion is the worst of the positions': 不合格 (fail).
+    """
+    template = templates["insulation-resistance"]
+    assert template.service == "testing"
+    result = template.evaluate(INSULATION_CELLS, context={"item": {"number": "E-1"}})
+    assert result.problems == []
+    assert result.complete is True
+    assert [p["nominal"].raw for p in result.points] == [D("1"), D("2"), D("3")]
+    assert [p["voltage_deviation"].raw for p in result.points] == [D("2.4"), D("1.6"), D("1")]
+    assert [p["voltage_deviation"].text for p in result.points] == ["2.4", "1.6", "1.0"]
+    assert [p["voltage_ok"].raw for p in result.points] == [True, True, True]
+    assert [p["limit"].raw for p in result.points] == [D("20")] * 3
+    assert [p["decision"].raw for p in result.points] == ["pass", "pass", "fail"]
+    assert result.summary["lowest"].raw == D("18.6")
+    assert result.summary["conclusion"].raw == "fail"
+    assert result.decision == "fail"
+    assert result.interval_months is None  # a test report states no interval
+    table = result.results_table()
+    assert [(c["name"], c["unit"]) for c in table["columns"]] == [
+        ("nominal", ""), ("voltage", "V"), ("resistance", "MΩ"), ("limit", "MΩ"),
+        ("decision", ""),
+    ]  # fmt: skip
+    assert [r["cells"] for r in table["rows"]] == [
+        ["1", "512", "1250", "20", "pass"],
+        ["2", "508", "860", "20", "pass"],
+        ["3", "505", "18.6", "20", "fail"],
+    ]
+    assert [(s["name"], s["text"], s["unit"]) for s in table["summary"]] == [
+        ("lowest", "18.6", "MΩ"),
+        ("conclusion", "fail", ""),
+    ]
+
+
+def test_insulation_resistance_on_the_limit_passes_and_a_bad_voltage_is_undecided(templates):
+    """Simple acceptance (ILAC-G8 §4.2.1): exactly 20 MΩ conforms (R ≥ 20 MΩ). A test voltage
+    of 440 V is (440 − 500)/500 × 100 = −12 % off, beyond ±10 %: that position is undecided
+    and so is the record; with a tolerance of 15 % the same reading is pass."""
+    template = templates["insulation-resistance"]
+    on_limit = template.evaluate(INSULATION_CELLS | {"resistance.3": "20"}, context={})
+    assert [p["decision"].raw for p in on_limit.points] == ["pass", "pass", "pass"]
+    assert on_limit.decision == "pass"
+    low_voltage = INSULATION_CELLS | {"resistance.3": "20", "voltage.2": "440"}
+    result = template.evaluate(low_voltage, context={})
+    assert result.points[1]["voltage_deviation"].raw == D("-12")
+    assert result.points[1]["voltage_ok"].raw is False
+    assert [p["decision"].raw for p in result.points] == ["pass", "undecided", "pass"]
+    assert result.decision == "undecided"
+    wider = template.evaluate(low_voltage | {"param.voltage_tolerance": "15"}, context={})
+    assert wider.decision == "pass"
+
+
+def test_insulation_resistance_parameters_and_cells(templates):
+    """A 1000 V test with a 100 MΩ minimum on positions 1 and 2 only: 1250 MΩ and 860 MΩ both
+    conform; a measured 1020 V is 2 % off. The cells follow the positions."""
+    template = templates["insulation-resistance"]
+    cells = {
+        "param.positions": "1, 2",
+        "param.test_voltage": "1000",
+        "param.min_resistance": "100",
+        "voltage.1": "1020", "resistance.1": "1250",
+        "voltage.2": "1020", "resistance.2": "860",
+    }  # fmt: skip
+    ids = [c.id for c in template.cells({"positions": "1, 2"})]
+    assert ids == [
+        "param.positions", "param.test_voltage", "param.voltage_tolerance", "param.duration",
+        "param.min_resistance", "header.preparation",
+        "voltage.1", "resistance.1", "voltage.2", "resistance.2",
+    ]  # fmt: skip
+    result = template.evaluate(cells, context={})
+    assert [p["voltage_deviation"].raw for p in result.points] == [D("2"), D("2")]
+    assert [p["limit"].raw for p in result.points] == [D("100"), D("100")]
+    assert result.decision == "pass"
+    # a position outside 1-3 and a negative reading are problems on their cells
+    bad = template.evaluate(cells | {"param.positions": "1, 4", "resistance.1": "-5"}, context={})
+    assert ("param.positions", "out_of_range") in {(p["cell"], p["code"]) for p in bad.problems}

@@ -169,6 +169,84 @@ def test_the_thermometers_use_the_sprt_and_stay_at_or_above_the_cmc(demo_lab):
         assert record.results["problems"] == []
 
 
+def test_the_approved_test_record_is_an_insulation_resistance_test(demo_lab):
+    """The testing template's one record (issue 15: a 检测报告 in the demo): a DMM of KH0003
+    tested at 500 V DC with the insulation resistance tester of the electrical safety item E02,
+    measured by 张检定, checked by 赵核验, approved; every position ≥ 20 MΩ → pass."""
+    (record,) = _records("insulation-resistance")
+    task = record.task
+    assert (record.status, record.decision, record.complete) == ("approved", "pass", True)
+    assert (task.service, task.scope.code, task.status) == ("testing", "E02", Task.Status.DONE)
+    assert (task.method.code, task.method.year) == ("GB/T 13978", "2008")
+    assert task.standard.name == "电气安全性能检测装置"
+    assert task.item.commission.customer.code == "KH0003"
+    assert record.room.code == "EL-1" and record.conditions_held is True
+    signatures = list(record.signatures.select_related("signer"))
+    assert [(s.meaning, s.signer.username) for s in signatures] == [
+        ("measured", "metrologist"),
+        ("checked", "checker"),
+        ("approved", "approver"),
+    ]
+    (tester,) = record.equipment_used.select_related("equipment")
+    assert (tester.role, tester.equipment.asset_no) == ("tester", "YQ-2021-017")
+    assert tester.snapshot["certificate_no"].startswith("SJY")
+    points = record.results["points"]
+    rows = [
+        (
+            p["values"]["voltage"]["text"],
+            p["values"]["resistance"]["text"],
+            p["values"]["voltage_deviation"]["text"],
+            p["values"]["decision"]["value"],
+        )
+        for p in points
+    ]
+    # (512 − 500)/500 = 2.4 %, (508 − 500)/500 = 1.6 %, (505 − 500)/500 = 1.0 %
+    assert rows == [
+        ("512", "1250", "2.4", "pass"),
+        ("508", "860", "1.6", "pass"),
+        ("505", "2200", "1.0", "pass"),
+    ]
+    assert record.results["summary"]["lowest"]["text"] == "860"
+    assert record.results["interval_months"] is None
+
+
+def test_the_test_records_entry_page_and_its_report_in_chinese(demo_lab, client, settings):
+    """The approved test record's page in zh-Hans: the template's Chinese labels, the readings
+    and the conclusion; the certificate its approval queued is a 检测报告 (service testing)."""
+    import re
+
+    from django.urls import reverse
+
+    from metrolab.certificates.models import Certificate
+    from metrolab.core.models import User
+
+    (record,) = _records("insulation-resistance")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    client.force_login(
+        User.objects.get(username="checker"), backend="metrolab.core.auth.ThrottledModelBackend"
+    )
+    response = client.get(
+        reverse("records:detail", args=[record.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert response.status_code == 200
+    page = re.sub(r"\s+", " ", response.content.decode())
+    for text in (
+        "电气测量仪器绝缘电阻检测记录",
+        "绝缘电阻读数",
+        "实测试验电压",
+        "试验电压偏差",
+        "最小绝缘电阻",
+        "检测结论",
+        "1 电源输入端（L、N 短接）与外壳之间",
+        "DM-2024-1207",
+        "1250",
+        "2200",
+    ):
+        assert text in page, text
+    (certificate,) = record.certificates.all()
+    assert certificate.kind == Certificate.Kind.TEST
+
+
 def test_one_cancelled_record_and_one_approved_amendment(demo_lab):
     (cancelled,) = Record.objects.filter(status="cancelled")
     assert cancelled.task.status == Task.Status.ASSIGNED
@@ -203,8 +281,9 @@ def test_the_audit_log_has_the_people_signing(demo_lab):
         ("record.cancel", "metrologist"),
         ("record.amend", "metrologist"),
     } <= actions
-    # The records demo's 24, and the 2 × 3 of the certificates demo's completed commission.
-    assert RecordSignature.objects.count() == 24 + 6
+    # The records demo's 24 + 3 (the approved test record), and the 2 × 3 of the certificates
+    # demo's completed commission.
+    assert RecordSignature.objects.count() == 24 + 3 + 6
 
 
 def test_seeding_again_adds_nothing(demo_lab):

@@ -36,12 +36,14 @@ def test_list_and_detail_shapes(cast, client, builtins):
     services.templates_load_builtin(actor=SYSTEM)
     client.force_login(cast["metrologist"])
     body = client.get(f"{BASE}/").json()
-    assert body["count"] == 3
+    assert body["count"] == 4
     jjg = next(t for t in body["items"] if t["code"] == JJG52)
     assert jjg["service"] == "verification"
     assert jjg["builtin"] is True
     assert jjg["approved_version"] == 1 and jjg["version_in_progress"] is None
     assert client.get(f"{BASE}/?service=verification").json()["count"] == 1
+    testing = client.get(f"{BASE}/?service=testing").json()
+    assert [t["code"] for t in testing["items"]] == ["insulation-resistance"]
     assert client.get(f"{BASE}/?q=dmm").json()["count"] == 1
     assert client.get(f"{BASE}/?service=nonsense").status_code == 422
 

@@ -286,7 +286,7 @@ def test_the_command_loads_the_builtins_once(cast):
     out = StringIO()
     call_command("records_load_builtin", stdout=out)
     assert f"{JJG52}: unchanged" in out.getvalue()
-    assert RecordTemplate.objects.filter(builtin=True).count() == 3
+    assert RecordTemplate.objects.filter(builtin=True).count() == 4
 
 
 def test_the_demo_loads_the_builtins_after_the_libraries_and_before_the_tasks():
