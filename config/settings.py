@@ -310,6 +310,9 @@ TASKS = {
 
 # WhiteNoise hands the ASGI handler file iterators; Django warns that it adapts them (harmless).
 warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous")
+# pyHanko imports cryptography's DSA types, which warn on import; the lab never signs with DSA
+# (EC P-256 or RSA keys), and the warning's first line would stand in every command's output.
+warnings.filterwarnings("ignore", message="DSA is deprecated", module="pyhanko")
 
 # --- E-mail (notifications, R6.1c) ----
 # SMTP to METROLAB_SMTP_HOST (production default: localhost:25); the demo writes mail to the

@@ -262,3 +262,46 @@ def test_an_impact_review_lists_the_certificates_made_with_the_equipment(issued_
     rows = [row for extend in trace_extenders for row in extend(use.equipment, start, end)]
     found = [row for row in rows if row.source == "certificate"]
     assert [row.reference for row in found] == [issued_certificate.number]
+
+
+# --- the issued file -------------------------------------------------------------------------
+
+
+def test_the_issued_pdf_carries_the_stored_identifier_and_the_records_data(issued_certificate):
+    """The signed file as stored: PDF/A-3 in its XMP with the identifier equal to the stored
+    one; the attached DCC with the certificate's number and the record's printed results and
+    decision; no script, action or form field other than the signature."""
+    import io
+    import re
+    import xml.etree.ElementTree as ET
+
+    from pypdf import PdfReader
+
+    certificate = issued_certificate
+    record = certificate.record
+    pdf = services.read_file(certificate.pdf_sha256)
+    reader = PdfReader(io.BytesIO(pdf))
+    root = reader.trailer["/Root"]
+    xmp = root["/Metadata"].get_object().get_data().decode()
+    # pyHanko rewrites the XMP packet when it signs (properties as attributes): still PDF/A-3B
+    assert re.search(r'pdfaid:part(="|>)3', xmp) and re.search(r'pdfaid:conformance(="|>)B', xmp)
+    assert f"ecid:{certificate.identifier}" in xmp
+    assert f"ecid:{certificate.identifier}" in reader.metadata["/Keywords"]
+    (attached,) = reader.attachments[f"{certificate.number}.xml"]
+    assert attached == services.read_file(certificate.dcc_sha256)
+    dcc = ET.fromstring(attached)  # noqa: S314 (the product's own output)
+    ns = {"dcc": "https://ptb.de/dcc", "si": "https://ptb.de/si"}
+    assert dcc.findtext(".//dcc:uniqueIdentifier", namespaces=ns) == certificate.identifier
+    numbers = [e.text for e in dcc.findall(".//dcc:coreData//dcc:identification/dcc:value", ns)]
+    assert certificate.number in numbers and record.number in numbers
+    conformity = dcc.findtext(
+        ".//dcc:statement[@refType='basic_conformity']/dcc:conformity", namespaces=ns
+    )
+    assert conformity == {"pass": "pass", "fail": "fail"}[record.decision]
+    values = [v.text for v in dcc.findall(".//dcc:measurementResult//si:value", ns)]
+    printed = [p["values"]["error_up"]["text"] for p in record.results["points"]]
+    assert set(printed) <= set(values)
+    fields = root.get("/AcroForm", {}).get("/Fields", []) if "/AcroForm" in root else []
+    assert [f.get_object()["/FT"] for f in fields] == ["/Sig"]
+    for forbidden in (b"/JavaScript", b"/JS ", b"/Launch", b"/OpenAction"):
+        assert forbidden not in pdf
