@@ -548,7 +548,9 @@ def _lab_data(lab: Any) -> dict[str, Any]:
         data = {k: getattr(lab, k, "") for k in fields}
     data["code"] = data["authorisation_no"] or data["cma_no"] or data["accreditation_no"]
     data["numbers"] = [
-        f"{label} {data[key]}"
+        data[key]
+        if data[key].upper().startswith(label.split(" /")[0].upper())
+        else f"{label} {data[key]}"
         for key, label in (
             ("authorisation_no", "法定计量检定机构授权证书 / Authorisation"),
             ("cma_no", "CMA"),

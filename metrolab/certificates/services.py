@@ -230,8 +230,9 @@ def certificate_queue(
 
 
 def on_record_approved(*, record: Record, actor: Any) -> None:
-    """The records' approval listener: queue the record's certificate; an approved amendment
-    (record.amends) replaces the certificate of the record it amends."""
+    """The records' approval listener: queue the record's certificate, requested by the
+    approver; an approved amendment (record.amends) replaces the certificate of the record it
+    amends."""
     replaces = None
     reason = ""
     if record.amends_id:
@@ -245,7 +246,7 @@ def on_record_approved(*, record: Record, actor: Any) -> None:
                 "old": record.amends.number,
                 "new": record.number,
             }
-    certificate_queue(record=record, actor=SYSTEM, replaces=replaces, reason=reason)
+    certificate_queue(record=record, actor=actor, replaces=replaces, reason=reason)
 
 
 @service("certificate.batch_issue")

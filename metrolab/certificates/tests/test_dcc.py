@@ -503,3 +503,11 @@ def test_record_not_approved_refused(demo_lab):
         f"record {record.number} is checked, not approved: "
         "only an approved record makes a certificate"
     )
+
+
+def test_lab_numbers_are_labelled_once():
+    from metrolab.certificates.dcc import _lab_data
+
+    lab = {"name": "Lab", "accreditation_no": "CNAS L0001", "cma_no": "260000000001"}
+    assert _lab_data(lab)["numbers"] == ["CMA 260000000001", "CNAS L0001"]
+    assert _lab_data({**lab, "accreditation_no": "L0001"})["numbers"][-1] == "CNAS L0001"
