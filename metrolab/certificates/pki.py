@@ -1,6 +1,7 @@
 """The lab's signing keys (R6.3e): a lab root CA and the document-signing certificate it issues,
 for the demo and the tests (`metrolab pki init`). Production points the settings at an issued
-PKCS#12 file instead.
+PKCS#12 file instead, or at a PKCS#11 token; `p12_to_token` (`metrolab pki to-token`) puts a
+PKCS#12 key on a token.
 
 Keys are EC P-256 (ECDSA with SHA-256): 128-bit security like RSA 3072, but key generation
 and signing take well under a millisecond (issue goal: ≤ 0.2 s per certificate including

@@ -1,11 +1,11 @@
 """PAdES signatures on certificate PDFs (R6.3e) and their verification (R9.1).
 
-`sign_pdf` adds a PAdES baseline signature (ETSI.CAdES.detached, SHA-256) with the lab's key
-— the PKCS#12 file `METROLAB_SIGNING_P12`, or a key on a PKCS#11 token (hardware token / HSM)
-when `METROLAB_SIGNING_PKCS11_MODULE` is set, the key never leaving the token —, the
-certificate chain embedded, and an RFC 3161 time-stamp from
-`METROLAB_TSA_URL` when one is configured. `verify_pdf` answers valid / tampered / unsigned /
-untrusted, with the lab CA (`METROLAB_SIGNING_CA_CERT`) as the only trust root.
+`sign_pdf` adds a PAdES baseline signature (ETSI.CAdES.detached, SHA-256) with the lab's key,
+the certificate chain embedded, and an RFC 3161 time-stamp from `METROLAB_TSA_URL` when one is
+configured. The key is the PKCS#12 file `METROLAB_SIGNING_P12`, or one on a PKCS#11 token
+(hardware token / HSM; the key never leaves it) when `METROLAB_SIGNING_PKCS11_MODULE` is set.
+`verify_pdf` answers valid / tampered / unsigned / untrusted, with the lab CA
+(`METROLAB_SIGNING_CA_CERT`) as the only trust root.
 """
 
 from __future__ import annotations
@@ -87,14 +87,19 @@ def lab_signer() -> signers.Signer:
 _token: dict = {}
 # A PKCS#11 session serves one operation at a time.
 _token_lock = threading.RLock()
+# (module, token, PIN) the token refused: not tried again by this process, so a queue of
+# certificates does not use up the token's PIN retries and lock it.
+_refused_pins: set[tuple[str, str, str]] = set()
 
 
-def _token_settings() -> tuple[str, str, str, str]:
+def _token_settings() -> tuple[str, str, str, str, str]:
+    ca = Path(settings.METROLAB_SIGNING_CA_CERT)
     return (
         str(settings.METROLAB_SIGNING_PKCS11_MODULE),
         settings.METROLAB_SIGNING_PKCS11_TOKEN,
         settings.METROLAB_SIGNING_PKCS11_KEY,
         settings.METROLAB_SIGNING_PKCS11_PIN,
+        f"{ca}:{ca.stat().st_mtime_ns if ca.exists() else 0}",  # the chain follows the CA file
     )
 
 
@@ -115,9 +120,13 @@ def _token_signer():
     from pkcs11 import exceptions as p11_errors
     from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
 
-    module, token, key, pin = _token_settings()
+    current = _token_settings()
+    module, token, key, pin, _ca = current
+    refused = ImproperlyConfigured(
+        f"the PIN of PKCS#11 token {token!r} was refused: check METROLAB_SIGNING_PKCS11_PIN"
+    )
     with _token_lock:
-        if _token.get("key") == (module, token, key, pin):
+        if _token.get("key") == current:
             return _token["signer"]
         close_token_session()
         if not Path(module).is_file():
@@ -132,6 +141,8 @@ def _token_signer():
             )
         if not pin:
             raise ImproperlyConfigured("METROLAB_SIGNING_PKCS11_PIN is not set")
+        if (module, token, pin) in _refused_pins:
+            raise refused
         chain = trust_roots()
         try:
             from pyhanko.config.pkcs11 import TokenCriteria
@@ -140,9 +151,8 @@ def _token_signer():
                 module, token_criteria=TokenCriteria(label=token), user_pin=pin
             )
         except (p11_errors.PinIncorrect, p11_errors.PinInvalid, p11_errors.PinLenRange):
-            raise ImproperlyConfigured(
-                f"the PIN of PKCS#11 token {token!r} was refused: check METROLAB_SIGNING_PKCS11_PIN"
-            ) from None
+            _refused_pins.add((module, token, pin))
+            raise refused from None
         except p11_errors.PinLocked:
             raise ImproperlyConfigured(
                 f"the PIN of PKCS#11 token {token!r} is locked (too many wrong PINs)"
@@ -164,7 +174,7 @@ def _token_signer():
         # ECDSA keys sign the digest pyHanko computes (CKM_ECDSA): tokens and HSMs widely
         # support it, the hash-and-sign mechanisms (CKM_ECDSA_SHA256) far less (SoftHSM2 not).
         signer.use_raw_mechanism = signer.signing_cert.public_key.algorithm == "ec"
-        _token.update(key=(module, token, key, pin), session=session, signer=signer)
+        _token.update(key=current, session=session, signer=signer)
         return signer
 
 

@@ -100,6 +100,7 @@ def token(tmp_path_factory):
         yield module, files
     finally:
         signing.close_token_session()
+        signing._refused_pins.clear()
         pkcs11.unload(module)
         if previous is None:
             os.environ.pop("SOFTHSM2_CONF", None)
@@ -206,6 +207,28 @@ def test_a_wrong_pin_is_a_configuration_error(token):
     assert refusal(module, files, METROLAB_SIGNING_PKCS11_PIN="9999") == (
         "the PIN of PKCS#11 token 'metrolab' was refused: check METROLAB_SIGNING_PKCS11_PIN"
     )
+
+
+def test_a_refused_pin_is_not_tried_again(token, monkeypatch):
+    # Each wrong PIN counts against the token's retries: a queue of certificates must not lock it.
+    from pyhanko.sign import pkcs11 as pyhanko_pkcs11
+
+    module, files = token
+    tried = []
+    opener = pyhanko_pkcs11.open_pkcs11_session
+    monkeypatch.setattr(
+        pyhanko_pkcs11,
+        "open_pkcs11_session",
+        lambda *args, **kwargs: tried.append(kwargs["user_pin"]) or opener(*args, **kwargs),
+    )
+    for _certificate in range(3):
+        assert "was refused" in refusal(module, files, METROLAB_SIGNING_PKCS11_PIN="4321")
+    assert tried == ["4321"]
+    with token_settings(module, files):  # the right PIN is tried and signs
+        signed = signing.sign_pdf(small_pdf(), reason="Certificate issue", location="Shanghai")
+        assert signing.verify_pdf(signed).status == "valid"
+    assert tried == ["4321", PIN]
+    signing.close_token_session()
 
 
 def test_an_unknown_key_token_or_module_is_a_configuration_error(token, tmp_path):
