@@ -166,6 +166,23 @@ def test_the_session_stays_open_and_is_reopened_after_a_failure(on_token):
     assert signing.lab_signer() is not first
 
 
+def test_a_token_that_keeps_failing_is_a_configuration_error(on_token, monkeypatch):
+    import pkcs11
+
+    calls = []
+
+    def device_gone(pdf, meta, signer, timestamper):
+        calls.append(signer)
+        raise pkcs11.DeviceRemoved()
+
+    monkeypatch.setattr(signing, "_sign", device_gone)
+    with pytest.raises(ImproperlyConfigured) as refused:
+        signing.sign_pdf(small_pdf(), reason="Certificate issue", location="Shanghai")
+    assert str(refused.value) == "the PKCS#11 token did not sign: DeviceRemoved"
+    assert len(calls) == 2 and calls[0] is not calls[1]  # tried again on a new session
+    assert signing._token == {}  # and the broken session is not kept
+
+
 def test_the_key_never_leaves_the_token(on_token, tmp_path):
     import pkcs11
 
