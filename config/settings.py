@@ -272,6 +272,16 @@ METROLAB_SIGNING_P12_PASSWORD = os.environ.get(
 METROLAB_SIGNING_CA_CERT = Path(
     os.environ.get("METROLAB_SIGNING_CA_CERT", METROLAB_PKI_DIR / "lab-ca.pem")
 ).resolve()
+# A key on a PKCS#11 token (hardware token / HSM) instead of the PKCS#12 file: the module is the
+# path of the token's PKCS#11 library (e.g. /usr/lib/softhsm/libsofthsm2.so; empty = sign with
+# METROLAB_SIGNING_P12), the token's label, the label of the signing key and of its certificate
+# on the token (both carry the same label; `metrolab pki to-token` puts a PKCS#12 key there),
+# and the token's user PIN (from the environment only). The lab CA still comes from
+# METROLAB_SIGNING_CA_CERT. Each process keeps one session open and reopens it on failure.
+METROLAB_SIGNING_PKCS11_MODULE = os.environ.get("METROLAB_SIGNING_PKCS11_MODULE", "").strip()
+METROLAB_SIGNING_PKCS11_TOKEN = os.environ.get("METROLAB_SIGNING_PKCS11_TOKEN", "").strip()
+METROLAB_SIGNING_PKCS11_KEY = os.environ.get("METROLAB_SIGNING_PKCS11_KEY", "").strip()
+METROLAB_SIGNING_PKCS11_PIN = os.environ.get("METROLAB_SIGNING_PKCS11_PIN", "")
 METROLAB_TSA_URL = os.environ.get("METROLAB_TSA_URL", "").strip()
 # The PEM root(s) of the TSA's certificate: with it, signing embeds the validation data of the
 # signer and the time-stamp (PAdES-B-LT) and verification checks the time-stamp's chain.

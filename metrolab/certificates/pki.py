@@ -1,6 +1,7 @@
 """The lab's signing keys (R6.3e): a lab root CA and the document-signing certificate it issues,
 for the demo and the tests (`metrolab pki init`). Production points the settings at an issued
-PKCS#12 file instead.
+PKCS#12 file instead, or at a PKCS#11 token; `p12_to_token` (`metrolab pki to-token`) puts a
+PKCS#12 key on a token.
 
 Keys are EC P-256 (ECDSA with SHA-256): 128-bit security like RSA 3072, but key generation
 and signing take well under a millisecond (issue goal: ≤ 0.2 s per certificate including
@@ -189,4 +190,86 @@ def pki_init(
         ca_subject=ca.subject.rfc4514_string(),
         signer_subject=cert.subject.rfc4514_string(),
         signer_not_after=cert.not_valid_after_utc,
+    )
+
+
+class TokenError(Exception):
+    """The key could not be put on the PKCS#11 token (the message says why)."""
+
+
+@dataclass(frozen=True)
+class TokenKey:
+    token: str
+    label: str
+    key_id: bytes
+    signer_subject: str
+
+
+def p12_to_token(
+    *, module: str, token: str, pin: str, label: str, p12_path: Path | str | None = None
+) -> TokenKey:
+    """Put the signing key and its certificate from a PKCS#12 file (default
+    `METROLAB_SIGNING_P12`) on a PKCS#11 token (R6.3e): the key as a sensitive, non-extractable
+    private key that can only sign, the certificate next to it, both under `label` and the same
+    id. Afterwards the PKCS#12 file can be removed and signing uses the token
+    (`METROLAB_SIGNING_PKCS11_*`). Refuses (TokenError) when the token already holds an object
+    with that label."""
+    import pkcs11
+    from pkcs11.util.ec import decode_ec_private_key
+    from pkcs11.util.rsa import decode_rsa_private_key
+    from pkcs11.util.x509 import decode_x509_certificate
+
+    path = Path(p12_path or settings.METROLAB_SIGNING_P12)
+    if not path.exists():
+        raise TokenError(f"no PKCS#12 file at {path}")
+    if not Path(module).is_file():
+        raise TokenError(f"no PKCS#11 module at {module}")
+    try:
+        key, cert, _cas = pkcs12.load_key_and_certificates(path.read_bytes(), p12_password())
+    except ValueError as exc:
+        raise TokenError(
+            f"{path} cannot be read with METROLAB_SIGNING_P12_PASSWORD: {exc}"
+        ) from None
+    if key is None or cert is None:
+        raise TokenError(f"{path} holds no key with its certificate")
+    der_key = key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        key_attrs = decode_ec_private_key(der_key)
+    else:
+        key_attrs = decode_rsa_private_key(der_key)
+    key_id = x509.SubjectKeyIdentifier.from_public_key(key.public_key()).digest
+    Attribute = pkcs11.Attribute
+    key_attrs.update(
+        {
+            Attribute.TOKEN: True,
+            Attribute.PRIVATE: True,
+            Attribute.SENSITIVE: True,
+            Attribute.EXTRACTABLE: False,
+            Attribute.SIGN: True,
+            Attribute.DECRYPT: False,
+            Attribute.LABEL: label,
+            Attribute.ID: key_id,
+        }
+    )
+    cert_attrs = decode_x509_certificate(cert.public_bytes(serialization.Encoding.DER))
+    cert_attrs.update({Attribute.TOKEN: True, Attribute.LABEL: label, Attribute.ID: key_id})
+    try:
+        lib = pkcs11.lib(str(module))
+        with lib.get_token(token_label=token).open(rw=True, user_pin=pin) as session:
+            if list(session.get_objects({Attribute.LABEL: label})):
+                raise TokenError(f"token {token!r} already holds an object labelled {label!r}")
+            session.create_object(key_attrs)
+            session.create_object(cert_attrs)
+    except pkcs11.NoSuchToken:
+        raise TokenError(f"no token labelled {token!r} in {module}") from None
+    except (pkcs11.PinIncorrect, pkcs11.PinInvalid, pkcs11.PinLenRange):
+        raise TokenError(f"the PIN of token {token!r} was refused") from None
+    except pkcs11.PKCS11Error as exc:
+        raise TokenError(f"token {token!r}: {str(exc) or type(exc).__name__}") from None
+    return TokenKey(
+        token=token, label=label, key_id=key_id, signer_subject=cert.subject.rfc4514_string()
     )

@@ -1,17 +1,21 @@
 """PAdES signatures on certificate PDFs (R6.3e) and their verification (R9.1).
 
-`sign_pdf` adds a PAdES baseline signature (ETSI.CAdES.detached, SHA-256) with the lab's key
-(`METROLAB_SIGNING_P12`), the certificate chain embedded, and an RFC 3161 time-stamp from
-`METROLAB_TSA_URL` when one is configured. `verify_pdf` answers valid / tampered / unsigned /
-untrusted, with the lab CA (`METROLAB_SIGNING_CA_CERT`) as the only trust root.
+`sign_pdf` adds a PAdES baseline signature (ETSI.CAdES.detached, SHA-256) with the lab's key,
+the certificate chain embedded, and an RFC 3161 time-stamp from `METROLAB_TSA_URL` when one is
+configured. The key is the PKCS#12 file `METROLAB_SIGNING_P12`, or one on a PKCS#11 token
+(hardware token / HSM; the key never leaves it) when `METROLAB_SIGNING_PKCS11_MODULE` is set.
+`verify_pdf` answers valid / tampered / unsigned / untrusted, with the lab CA
+(`METROLAB_SIGNING_CA_CERT`) as the only trust root.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
 import io
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -65,14 +69,113 @@ def _load_signer(path: str, _mtime_ns: int, password: bytes) -> signers.SimpleSi
     return signer
 
 
-def lab_signer() -> signers.SimpleSigner:
-    """The signer from `METROLAB_SIGNING_P12` (cached until the file changes)."""
+def lab_signer() -> signers.Signer:
+    """The lab's signer: the key on the PKCS#11 token when `METROLAB_SIGNING_PKCS11_MODULE` is
+    set (one session per process, kept open), else the PKCS#12 file `METROLAB_SIGNING_P12`
+    (cached until the file changes). ImproperlyConfigured says what is missing or wrong."""
+    if settings.METROLAB_SIGNING_PKCS11_MODULE:
+        return _token_signer()
     path = Path(settings.METROLAB_SIGNING_P12)
     if not path.exists():
         raise ImproperlyConfigured(
             f"no signing key at {path}: run `metrolab pki init` or set METROLAB_SIGNING_P12"
         )
     return _load_signer(str(path), path.stat().st_mtime_ns, p12_password())
+
+
+# The open token session and its signer, per process: {"key": settings tuple, "session", "signer"}.
+_token: dict = {}
+# A PKCS#11 session serves one operation at a time.
+_token_lock = threading.RLock()
+# (module, token, PIN) the token refused: not tried again by this process, so a queue of
+# certificates does not use up the token's PIN retries and lock it.
+_refused_pins: set[tuple[str, str, str]] = set()
+
+
+def _token_settings() -> tuple[str, str, str, str, str]:
+    ca = Path(settings.METROLAB_SIGNING_CA_CERT)
+    return (
+        str(settings.METROLAB_SIGNING_PKCS11_MODULE),
+        settings.METROLAB_SIGNING_PKCS11_TOKEN,
+        settings.METROLAB_SIGNING_PKCS11_KEY,
+        settings.METROLAB_SIGNING_PKCS11_PIN,
+        f"{ca}:{ca.stat().st_mtime_ns if ca.exists() else 0}",  # the chain follows the CA file
+    )
+
+
+def close_token_session() -> None:
+    """Forget the open token session (the next signature opens a new one)."""
+    with _token_lock:
+        session = _token.get("session")
+        _token.clear()
+        if session is not None:
+            # Already closed or the token removed: nothing left to release.
+            with contextlib.suppress(Exception):
+                session.close()
+
+
+def _token_signer():
+    """The PKCS#11 signer of the configured token and key: the signing certificate from the
+    token, the lab CA (`METROLAB_SIGNING_CA_CERT`) as the rest of the chain."""
+    from pkcs11 import exceptions as p11_errors
+    from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
+
+    current = _token_settings()
+    module, token, key, pin, _ca = current
+    refused = ImproperlyConfigured(
+        f"the PIN of PKCS#11 token {token!r} was refused: check METROLAB_SIGNING_PKCS11_PIN"
+    )
+    with _token_lock:
+        if _token.get("key") == current:
+            return _token["signer"]
+        close_token_session()
+        if not Path(module).is_file():
+            raise ImproperlyConfigured(
+                f"no PKCS#11 module at {module}: set METROLAB_SIGNING_PKCS11_MODULE to the "
+                "token's library"
+            )
+        if not token or not key:
+            raise ImproperlyConfigured(
+                "METROLAB_SIGNING_PKCS11_TOKEN and METROLAB_SIGNING_PKCS11_KEY must name the "
+                "token and the signing key on it"
+            )
+        if not pin:
+            raise ImproperlyConfigured("METROLAB_SIGNING_PKCS11_PIN is not set")
+        if (module, token, pin) in _refused_pins:
+            raise refused
+        chain = trust_roots()
+        try:
+            from pyhanko.config.pkcs11 import TokenCriteria
+
+            session = open_pkcs11_session(
+                module, token_criteria=TokenCriteria(label=token), user_pin=pin
+            )
+        except (p11_errors.PinIncorrect, p11_errors.PinInvalid, p11_errors.PinLenRange):
+            _refused_pins.add((module, token, pin))
+            raise refused from None
+        except p11_errors.PinLocked:
+            raise ImproperlyConfigured(
+                f"the PIN of PKCS#11 token {token!r} is locked (too many wrong PINs)"
+            ) from None
+        except (OSError, RuntimeError) as exc:  # PKCS11Error is a RuntimeError
+            problem = str(exc) or type(exc).__name__
+            raise ImproperlyConfigured(
+                f"PKCS#11 token {token!r} could not be opened with {module}: {problem}"
+            ) from None
+        signer = PKCS11Signer(session, cert_label=key, key_label=key, ca_chain=chain)
+        try:
+            signer.signing_cert  # noqa: B018 - loads the certificate and finds the key now
+        except RuntimeError as exc:
+            session.close()
+            raise ImproperlyConfigured(
+                f"PKCS#11 token {token!r} has no usable signing key and certificate labelled "
+                f"{key!r} (METROLAB_SIGNING_PKCS11_KEY): {exc}"
+            ) from None
+        # ECDSA keys sign the digest pyHanko computes (CKM_ECDSA): tokens and HSMs widely
+        # support it, the hash-and-sign mechanisms (CKM_ECDSA_SHA256) far less (SoftHSM2 not).
+        signer.use_raw_mechanism = signer.signing_cert.public_key.algorithm == "ec"
+        _token.update(key=current, session=session, signer=signer)
+        return signer
 
 
 def _timestamper() -> RequestsHTTPTimeStamper | None:
@@ -102,8 +205,27 @@ def sign_pdf(
             include_vri=False,
         ),
     )
+    if not settings.METROLAB_SIGNING_PKCS11_MODULE:
+        return _sign(pdf, meta, lab_signer(), timestamper)
+    from pkcs11 import PKCS11Error
+
+    with _token_lock:
+        try:
+            return _sign(pdf, meta, lab_signer(), timestamper)
+        except PKCS11Error:  # session closed, token re-plugged, HSM restarted: reopen once
+            close_token_session()
+        try:
+            return _sign(pdf, meta, lab_signer(), timestamper)
+        except PKCS11Error as exc:
+            close_token_session()
+            raise ImproperlyConfigured(
+                f"the PKCS#11 token did not sign: {str(exc) or type(exc).__name__}"
+            ) from exc
+
+
+def _sign(pdf: bytes, meta, signer, timestamper) -> bytes:
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    pdf_signer = signers.PdfSigner(meta, signer=lab_signer(), timestamper=timestamper)
+    pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper)
     return pdf_signer.sign_pdf(writer).getvalue()
 
 
