@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "metrolab.environment",
     "metrolab.records",
     "metrolab.certificates",
+    "metrolab.instruments",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
