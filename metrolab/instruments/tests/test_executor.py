@@ -566,3 +566,134 @@ def test_the_wait_settle_rule_and_a_reading_in_another_unit(template, rig):
     state = make(plan, rig2, Record()).run()
     assert (state.status, state.fault["kind"]) == ("paused", "unit")
     assert "'mV'" in state.fault["message"]
+
+
+def test_the_builtin_procedure_runs_end_to_end_against_the_tcp_simulators(plan, template):
+    """The SCPI simulators on real sockets (a Fluke 55xx-style calibrator and a 34401A-style
+    DMM reading it), noise-free and settling at once: the DMM indicates 1.00002 × output +
+    20 µV, so the readings are 1.00004, 5.00012, 10.00022 and −10.00018 V, all five equal.
+
+    u_rep = 0; u_res² = 25/3 µV²; u_cal² = 341.333, 2133.333, 6533.333, 6533.333 µV²;
+    u_c = √(349.667), √(2141.667), √(6541.667), √(6541.667) µV = 18.6994, 46.2781, 80.8806,
+    80.8806 µV; U = 37.40 → 37 µV, 92.56 → 93 µV, 161.76 → 160 µV, 160 µV.
+    JJF 1094 (U > MPE/3): |Δ| ≤ MPE − U: 40 ≤ 48, 120 ≤ 132, 220 ≤ 240, 180 ≤ 240 → pass.
+    """
+    from metrolab.instruments.connections import open_driver
+    from metrolab.instruments.simulators.scpi import ScpiBench
+
+    bench = ScpiBench(tau=0.0, gain_error=2e-5, offset=2e-5, sigma=0.0).start()
+    sent: list[tuple[str, str]] = []
+    drivers = {}
+    try:
+        drivers["source"] = open_driver(
+            bench.calibrator.connection("fluke55xx", 2000),
+            transcript=lambda direction, text: sent.append((direction, text)),
+        )
+        drivers["uut"] = open_driver(bench.dmm.connection("dmm34401", 2000))
+        record = Record()
+        executor = Executor(
+            plan,
+            drivers,
+            on_reading=record.on_reading,
+            on_prompt=record.on_prompt,
+            on_event=record.on_event,
+            sleep=lambda seconds: None,  # the simulators settle at once
+        )
+        state = run_to_end(executor)
+        assert state.status == "done", state.fault
+        assert bench.calibrator_model.operating is False  # standby at the end
+    finally:
+        for driver in drivers.values():
+            driver.close()
+        bench.stop()
+
+    readings = {cell: D(value) for cell, value in record.cells.items()}
+    assert readings == {cell: D(base) for cell, base in _noise_free().items()}
+    assert record.meta["reading.1.1"][3].model == "34401A"
+    commands = [text for direction, text in sent if direction == ">"]
+    assert any(c.upper().startswith("OUT") and "10" in c for c in commands)
+    assert any(c.upper().startswith("OPER") for c in commands)
+    assert any(c.upper().startswith("STBY") for c in commands)
+
+    result = compile_template(template).evaluate(record.cells, context={"cmc": None})
+    assert result.problems == [] and result.complete is True
+    points = result.points
+    assert [p["error"].text for p in points] == ["0.000040", "0.000120", "0.00022", "-0.00018"]
+    assert [p["u_rep"].raw for p in points] == [D(0)] * 4
+    for p, u_cal2 in zip(points, (341.3333333, 2133.333333, 6533.333333, 6533.333333), strict=True):
+        assert float(p["uc"].raw) == pytest.approx(math.sqrt((u_cal2 + 25 / 3) * 1e-12), rel=1e-8)
+    assert [p["U"].text for p in points] == ["0.000037", "0.000093", "0.00016", "0.00016"]
+    assert [p["decision"].raw for p in points] == ["pass"] * 4
+    assert result.decision == "pass"
+    reports = [state.results[str(i)] for i in range(3, 7)]
+    assert [r["percent_of_tolerance"] for r in reports] == ["47.06", "53.33", "55.00", "45.00"]
+
+
+def _noise_free() -> dict[str, str]:
+    bases = {1: "1.00004", 2: "5.00012", 3: "10.00022", 4: "-10.00018"}
+    return {f"reading.{p}.{j}": v for p, v in bases.items() for j in range(1, 6)}
+
+
+def test_faults_over_the_tcp_simulators_pause_the_run_and_it_resumes_on_a_new_connection(
+    plan, template
+):
+    """An error pushed into the DMM's queue (SYST:ERR?) during point 2 pauses the run there;
+    resumed, it goes on; then the calibrator's connection drops during point 3 (only the DMM
+    is read there): the identity check before point 4 finds it, the run pauses at point 4
+    with connection_lost and continues from there on new connections (a new executor from
+    the saved state, as the worker does after a restart)."""
+    from metrolab.instruments.connections import open_driver
+    from metrolab.instruments.simulators.scpi import ScpiBench
+
+    bench = ScpiBench(tau=0.0, gain_error=2e-5, offset=2e-5, sigma=0.0).start()
+    opened = []
+
+    def connect():
+        drivers = {
+            "source": open_driver(bench.calibrator.connection("fluke55xx", 500)),
+            "uut": open_driver(bench.dmm.connection("dmm34401", 500)),
+        }
+        opened.extend(drivers.values())
+        return drivers
+
+    record = Record()
+
+    def on_event(kind, data):
+        record.on_event(kind, data)
+        if kind == "reading" and data["cell"] == "reading.2.2" and "error" not in done:
+            done.add("error")
+            bench.dmm.faults.push_error('-222,"Data out of range"')
+        if kind == "reading" and data["cell"] == "reading.3.4" and "drop" not in done:
+            done.add("drop")
+            bench.calibrator.close_connections()
+
+    done: set[str] = set()
+    try:
+        executor = Executor(
+            plan, connect(), on_reading=record.on_reading, on_event=on_event, sleep=lambda s: 0
+        )
+        state = run_to_end(executor)
+        assert (state.status, state.step, state.fault["kind"]) == ("paused", 4, "instrument_error")
+        assert "Data out of range" in state.fault["message"]
+        assert set(record.cells) == {f"reading.1.{j}" for j in range(1, 6)}
+        state = executor.resume()
+        assert (state.status, state.step, state.fault["kind"]) == ("paused", 6, "connection_lost")
+        assert len(record.cells) == 15
+        saved = json.dumps(state.to_json())
+        executor = Executor(
+            plan,
+            connect(),
+            state=RunState.from_json(json.loads(saved)),
+            on_reading=record.on_reading,
+            sleep=lambda s: 0,
+        )
+        state = executor.resume()
+        assert state.status == "done", state.fault
+    finally:
+        for driver in opened:
+            driver.close()
+        bench.stop()
+    assert {cell: D(v) for cell, v in record.cells.items()} == {
+        cell: D(v) for cell, v in _noise_free().items()
+    }
+    assert compile_template(template).evaluate(record.cells, context={}).decision == "pass"
