@@ -150,8 +150,11 @@ def test_identity_change_is_detected(bench, calibrator, dmm):
 
 def test_closed_connection_is_connection_lost(bench, calibrator, dmm):
     bench.dmm.close_connections()
-    with pytest.raises(ConnectionLost):
+    time.sleep(0.05)
+    started = time.monotonic()
+    with pytest.raises(ConnectionLost, match="closed by the instrument"):
         dmm.read()
+    assert time.monotonic() - started < 0.1  # seen at once, not after the 0.2 s timeout
     bench.calibrator.stop()
     with pytest.raises(ConnectionLost):
         calibrator.identify()
