@@ -214,7 +214,9 @@ def test_visa_sockets_send_commands_without_delay(calibrator, dmm):
     for driver in (calibrator, dmm):
         sock = driver.transport._socket()
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
-    started = time.monotonic()
+    durations = []
     for _ in range(10):
+        started = time.monotonic()
         calibrator.set_output("dcv", Decimal("1"), "V")
-    assert time.monotonic() - started < 0.3  # 40 ms each with the delay: 0.4 s at least
+        durations.append(time.monotonic() - started)
+    assert min(durations) < 0.02  # every one took ≥ 40 ms with the delay
