@@ -136,6 +136,10 @@ class VisaTransport(LineTransport):
         return ConnectionLost(f"{doing}: {error}")
 
     def _write(self, command: str) -> None:
+        # a write to a socket the instrument has closed still "succeeds" and the read after
+        # it would spin until the timeout: look first (one non-blocking peek)
+        if self._peer_closed():
+            raise ConnectionLost(f"connection closed by the instrument (before {command!r})")
         try:
             self.resource.write(command)
         except (self.errors.Error, OSError) as error:

@@ -25,13 +25,16 @@ its connections: the port is gone).
 from __future__ import annotations
 
 import asyncio
+import os
+import select
 import socket
 import struct
 import threading
+import tty
 
 from pymodbus.constants import ExcCodes
 from pymodbus.exceptions import NoSuchIdException
-from pymodbus.server import ModbusTcpServer
+from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from metrolab.instruments.simulators.models import PressureModel
@@ -131,14 +134,51 @@ class PressureDevice:
         return None
 
 
-class PressureSimulator:
-    """A pymodbus TCP server for one `PressureModel`, run by an event loop in a thread."""
+class PtyLink:
+    """Two ptys joined like a null-modem cable: what is written to one slave is read from
+    the other (for Modbus RTU, whose server and client each open a serial port)."""
 
-    def __init__(self, model: PressureModel | None = None, *, unit: int = 1):
+    def __init__(self):
+        self.masters, self.slaves = [], []
+        for _ in range(2):
+            master, slave = os.openpty()
+            tty.setraw(slave)
+            self.masters.append(master)
+            self.slaves.append(slave)
+        self.names = [os.ttyname(slave) for slave in self.slaves]
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="pty-link", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        a, b = self.masters
+        while not self.stopping.is_set():
+            ready, _, _ = select.select([a, b], [], [], 0.05)
+            for fd in ready:
+                try:
+                    data = os.read(fd, 4096)
+                except OSError:
+                    continue
+                os.write(b if fd == a else a, data)
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.thread.join(2)
+        for fd in self.masters + self.slaves:
+            os.close(fd)
+
+
+class PressureSimulator:
+    """A pymodbus server for one `PressureModel`, run by an event loop in a thread: Modbus
+    TCP on a free loopback port, or (`rtu=True`) Modbus RTU on one end of a pty link whose
+    other end is the client's serial port."""
+
+    def __init__(self, model: PressureModel | None = None, *, unit: int = 1, rtu: bool = False):
         self.model = model or PressureModel()
         self.faults = self.model.faults
         self.device = PressureDevice(self.model)
         self.unit = unit
+        self.link = PtyLink() if rtu else None
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -154,7 +194,12 @@ class PressureSimulator:
             bits = [SimData(0, count=1, values=False, datatype=DataType.BITS)]
             registers = [SimData(0, count=1, values=0, datatype=DataType.REGISTERS)]
             placeholder = SimDevice(id=0, simdata=(bits, bits, registers, registers))
-            self.server = ModbusTcpServer(placeholder, address=("127.0.0.1", self.port))
+            if self.link is not None:
+                self.server = ModbusSerialServer(
+                    placeholder, port=self.link.names[0], baudrate=19200
+                )
+            else:
+                self.server = ModbusTcpServer(placeholder, address=("127.0.0.1", self.port))
             self.server.context = self.device
             self.server.ignore_missing_devices = True
             await self.server.serve_forever(background=True)
@@ -167,6 +212,16 @@ class PressureSimulator:
             self.ready.set()
 
     def connection(self, timeout_ms: int = 2000) -> dict:
+        if self.link is not None:
+            return {
+                "kind": "modbus",
+                "method": "rtu",
+                "port": self.link.names[1],
+                "baudrate": 19200,
+                "unit": self.unit,
+                "driver": "pressure_modbus",
+                "timeout_ms": timeout_ms,
+            }
         return {
             "kind": "modbus",
             "host": "127.0.0.1",
@@ -191,3 +246,6 @@ class PressureSimulator:
         if self.server is not None and self.thread.is_alive():
             asyncio.run_coroutine_threadsafe(self.server.shutdown(), self.loop).result(10)
         self.thread.join(10)
+        if self.link is not None:
+            self.link.close()
+            self.link = None

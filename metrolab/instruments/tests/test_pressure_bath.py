@@ -117,6 +117,25 @@ def test_pressure_drift_is_observable():
         simulator.stop()
 
 
+def test_pressure_over_modbus_rtu_on_a_serial_line(transcript):
+    simulator = PressureSimulator(PressureModel(tau=0.0), rtu=True).start()
+    try:
+        connection = simulator.connection(TIMEOUT_MS)
+        assert connection["method"] == "rtu" and connection["port"].startswith("/dev/")
+        driver = open_driver(connection, transcript=transcript)
+        assert driver.connected_identity == PRESSURE
+        driver.set_output("pressure", Decimal("2.5"), "MPa")
+        driver.operate()
+        assert driver.read().value == Decimal("2.5")
+        assert (">", "write holding 0 4020 0000") in transcript
+        simulator.faults.silent = True
+        with pytest.raises(InstrumentTimeout):
+            driver.read()
+        driver.close()
+    finally:
+        simulator.stop()
+
+
 # --- temperature bath + readout over a serial line (pty) ---
 
 
