@@ -13,6 +13,7 @@ from metrolab.core.api_contract import MetrolabAPI, ObjectBodyParser, StrictJSON
 from metrolab.customers.api import router as customers_router
 from metrolab.environment.api import router as environment_router
 from metrolab.equipment.api import router as equipment_router
+from metrolab.instruments.api import router as instruments_router
 from metrolab.items.api import router as items_router
 from metrolab.methods.api import router as methods_router
 from metrolab.notifications.api import router as notifications_router
@@ -53,3 +54,4 @@ api.add_router("/environment/", environment_router)
 api.add_router("/records/", records_router)
 api.add_router("/record-templates/", record_templates_router)
 api.add_router("/certificates/", certificates_router)
+api.add_router("/instruments/", instruments_router)

@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[3]
 # Models that are not lab data written through services, and why they are not AuditedModel.
 AUDIT_EXEMPT = {
     "core.auditevent": "the audit log itself",
+    "instruments.runevent": "a procedure run's instrument transcript, append-only; the run's "
+    "changes and the readings written into the record are audited",
     "admin.logentry": "Django admin's own history; the admin's writes are audited on the models",
     "auth.permission": "created by migrations; grants are audited through m2m changes",
     "auth.group": "a role; created by roles_sync, its permission grants are audited",

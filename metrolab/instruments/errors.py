@@ -1,0 +1,25 @@
+"""Refusal codes of instruments and procedure runs (metrolab/core/errors.py: each member
+carries the HTTP status the API answers with)."""
+
+from http import HTTPStatus
+
+from metrolab.core.errors import Refusal
+
+
+class InstrumentRefusal(Refusal):
+    # The connection JSON is not one `open_driver` takes.
+    CONNECTION_INVALID = "connection_invalid", HTTPStatus.UNPROCESSABLE_CONTENT
+    # The equipment has no connection.
+    NO_CONNECTION = "no_connection", HTTPStatus.CONFLICT
+    # The instrument could not be reached or did not answer.
+    UNREACHABLE = "instrument_unreachable", HTTPStatus.CONFLICT
+    # The procedure does not fit the record (its template, its cells) or is unknown.
+    PROCEDURE_INVALID = "procedure_invalid", HTTPStatus.UNPROCESSABLE_CONTENT
+    # The person or a piece of equipment may not be used for the task today.
+    NOT_ELIGIBLE = "not_eligible", HTTPStatus.CONFLICT
+    # A piece of equipment is reported in another room than the record's.
+    WRONG_ROOM = "equipment_elsewhere", HTTPStatus.CONFLICT
+    # What the run's status does not allow (resume a done run, confirm without a prompt).
+    RUN_STATUS = "run_status", HTTPStatus.CONFLICT
+    # An abort needs a reason.
+    REASON_REQUIRED = "reason_required", HTTPStatus.UNPROCESSABLE_CONTENT

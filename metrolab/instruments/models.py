@@ -1,0 +1,136 @@
+"""Instrument connections and procedure runs (issue 16; R8a, R8b, R6.2a, R6.4e, R5.2).
+
+- `InstrumentConnection`: how the platform reaches one piece of equipment (the JSON that
+  `connections.open_driver` takes) and the identity it last reported.
+- `Run`: one run of a procedure that fills a draft record: the procedure's definition as run
+  (a snapshot), who started it, which equipment plays each role, the executor's `RunState`
+  and the reason it stopped.
+- `RunEvent`: what happened in a run, in order: the transcript of every command and answer,
+  readings, steps, faults, prompts, pauses, resumptions, an abort.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from metrolab.core.models import AuditedModel
+from metrolab.core.text import CODE, NOTE
+
+#: At most this many transcript lines (commands and answers) are kept per run; the rest is
+#: counted, not stored (`Run.dropped_lines`).
+MAX_TRANSCRIPT_LINES = 5000
+#: The text of one event is cut to this length.
+EVENT_TEXT = 1000
+
+
+class InstrumentConnection(AuditedModel):
+    """How a piece of equipment is connected (R8a): the connection JSON, its driver family,
+    and the identity (*IDN?) last read from it."""
+
+    equipment = models.OneToOneField(
+        "equipment.Equipment",
+        verbose_name=_("equipment"),
+        on_delete=models.CASCADE,
+        related_name="instrument_connection",
+    )
+    connection = models.JSONField(_("connection"), default=dict)
+    driver = models.CharField(_("driver"), max_length=CODE)
+    identity = models.JSONField(_("identity"), default=dict, blank=True)
+    identified_at = models.DateTimeField(_("identified at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("instrument connection")
+        verbose_name_plural = _("instrument connections")
+
+    def __str__(self) -> str:
+        return f"{self.equipment_id}: {self.driver}"
+
+
+class Run(AuditedModel):
+    """One run of a procedure filling a draft record (R8b)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        PAUSED = "paused", _("paused")
+        WAITING_PROMPT = "waiting_prompt", _("waiting for the operator")
+        ABORTED = "aborted", _("aborted")
+        DONE = "done", _("done")
+
+    FINAL = (Status.ABORTED, Status.DONE)
+
+    task = models.ForeignKey(
+        "tasks.Task", verbose_name=_("task"), on_delete=models.PROTECT, related_name="+"
+    )
+    record = models.ForeignKey(
+        "records.Record",
+        verbose_name=_("record"),
+        on_delete=models.PROTECT,
+        related_name="instrument_runs",
+    )
+    procedure_code = models.CharField(_("procedure"), max_length=CODE)
+    procedure_version = models.CharField(_("procedure version"), max_length=CODE)
+    definition = models.JSONField(_("procedure definition"), default=dict)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    #: {role: equipment pk} for the lab's equipment; {role: connection JSON} in `connections`
+    #: for a role without equipment (the item under test).
+    roles = models.JSONField(_("roles"), default=dict)
+    connections = models.JSONField(_("connections"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status, default=Status.QUEUED, db_index=True
+    )
+    state = models.JSONField(_("state"), default=dict, blank=True)
+    reason = models.TextField(_("reason"), blank=True, max_length=NOTE)
+    #: A pause or an abort asked for while the worker runs it: "pause" or "abort".
+    requested = models.CharField(_("requested"), max_length=8, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    dropped_lines = models.PositiveIntegerField(_("transcript lines not kept"), default=0)
+
+    class Meta:
+        verbose_name = _("procedure run")
+        verbose_name_plural = _("procedure runs")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.procedure_code} #{self.pk}"
+
+
+class RunEvent(models.Model):
+    """What happened in a run, append-only: the instrument transcript and the run's progress.
+    Not audited row by row (a transcript would flood the audit log); the run's own changes and
+    the readings written into the record are."""
+
+    class Kind(models.TextChoices):
+        COMMAND = "command", _("command")
+        ANSWER = "answer", _("answer")
+        READING = "reading", _("reading")
+        STEP = "step", _("step")
+        FAULT = "fault", _("fault")
+        PROMPT = "prompt", _("prompt")
+        PAUSE = "pause", _("pause")
+        RESUME = "resume", _("resume")
+        ABORT = "abort", _("abort")
+        DONE = "done", _("done")
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("at"))
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind)
+    role = models.CharField(_("role"), max_length=CODE, blank=True)
+    text = models.TextField(_("text"), blank=True)
+
+    class Meta:
+        verbose_name = _("run event")
+        verbose_name_plural = _("run events")
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["run", "kind"], name="runevent_run_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.kind}: {self.text[:40]}"

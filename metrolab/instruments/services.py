@@ -1,0 +1,718 @@
+"""Instrument connections and procedure runs (issue 16; R8a, R8b, R8c, R6.2a, R6.4e, R5.2).
+
+Connections: `connection_set` (the JSON `open_driver` takes, checked), `connection_identify`
+(connects, reads *IDN? and compares it with the equipment's model and serial number),
+`connection_self_test`.
+
+Runs: `run_start` refuses unless the person who measures the draft record may perform its
+task with every piece of equipment today (the eligibility service, asked again before every
+step), each piece has a connection and none is reported (RFID zone, `Equipment.location`) in
+another room than the record's. It queues the background job (`tasks.run_procedure_task` →
+`run_execute`), which opens the drivers, runs the executor, writes each point's readings into
+the record (`record_write(source="instrument")`), saves the `RunState` after each step and
+leaves the worker when the run stops: at a prompt (`waiting_prompt`), a fault (`paused`, with
+the reason), the end or an abort. `run_confirm_prompt` and `run_resume` queue it again (a
+resumed run continues from the step it stopped at); `run_pause` and `run_abort` stop it (the
+worker sees the request before its next command).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from metrolab.core.errors import CoreRefusal
+from metrolab.core.permissions import require_person
+from metrolab.core.service import ServiceError, service
+from metrolab.environment.models import Room
+from metrolab.equipment.models import Equipment
+from metrolab.instruments.connections import TRANSPORTS, driver_classes, open_driver
+from metrolab.instruments.drivers.base import InstrumentError
+from metrolab.instruments.errors import InstrumentRefusal
+from metrolab.instruments.executor import Executor, RunState
+from metrolab.instruments.models import (
+    EVENT_TEXT,
+    MAX_TRANSCRIPT_LINES,
+    InstrumentConnection,
+    Run,
+    RunEvent,
+)
+from metrolab.instruments.procedure import ProcedureError, builtin_procedures, compile_procedure
+from metrolab.qualifications.eligibility import PERFORM, eligibility_problems, task_setup
+from metrolab.records.models import Record
+
+#: The keys a connection of each kind must have (besides "kind" and "driver").
+REQUIRED_KEYS = {"visa": ("resource",), "serial": ("port",), "modbus": ()}
+#: How the worker waits between readings (tests replace it).
+SLEEP = time.sleep
+#: The run events the detail shows.
+LAST_EVENTS = 20
+
+
+# --- connections -------------------------------------------------------------------------
+
+
+def checked_connection(connection: Any) -> dict[str, Any]:
+    """The connection JSON if `open_driver` can take it; else a ServiceError naming every
+    fault (`connection.<key>`)."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(connection, Mapping):
+        raise ServiceError(
+            _("Send the connection as an object."),
+            code=InstrumentRefusal.CONNECTION_INVALID,
+            field="connection",
+        )
+    kind = connection.get("kind")
+    driver = connection.get("driver")
+    classes = driver_classes()
+    if kind not in TRANSPORTS:
+        errors["connection.kind"] = [
+            _("Unknown connection kind; one of %(kinds)s.") % {"kinds": ", ".join(TRANSPORTS)}
+        ]
+    if driver not in classes:
+        errors["connection.driver"] = [
+            _("Unknown driver; one of %(drivers)s.") % {"drivers": ", ".join(classes)}
+        ]
+    elif kind in TRANSPORTS and kind not in classes[driver].transports:
+        errors["connection.driver"] = [
+            _("This driver cannot use a %(kind)s connection.") % {"kind": kind}
+        ]
+    for key in REQUIRED_KEYS.get(kind, ()):
+        if not isinstance(connection.get(key), str) or not connection.get(key):
+            errors[f"connection.{key}"] = [_("Required.")]
+    if kind == "modbus" and not (connection.get("host") or connection.get("port")):
+        errors["connection.host"] = [_("Give the host (Modbus TCP) or the port (Modbus RTU).")]
+    timeout = connection.get("timeout_ms", 2000)
+    if not isinstance(timeout, int) or isinstance(timeout, bool) or not 1 <= timeout <= 60000:
+        errors["connection.timeout_ms"] = [_("A whole number of milliseconds, 1 to 60000.")]
+    if errors:
+        raise ServiceError(
+            next(iter(errors.values()))[0],
+            code=InstrumentRefusal.CONNECTION_INVALID,
+            field=next(iter(errors)),
+            errors=errors,
+        )
+    return dict(connection)
+
+
+@service("instrument.connection_set")
+def connection_set(
+    *, equipment: Equipment, connection: Mapping[str, Any], actor: Any
+) -> InstrumentConnection:
+    """Set how a piece of equipment is connected (R8a); the identity read before is kept
+    until it is identified again."""
+    require_person(actor)
+    clean = checked_connection(connection)
+    found, _created = InstrumentConnection.objects.get_or_create(
+        equipment=equipment, defaults={"connection": clean, "driver": clean["driver"]}
+    )
+    if found.connection != clean:
+        found.connection = clean
+        found.driver = clean["driver"]
+        found.save(update_fields=["connection", "driver", "updated_at"])
+    return found
+
+
+def _connection_of(equipment: Equipment) -> InstrumentConnection:
+    found = InstrumentConnection.objects.filter(equipment=equipment).first()
+    if found is None:
+        raise ServiceError(
+            _("Equipment %(equipment)s has no instrument connection.") % {"equipment": equipment},
+            code=InstrumentRefusal.NO_CONNECTION,
+        )
+    return found
+
+
+def _unreachable(equipment: Equipment, error: Exception) -> ServiceError:
+    return ServiceError(
+        _("Equipment %(equipment)s did not answer: %(error)s")
+        % {"equipment": equipment, "error": error},
+        code=InstrumentRefusal.UNREACHABLE,
+    )
+
+
+def identity_mismatches(equipment: Equipment, identity: Mapping[str, str]) -> list[str]:
+    """What the instrument's identity says against the equipment's register: its model and
+    serial number (when the register has them)."""
+    found = []
+    checks = (
+        ("model", equipment.model, identity.get("model", ""), _("model")),
+        ("serial", equipment.serial_no, identity.get("serial", ""), _("serial no.")),
+    )
+    for _key, registered, reported, label in checks:
+        if registered and registered.strip().casefold() != (reported or "").strip().casefold():
+            found.append(
+                _("The %(what)s is %(reported)s; the register says %(registered)s.")
+                % {"what": label, "reported": reported or "—", "registered": registered}
+            )
+    return found
+
+
+@service("instrument.identify")
+def connection_identify(*, equipment: Equipment, actor: Any) -> dict[str, Any]:
+    """Connect, read the instrument's identity and compare it with the equipment's model and
+    serial number (R8a). Returns {"identity", "matches", "mismatches"}; the identity and the
+    time are kept with the connection."""
+    require_person(actor)
+    link = _connection_of(equipment)
+    try:
+        driver = open_driver(link.connection)
+    except (InstrumentError, ValueError, OSError) as error:
+        raise _unreachable(equipment, error) from error
+    try:
+        identity = driver.connected_identity
+    finally:
+        with contextlib.suppress(Exception):
+            driver.close()
+    values = {
+        "manufacturer": identity.manufacturer,
+        "model": identity.model,
+        "serial": identity.serial,
+        "firmware": identity.firmware,
+    }
+    link.identity = values
+    link.identified_at = timezone.now()
+    link.save(update_fields=["identity", "identified_at", "updated_at"])
+    mismatches = identity_mismatches(equipment, values)
+    return {"identity": values, "matches": not mismatches, "mismatches": mismatches}
+
+
+@service("instrument.self_test")
+def connection_self_test(*, equipment: Equipment, actor: Any) -> list[str]:
+    """Run the instrument's self-test; the failures ([] when it passes)."""
+    require_person(actor)
+    link = _connection_of(equipment)
+    try:
+        driver = open_driver(link.connection)
+        try:
+            return list(driver.self_test())
+        finally:
+            with contextlib.suppress(Exception):
+                driver.close()
+    except (InstrumentError, ValueError, OSError) as error:
+        raise _unreachable(equipment, error) from error
+
+
+# --- runs: checks ------------------------------------------------------------------------
+
+
+def run_problems(run_or_task, person, equipment: list[Equipment]) -> list[str]:
+    """Why `person` may not perform the task with `equipment` today (the eligibility service:
+    qualification, and each piece's status, calibration and intermediate check)."""
+    task = run_or_task
+    setup = task_setup(task)
+    pieces = {e.pk: e for e in setup["equipment"]}
+    for piece in equipment:
+        pieces[piece.pk] = piece
+    setup["equipment"] = list(pieces.values())
+    return [p.message for p in eligibility_problems(person, capacity=PERFORM, **setup)]
+
+
+def _elsewhere(record: Record, equipment: list[Equipment]) -> list[str]:
+    """The pieces whose reported location (an RFID zone: a room's code) is another room than
+    the record's (R8c)."""
+    if record.room_id is None:
+        return []
+    reported = {e.location for e in equipment if e.location and e.location != record.room.code}
+    rooms = set(Room.objects.filter(code__in=reported).values_list("code", flat=True))
+    return [
+        _("Equipment %(equipment)s is reported in %(where)s, not in %(room)s.")
+        % {"equipment": e, "where": e.location, "room": record.room.code}
+        for e in equipment
+        if e.location in rooms
+    ]
+
+
+def _procedure(code_or_definition: Any) -> dict[str, Any]:
+    if isinstance(code_or_definition, Mapping):
+        return dict(code_or_definition)
+    found = builtin_procedures().get(str(code_or_definition))
+    if found is None:
+        raise ServiceError(
+            _("No such procedure."), code=InstrumentRefusal.PROCEDURE_INVALID, field="procedure"
+        )
+    return found
+
+
+def _plan(run_definition: Mapping[str, Any], record: Record):
+    template = record.template_version.definition
+    compiled = compile_procedure(run_definition, template=template)
+    return compiled, compiled.plan(record.cells, template=template)
+
+
+def _procedure_refusal(error: ProcedureError) -> ServiceError:
+    errors = {f"procedure.{k}": list(v) for k, v in (error.errors or {}).items()}
+    return ServiceError(
+        _("The procedure does not fit this record: %(error)s") % {"error": error},
+        code=InstrumentRefusal.PROCEDURE_INVALID,
+        field="procedure",
+        errors=errors or None,
+    )
+
+
+# --- runs: services ----------------------------------------------------------------------
+
+
+def _enqueue(run_id: int) -> None:
+    from metrolab.instruments.tasks import run_procedure_task
+
+    run_procedure_task.enqueue(run_id=run_id)
+
+
+def _queue(run: Run) -> None:
+    transaction.on_commit(partial(_enqueue, run.pk))
+
+
+@service("instrument.run_start")
+def run_start(
+    *,
+    record: Record,
+    procedure: Any,
+    equipment_roles: Mapping[str, Equipment],
+    actor: Any,
+    task: Any = None,
+    connections: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Run:
+    """Start a procedure run filling a draft record (R8b). `equipment_roles` {role:
+    Equipment} gives the lab's equipment; a `meter` role without equipment (the item under
+    test) takes its connection JSON from `connections` {role: connection}. Refused unless the
+    actor measures the record and may perform its task with every piece today, each piece
+    has a connection, none is reported in another room than the record's (R8c), and the
+    procedure fits the record's template and cells."""
+    user = require_person(actor)
+    record = Record.objects.select_related("task", "room", "template_version").get(pk=record.pk)
+    task = task or record.task
+    if record.task_id != task.pk:
+        raise ServiceError(_("The record is not this task's."), field="record")
+    if record.status != Record.Status.DRAFT:
+        raise ServiceError(
+            _("Only a draft record is filled by a procedure."),
+            code=CoreRefusal.INVALID_TRANSITION,
+        )
+    if user.pk != record.measured_by_id:
+        raise ServiceError(
+            _("Only the person who measures this record runs its procedure."),
+            code=CoreRefusal.FORBIDDEN,
+        )
+    definition = _procedure(procedure)
+    try:
+        compiled, _planned = _plan(definition, record)
+    except ProcedureError as error:
+        raise _procedure_refusal(error) from error
+    connections = dict(connections or {})
+    errors: dict[str, list[str]] = {}
+    roles: dict[str, int] = {}
+    for role, piece in equipment_roles.items():
+        if role not in compiled.roles:
+            errors.setdefault("equipment", []).append(
+                _("The procedure has no role %(role)s.") % {"role": role}
+            )
+        else:
+            roles[role] = piece.pk
+    for role, spec in compiled.roles.items():
+        if role in roles:
+            continue
+        if role not in connections:
+            errors.setdefault("equipment", []).append(
+                _("Give the equipment for the role %(role)s.") % {"role": role}
+            )
+        elif spec.get("kind") != "meter":
+            errors.setdefault("connections", []).append(
+                _("The role %(role)s needs a piece of the lab's equipment.") % {"role": role}
+            )
+        else:
+            try:
+                connections[role] = checked_connection(connections[role])
+            except ServiceError as error:
+                errors.setdefault("connections", []).append(f"{role}: {error.message}")
+    unknown = set(connections) - set(compiled.roles)
+    for role in sorted(unknown | (set(connections) & set(roles))):
+        errors.setdefault("connections", []).append(
+            _("The role %(role)s takes no connection here.") % {"role": role}
+        )
+    if errors:
+        raise ServiceError(next(iter(errors.values()))[0], field=next(iter(errors)), errors=errors)
+    pieces = list(equipment_roles.values())
+    missing = [
+        str(e) for e in pieces if not InstrumentConnection.objects.filter(equipment=e).exists()
+    ]
+    if missing:
+        raise ServiceError(
+            _("No instrument connection for: %(equipment)s.") % {"equipment": ", ".join(missing)},
+            code=InstrumentRefusal.NO_CONNECTION,
+            field="equipment",
+        )
+    problems = run_problems(task, user, pieces)
+    if problems:
+        raise ServiceError(
+            " ".join(problems), code=InstrumentRefusal.NOT_ELIGIBLE, errors={"": problems}
+        )
+    elsewhere = _elsewhere(record, pieces)
+    if elsewhere:
+        raise ServiceError(
+            " ".join(elsewhere), code=InstrumentRefusal.WRONG_ROOM, errors={"": elsewhere}
+        )
+    run = Run.objects.create(
+        task=task,
+        record=record,
+        procedure_code=compiled.code,
+        procedure_version=compiled.version,
+        definition=definition,
+        started_by=user,
+        roles=roles,
+        connections={r: c for r, c in connections.items() if r not in roles},
+        state=RunState().to_json(),
+    )
+    _queue(run)
+    return run
+
+
+def _run_for(run: Run, actor: Any) -> Run:
+    user = require_person(actor)
+    run = Run.objects.select_for_update().get(pk=run.pk)
+    if user.pk not in (run.started_by_id, run.record.measured_by_id):
+        raise ServiceError(
+            _("Only the person who started the run controls it."), code=CoreRefusal.FORBIDDEN
+        )
+    return run
+
+
+def _status_refusal(run: Run) -> ServiceError:
+    return ServiceError(
+        _("A %(status)s run cannot do that.") % {"status": run.get_status_display()},
+        code=InstrumentRefusal.RUN_STATUS,
+    )
+
+
+def _event(run: Run, kind: str, text: str = "", role: str = "") -> None:
+    RunEvent.objects.create(
+        run=run, at=timezone.now(), kind=kind, role=role or "", text=text[:EVENT_TEXT]
+    )
+
+
+@service("instrument.run_confirm")
+def run_confirm_prompt(*, run: Run, actor: Any) -> Run:
+    """The operator did what the prompt asks; the run is queued again and goes on after it."""
+    run = _run_for(run, actor)
+    if run.status != Run.Status.WAITING_PROMPT:
+        raise _status_refusal(run)
+    state = RunState.from_json(run.state)
+    state.prompt_confirmed = True
+    state.status = "running"
+    run.state = state.to_json()
+    run.status = Run.Status.QUEUED
+    run.reason = ""
+    run.save(update_fields=["state", "status", "reason", "updated_at"])
+    _event(run, RunEvent.Kind.RESUME, _("prompt confirmed"))
+    _queue(run)
+    return run
+
+
+@service("instrument.run_pause")
+def run_pause(*, run: Run, actor: Any, reason: str = "") -> Run:
+    """Pause the run: at once when no worker runs it, else before the worker's next command
+    (the point being measured is discarded and re-taken on resume)."""
+    run = _run_for(run, actor)
+    if run.status == Run.Status.RUNNING:
+        run.requested = "pause"
+        run.save(update_fields=["requested", "updated_at"])
+        return run
+    if run.status not in (Run.Status.QUEUED, Run.Status.WAITING_PROMPT):
+        raise _status_refusal(run)
+    state = RunState.from_json(run.state)
+    state.status = "paused"
+    state.prompt_confirmed = False
+    run.state = state.to_json()
+    run.status = Run.Status.PAUSED
+    run.reason = (reason or "").strip() or _("paused by the operator")
+    run.save(update_fields=["state", "status", "reason", "updated_at"])
+    _event(run, RunEvent.Kind.PAUSE, run.reason)
+    return run
+
+
+@service("instrument.run_resume")
+def run_resume(*, run: Run, actor: Any) -> Run:
+    """Queue a paused run again; it continues from the step it stopped at. The equipment's
+    eligibility is asked again before every step."""
+    run = _run_for(run, actor)
+    if run.status != Run.Status.PAUSED:
+        raise _status_refusal(run)
+    run.status = Run.Status.QUEUED
+    run.requested = ""
+    run.save(update_fields=["status", "requested", "updated_at"])
+    _event(run, RunEvent.Kind.RESUME, _("resume queued"))
+    _queue(run)
+    return run
+
+
+@service("instrument.run_abort")
+def run_abort(*, run: Run, actor: Any, reason: str) -> Run:
+    """End the run for good with a reason; the readings already written stay in the record."""
+    run = _run_for(run, actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(
+            _("Give the reason."), code=InstrumentRefusal.REASON_REQUIRED, field="reason"
+        )
+    if run.status in Run.FINAL:
+        raise _status_refusal(run)
+    if run.status == Run.Status.RUNNING:
+        run.requested = "abort"
+        run.reason = reason
+        run.save(update_fields=["requested", "reason", "updated_at"])
+        return run
+    state = RunState.from_json(run.state)
+    state.status = "aborted"
+    state.abort_reason = reason
+    run.state = state.to_json()
+    run.status = Run.Status.ABORTED
+    run.reason = reason
+    run.ended_at = timezone.now()
+    run.save(update_fields=["state", "status", "reason", "ended_at", "updated_at"])
+    _event(run, RunEvent.Kind.ABORT, reason)
+    return run
+
+
+# --- the worker --------------------------------------------------------------------------
+
+
+class _Recorder:
+    """Collects a run's transcript and progress and writes them as RunEvents in batches."""
+
+    def __init__(self, run: Run):
+        self.run = run
+        self.pending: list[RunEvent] = []
+        self.kept = RunEvent.objects.filter(
+            run=run, kind__in=(RunEvent.Kind.COMMAND, RunEvent.Kind.ANSWER)
+        ).count()
+        self.dropped = 0
+
+    def add(self, kind: str, text: str, role: str = "") -> None:
+        self.pending.append(
+            RunEvent(
+                run=self.run, at=timezone.now(), kind=kind, role=role, text=str(text)[:EVENT_TEXT]
+            )
+        )
+
+    def transcript(self, role: str):
+        def _line(direction: str, text: str) -> None:
+            if self.kept >= MAX_TRANSCRIPT_LINES:
+                self.dropped += 1
+                return
+            self.kept += 1
+            kind = RunEvent.Kind.COMMAND if direction == ">" else RunEvent.Kind.ANSWER
+            self.add(kind, text, role)
+
+        return _line
+
+    def flush(self) -> None:
+        if self.pending:
+            RunEvent.objects.bulk_create(self.pending)
+            self.pending = []
+
+
+_STATUS = {
+    "done": Run.Status.DONE,
+    "paused": Run.Status.PAUSED,
+    "waiting_prompt": Run.Status.WAITING_PROMPT,
+    "aborted": Run.Status.ABORTED,
+}
+
+
+def _label(value: Any) -> str:
+    """A procedure's label ({"zh", "en"}) in the active language."""
+    if isinstance(value, Mapping):
+        first = "zh" if (get_language() or "zh").startswith("zh") else "en"
+        return str(value.get(first) or value.get("en") or value.get("zh") or "")
+    return str(value or "")
+
+
+def run_execute(*, run_id: int) -> str:
+    """The background job of a run: runs it until it is done, paused, waiting for a prompt
+    or aborted, and returns that status. A run not queued is left alone."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.status != Run.Status.QUEUED:
+            return run.status if run else "missing"
+        run.status = Run.Status.RUNNING
+        run.started_at = run.started_at or timezone.now()
+        run.save(update_fields=["status", "started_at", "updated_at"])
+    run = Run.objects.select_related("record__template_version", "task", "started_by").get(
+        pk=run_id
+    )
+    recorder = _Recorder(run)
+    state = RunState.from_json(run.state) if run.state else RunState()
+    drivers: dict[str, Any] = {}
+    try:
+        executor = _open(run, state, drivers, recorder)
+        if executor is not None:
+            _drive(run, executor, recorder)
+    finally:
+        for driver in drivers.values():
+            with contextlib.suppress(Exception):
+                driver.close()
+        recorder.flush()
+    return run.status
+
+
+def _stop(run: Run, state: RunState, status: str, reason: str, recorder: _Recorder) -> None:
+    run.state = state.to_json()
+    run.status = status
+    run.reason = reason[:4000]
+    run.requested = ""
+    run.dropped_lines += recorder.dropped
+    recorder.dropped = 0
+    fields = ["state", "status", "reason", "requested", "dropped_lines", "updated_at"]
+    if status in Run.FINAL:
+        run.ended_at = timezone.now()
+        fields.append("ended_at")
+    run.save(update_fields=fields)
+
+
+def _open(run: Run, state: RunState, drivers: dict, recorder: _Recorder):
+    try:
+        _compiled, plan = _plan(run.definition, run.record)
+    except ProcedureError as error:
+        state.status = "paused"
+        recorder.add(RunEvent.Kind.FAULT, str(error))
+        _stop(run, state, Run.Status.PAUSED, str(error), recorder)
+        return None
+    pieces = {
+        e.pk: e
+        for e in Equipment.objects.filter(pk__in=run.roles.values()).select_related(
+            "instrument_connection"
+        )
+    }
+    for role, pk in run.roles.items():
+        link = getattr(pieces.get(pk), "instrument_connection", None)
+        connection = link.connection if link else None
+        if connection is None:
+            continue  # the executor names the missing role (fault missing_driver)
+        try:
+            drivers[role] = open_driver(connection, transcript=recorder.transcript(role))
+        except (InstrumentError, ValueError, OSError) as error:
+            return _open_failed(run, state, role, error, recorder)
+    for role, connection in run.connections.items():
+        try:
+            drivers[role] = open_driver(connection, transcript=recorder.transcript(role))
+        except (InstrumentError, ValueError, OSError) as error:
+            return _open_failed(run, state, role, error, recorder)
+    equipment = list(pieces.values())
+
+    def check_before_step(step, _state) -> str | None:
+        fresh = list(Equipment.objects.filter(pk__in=[e.pk for e in equipment]))
+        problems = run_problems(run.task, run.started_by, fresh)
+        return " ".join(problems) or None
+
+    def on_reading(cell, reading, role, identity) -> None:
+        from metrolab.records.services import record_write
+
+        record_write(
+            record=run.record,
+            values={cell: format(reading.value, "f")},
+            actor=run.started_by,
+            source="instrument",
+        )
+
+    def on_event(kind: str, data: Mapping[str, Any]) -> None:
+        _progress(run, executor, recorder, kind, data)
+
+    executor = Executor(
+        plan,
+        drivers,
+        state=state,
+        on_reading=on_reading,
+        check_before_step=check_before_step,
+        on_event=on_event,
+        sleep=lambda seconds: SLEEP(seconds),
+    )
+    return executor
+
+
+def _open_failed(run, state, role, error, recorder) -> None:
+    message = _("The instrument for %(role)s could not be reached: %(error)s") % {
+        "role": role,
+        "error": error,
+    }
+    state.status = "paused"
+    state.fault = {
+        "step": state.step,
+        "name": None,
+        "kind": "connection_lost",
+        "message": str(error),
+        "role": role,
+        "at": timezone.now().isoformat(),
+    }
+    recorder.add(RunEvent.Kind.FAULT, message, role)
+    _stop(run, state, Run.Status.PAUSED, message, recorder)
+
+
+def _progress(run: Run, executor: Executor, recorder: _Recorder, kind: str, data) -> None:
+    """The executor's progress: events, the state saved after each step, and a pause or an
+    abort asked for meanwhile handed to the executor."""
+    if kind == "step":
+        recorder.add(RunEvent.Kind.STEP, f"{data.get('step')}: {data.get('name')}")
+    elif kind == "reading":
+        recorder.add(RunEvent.Kind.READING, f"{data.get('cell')} = {data.get('value')}")
+    elif kind == "prompt":
+        recorder.add(RunEvent.Kind.PROMPT, _label(data.get("message")))
+    if kind in ("step", "result", "settle", "reading"):
+        requested = Run.objects.filter(pk=run.pk).values_list("requested", "reason").first()
+        if requested and requested[0] == "pause":
+            executor.pause()
+        elif requested and requested[0] == "abort":
+            executor.abort(requested[1] or _("aborted by the operator"))
+    if kind in ("step", "result"):
+        recorder.flush()
+        run.state = executor.state.to_json()
+        run.save(update_fields=["state", "updated_at"])
+
+
+def _drive(run: Run, executor: Executor, recorder: _Recorder) -> None:
+    from metrolab.core.service import ServiceError as Refused
+
+    state = executor.state
+    try:
+        if state.status == "paused":
+            executor.resume()
+        else:
+            executor.run()
+    except Refused as error:
+        # The record refused the readings (e.g. the conditions do not hold): the point is
+        # re-taken when the run resumes.
+        executor._discard_current()
+        executor._safe_standby()
+        state.status = "paused"
+        state.fault = {
+            "step": state.step,
+            "name": None,
+            "kind": "record",
+            "message": error.message,
+            "role": None,
+            "at": timezone.now().isoformat(),
+        }
+    status = _STATUS.get(state.status, Run.Status.PAUSED)
+    reason = ""
+    if status == Run.Status.PAUSED:
+        fault = state.fault or {}
+        reason = fault.get("message") or _("paused by the operator")
+        kind = RunEvent.Kind.FAULT if state.fault else RunEvent.Kind.PAUSE
+        recorder.add(kind, f"{fault.get('kind', '')}: {reason}" if state.fault else reason)
+    elif status == Run.Status.ABORTED:
+        reason = state.abort_reason or ""
+        recorder.add(RunEvent.Kind.ABORT, reason)
+    elif status == Run.Status.DONE:
+        recorder.add(RunEvent.Kind.DONE, "")
+    elif status == Run.Status.WAITING_PROMPT:
+        step = executor.plan.steps[state.step]
+        reason = _label(getattr(step, "message", ""))
+    recorder.flush()
+    _stop(run, state, status, reason, recorder)
