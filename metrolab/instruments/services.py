@@ -19,6 +19,7 @@ worker sees the request before its next command).
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Mapping
 from functools import partial
@@ -48,6 +49,8 @@ from metrolab.instruments.models import (
 from metrolab.instruments.procedure import ProcedureError, builtin_procedures, compile_procedure
 from metrolab.qualifications.eligibility import PERFORM, eligibility_problems, task_setup
 from metrolab.records.models import Record
+
+logger = logging.getLogger(__name__)
 
 #: The keys a connection of each kind must have (besides "kind" and "driver").
 REQUIRED_KEYS = {"visa": ("resource",), "serial": ("port",), "modbus": ()}
@@ -555,6 +558,12 @@ def run_execute(*, run_id: int) -> str:
         executor = _open(run, state, drivers, recorder)
         if executor is not None:
             _drive(run, executor, recorder)
+    except Exception as error:
+        # A defect must not leave the run "running" for ever: it pauses with the reason.
+        logger.exception("procedure run %s failed", run_id)
+        state.status = "paused"
+        recorder.add(RunEvent.Kind.FAULT, f"{type(error).__name__}: {error}")
+        _stop(run, state, Run.Status.PAUSED, f"{type(error).__name__}: {error}", recorder)
     finally:
         for driver in drivers.values():
             with contextlib.suppress(Exception):

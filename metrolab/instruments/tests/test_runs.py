@@ -216,3 +216,18 @@ def test_the_run_is_queued_for_the_worker(
     with django_capture_on_commit_callbacks(execute=True):
         run = _start(cast, dmm_record, lab_calibrator, dmm_bench)
     assert queued == [run.pk]
+
+
+def test_a_defect_in_the_worker_pauses_the_run_with_the_reason(
+    cast, dmm_record, lab_calibrator, dmm_bench, execute, no_sleep, monkeypatch
+):
+    run = _start(cast, dmm_record, lab_calibrator, dmm_bench)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(services, "_drive", broken)
+    run = execute(run)
+    assert run.status == Run.Status.PAUSED
+    assert run.reason == "RuntimeError: boom"
+    assert RunEvent.objects.filter(run=run, kind="fault", text="RuntimeError: boom").exists()
