@@ -426,7 +426,8 @@ def run_pause(*, run: Run, actor: Any, reason: str = "") -> Run:
     run = _run_for(run, actor)
     if run.status == Run.Status.RUNNING:
         run.requested = "pause"
-        run.save(update_fields=["requested", "updated_at"])
+        run.reason = (reason or "").strip()
+        run.save(update_fields=["requested", "reason", "updated_at"])
         return run
     if run.status not in (Run.Status.QUEUED, Run.Status.WAITING_PROMPT):
         raise _status_refusal(run)
@@ -450,7 +451,8 @@ def run_resume(*, run: Run, actor: Any) -> Run:
         raise _status_refusal(run)
     run.status = Run.Status.QUEUED
     run.requested = ""
-    run.save(update_fields=["status", "requested", "updated_at"])
+    run.reason = ""
+    run.save(update_fields=["status", "requested", "reason", "updated_at"])
     _event(run, RunEvent.Kind.RESUME, _("resume queued"))
     _queue(run)
     return run
@@ -712,7 +714,8 @@ def _drive(run: Run, executor: Executor, recorder: _Recorder) -> None:
     reason = ""
     if status == Run.Status.PAUSED:
         fault = state.fault or {}
-        reason = fault.get("message") or _("paused by the operator")
+        asked = Run.objects.filter(pk=run.pk).values_list("reason", flat=True).first()
+        reason = fault.get("message") or asked or _("paused by the operator")
         kind = RunEvent.Kind.FAULT if state.fault else RunEvent.Kind.PAUSE
         recorder.add(kind, f"{fault.get('kind', '')}: {reason}" if state.fault else reason)
     elif status == Run.Status.ABORTED:

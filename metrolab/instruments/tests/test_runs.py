@@ -231,3 +231,61 @@ def test_a_defect_in_the_worker_pauses_the_run_with_the_reason(
     assert run.status == Run.Status.PAUSED
     assert run.reason == "RuntimeError: boom"
     assert RunEvent.objects.filter(run=run, kind="fault", text="RuntimeError: boom").exists()
+
+
+def _asking(monkeypatch, ask):
+    """Calls `ask()` once, when the worker reports the first point's result (a person pressing
+    pause or abort while the worker runs the run)."""
+    original = services._progress
+    asked = []
+
+    def progress(run, executor, recorder, kind, data):
+        if kind == "result" and not asked:
+            asked.append(ask())
+        original(run, executor, recorder, kind, data)
+
+    monkeypatch.setattr(services, "_progress", progress)
+    return asked
+
+
+def test_a_pause_asked_while_the_worker_runs_stops_after_the_point_and_resumes(
+    cast, dmm_record, lab_calibrator, dmm_bench, execute, no_sleep, monkeypatch
+):
+    run = _to_prompt(cast, dmm_record, lab_calibrator, dmm_bench, execute)
+    services.run_confirm_prompt(run=run, actor=cast["metrologist"])
+    asked = _asking(
+        monkeypatch,
+        lambda: services.run_pause(run=run, actor=cast["metrologist"], reason="phone call"),
+    )
+    run = execute(run)
+    assert asked[0].requested == "pause"  # the worker was running it
+    assert run.status == Run.Status.PAUSED
+    assert run.reason == "phone call" and run.requested == ""
+    assert run.state["fault"] is None and run.state["step"] == 4  # after the first point
+    dmm_record.refresh_from_db()
+    assert sorted(k for k in dmm_record.cells if k.startswith("reading.")) == [
+        f"reading.1.{n}" for n in range(1, 6)
+    ]
+    services.run_resume(run=run, actor=cast["metrologist"])
+    run = execute(run)
+    assert run.status == Run.Status.DONE, run.reason
+    dmm_record.refresh_from_db()
+    assert len([k for k in dmm_record.cells if k.startswith("reading.")]) == 20
+
+
+def test_an_abort_asked_while_the_worker_runs_ends_it(
+    cast, dmm_record, lab_calibrator, dmm_bench, execute, no_sleep, monkeypatch
+):
+    run = _to_prompt(cast, dmm_record, lab_calibrator, dmm_bench, execute)
+    services.run_confirm_prompt(run=run, actor=cast["metrologist"])
+    _asking(
+        monkeypatch,
+        lambda: services.run_abort(run=run, actor=cast["metrologist"], reason="wrong range"),
+    )
+    run = execute(run)
+    assert run.status == Run.Status.ABORTED
+    assert run.reason == "wrong range" and run.state["abort_reason"] == "wrong range"
+    assert run.ended_at is not None
+    assert RunEvent.objects.filter(run=run, kind="abort", text="wrong range").exists()
+    # the calibrator was put to standby
+    assert dmm_bench.calibrator_model.operating is False
