@@ -12,7 +12,6 @@ Pure Python: no Django. Numbers are Decimal throughout (exact as written).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from metrolab.metrology.definitions import builtin_definitions, load_definition
 from metrolab.metrology.record_template import (
     CompiledTemplate,
     TemplateError,
@@ -767,26 +767,9 @@ BUILTIN_DIRECTORY = Path(__file__).with_name("builtin_procedures")
 
 def load_procedure(text: str) -> dict[str, Any]:
     """A procedure definition from its JSON text (or YAML text, when PyYAML is installed)."""
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as json_error:
-        try:
-            import yaml  # optional: only when already installed
-        except ImportError:
-            raise ProcedureError(f"not valid JSON: {json_error}") from None
-        try:
-            value = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ProcedureError(f"neither valid JSON nor valid YAML: {exc}") from None
-    if not isinstance(value, dict):
-        raise ProcedureError("a procedure is a JSON object")
-    return value
+    return load_definition(text, error=ProcedureError, what="a procedure")
 
 
 def builtin_procedures() -> dict[str, dict[str, Any]]:
     """The built-in procedure definitions (package data), by code."""
-    result = {}
-    for path in sorted(BUILTIN_DIRECTORY.glob("*.json")):
-        definition = load_procedure(path.read_text(encoding="utf-8"))
-        result[definition["code"]] = definition
-    return result
+    return builtin_definitions(BUILTIN_DIRECTORY, error=ProcedureError, what="a procedure")

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import keyword
 import re
 from collections.abc import Mapping, Sequence
@@ -35,6 +34,7 @@ from typing import Any
 
 from metrolab.metrology import rounding
 from metrolab.metrology.conformity import DECISIONS
+from metrolab.metrology.definitions import builtin_definitions, load_definition
 from metrolab.metrology.rules import (
     Environment,
     Rule,
@@ -1474,26 +1474,9 @@ BUILTIN_DIRECTORY = Path(__file__).with_name("builtin_templates")
 
 def load_template(text: str) -> dict[str, Any]:
     """A template definition from its JSON text (or YAML text, when PyYAML is installed)."""
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as json_error:
-        try:
-            import yaml  # optional: only when already installed
-        except ImportError:
-            raise TemplateError(f"not valid JSON: {json_error}") from None
-        try:
-            value = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise TemplateError(f"neither valid JSON nor valid YAML: {exc}") from None
-    if not isinstance(value, dict):
-        raise TemplateError("a template is a JSON object")
-    return value
+    return load_definition(text, error=TemplateError, what="a template")
 
 
 def builtin_templates() -> dict[str, dict[str, Any]]:
     """The built-in template definitions (package data), by code."""
-    result = {}
-    for path in sorted(BUILTIN_DIRECTORY.glob("*.json")):
-        definition = load_template(path.read_text(encoding="utf-8"))
-        result[definition["code"]] = definition
-    return result
+    return builtin_definitions(BUILTIN_DIRECTORY, error=TemplateError, what="a template")
