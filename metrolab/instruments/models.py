@@ -89,7 +89,7 @@ class Run(AuditedModel):
     state = models.JSONField(_("state"), default=dict, blank=True)
     reason = models.TextField(_("reason"), blank=True, max_length=NOTE)
     #: A pause or an abort asked for while the worker runs it: "pause" or "abort".
-    requested = models.CharField(_("requested"), max_length=8, blank=True)
+    requested = models.CharField(_("requested"), max_length=CODE, blank=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     dropped_lines = models.PositiveIntegerField(_("transcript lines not kept"), default=0)
@@ -124,7 +124,7 @@ class RunEvent(models.Model):
     at = models.DateTimeField(_("at"))
     kind = models.CharField(_("kind"), max_length=8, choices=Kind)
     role = models.CharField(_("role"), max_length=CODE, blank=True)
-    text = models.TextField(_("text"), blank=True)
+    text = models.TextField(_("text"), blank=True, max_length=NOTE)
 
     class Meta:
         verbose_name = _("run event")
