@@ -22,6 +22,7 @@ Every transport calls `transcript(">", command)` for each command sent and
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import socket
 import termios
@@ -38,7 +39,7 @@ from metrolab.instruments.drivers.base import (
 DEFAULT_TIMEOUT_MS = 2000
 
 
-class LineTransport:
+class LineTransport(abc.ABC):
     """A line-based ASCII conversation (SCPI or a serial protocol)."""
 
     def __init__(self, transcript: Transcript | None):
@@ -59,14 +60,17 @@ class LineTransport:
         self.write(command)
         return self.read()
 
+    @abc.abstractmethod
     def _write(self, command: str) -> None:
-        raise NotImplementedError
+        """Each transport's own (_write)."""
 
+    @abc.abstractmethod
     def _read(self) -> str:
-        raise NotImplementedError
+        """Each transport's own (_read)."""
 
+    @abc.abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Each transport's own (close)."""
 
 
 _managers: dict[str, object] = {}

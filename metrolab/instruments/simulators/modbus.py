@@ -193,13 +193,15 @@ class PressureSimulator:
         async def serve():
             bits = [SimData(0, count=1, values=False, datatype=DataType.BITS)]
             registers = [SimData(0, count=1, values=0, datatype=DataType.REGISTERS)]
-            placeholder = SimDevice(id=0, simdata=(bits, bits, registers, registers))
+            # pymodbus's servers are built with a simulated device; the pressure controller's
+            # own register context (self.device) takes its place at once below.
+            startup_device = SimDevice(id=0, simdata=(bits, bits, registers, registers))
             if self.link is not None:
                 self.server = ModbusSerialServer(
-                    placeholder, port=self.link.names[0], baudrate=19200
+                    startup_device, port=self.link.names[0], baudrate=19200
                 )
             else:
-                self.server = ModbusTcpServer(placeholder, address=("127.0.0.1", self.port))
+                self.server = ModbusTcpServer(startup_device, address=("127.0.0.1", self.port))
             self.server.context = self.device
             self.server.ignore_missing_devices = True
             await self.server.serve_forever(background=True)

@@ -8,6 +8,7 @@ sets of the simulated calibrator (Fluke 5522A-style) and DMM (34401A-style).
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import re
 import socket
@@ -33,7 +34,7 @@ NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 OUT = re.compile(rf"^OUT\s+({NUMBER})\s*([A-Z]+)(?:\s*,\s*({NUMBER})\s*([A-Z]+))?$", re.IGNORECASE)
 
 
-class SimulatedScpiInstrument:
+class SimulatedScpiInstrument(abc.ABC):
     """Common SCPI behaviour: *IDN?, *RST, *CLS, *TST?, *OPC? and the error queue."""
 
     manufacturer = "SIM"
@@ -77,12 +78,13 @@ class SimulatedScpiInstrument:
     def self_test(self) -> str:
         return str(self.faults.self_test_code)
 
-    def reset(self) -> None:  # pragma: no cover - every instrument overrides it
-        pass
+    @abc.abstractmethod
+    def reset(self) -> None:
+        """*RST: the instrument's power-on state."""
 
+    @abc.abstractmethod
     def command(self, command: str, upper: str) -> str | bool | None:
         """The answer (None: no answer), or False for an unknown command."""
-        raise NotImplementedError
 
 
 class CalibratorSim(SimulatedScpiInstrument):
