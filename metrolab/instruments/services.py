@@ -36,7 +36,7 @@ from metrolab.core.service import ServiceError, service
 from metrolab.environment.models import Room
 from metrolab.equipment.models import Equipment
 from metrolab.instruments.connections import TRANSPORTS, driver_classes, open_driver
-from metrolab.instruments.drivers.base import InstrumentError
+from metrolab.instruments.drivers.base import Identity, InstrumentError
 from metrolab.instruments.errors import InstrumentRefusal
 from metrolab.instruments.executor import Executor, RunState
 from metrolab.instruments.models import (
@@ -202,6 +202,18 @@ def connection_self_test(*, equipment: Equipment, actor: Any) -> list[str]:
                 driver.close()
     except (InstrumentError, ValueError, OSError) as error:
         raise _unreachable(equipment, error) from error
+
+
+def instrument_label(identity: Identity | None, role: str, run_id: int) -> str:
+    """How a reading's instrument is named on the record's change trail (R8b): its identity
+    (manufacturer, model, serial number), its role and the run."""
+    who = (
+        " ".join(part for part in (identity.manufacturer, identity.model) if part)
+        if identity
+        else ""
+    )
+    serial = f" S/N {identity.serial}" if identity and identity.serial else ""
+    return f"{who or '?'}{serial} · {role} · #{run_id}"
 
 
 # --- runs: checks ------------------------------------------------------------------------
@@ -631,6 +643,8 @@ def _open(run: Run, state: RunState, drivers: dict, recorder: _Recorder):
             values={cell: format(reading.value, "f")},
             actor=run.started_by,
             source="instrument",
+            taken_at=reading.at,
+            instrument=instrument_label(identity, role, run.pk),
         )
 
     def on_event(kind: str, data: Mapping[str, Any]) -> None:
