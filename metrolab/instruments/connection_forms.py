@@ -37,7 +37,7 @@ def driver_choices() -> list:
         (
             KIND_LABELS.get(kind, kind),
             [
-                (name, f"{DRIVER_LABELS.get(name, name)} · {name}")
+                (name, DRIVER_LABELS.get(name, name))
                 for name, cls in classes.items()
                 if kind in cls.transports
             ],
