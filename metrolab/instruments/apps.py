@@ -9,3 +9,9 @@ class InstrumentsConfig(AppConfig):
     name = "metrolab.instruments"
     label = "instruments"
     verbose_name = _("Instruments")
+
+    def ready(self):
+        # The equipment card shows the connection, its checks and runs (R8a).
+        from metrolab.instruments import panels
+
+        panels.register()
