@@ -9,3 +9,11 @@ class InstrumentsConfig(AppConfig):
     name = "metrolab.instruments"
     label = "instruments"
     verbose_name = _("Instruments")
+
+    def ready(self):
+        from metrolab.core.demo import register_demo
+        from metrolab.instruments import demo
+
+        # The demo's calibrator connected to the simulated bench (run beside the server) and a
+        # DMM waiting for its automatic calibration: after the records, before the certificates.
+        register_demo(demo.demo_seed_instruments, order=65, children=demo.demo_children)
