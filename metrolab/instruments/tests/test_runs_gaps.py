@@ -69,7 +69,7 @@ def _texts(run, kind, role="source"):
 
 
 def test_an_abort_while_paused_puts_the_calibrator_to_standby_and_logs_it(
-    cast, dmm_record, lab_calibrator, dmm_bench, execute, no_sleep, monkeypatch
+    cast, client, dmm_record, lab_calibrator, dmm_bench, execute, no_sleep, monkeypatch
 ):
     run = _paused_after_the_first_point(
         cast, dmm_record, lab_calibrator, dmm_bench, execute, monkeypatch
@@ -78,8 +78,16 @@ def test_an_abort_while_paused_puts_the_calibrator_to_standby_and_logs_it(
     assert dmm_bench.calibrator_model.output() == pytest.approx(1.0)
     last = RunEvent.objects.filter(run=run).order_by("-pk").values_list("pk", flat=True)[0]
 
-    run = services.run_abort(run=run, actor=cast["metrologist"], reason="wrong leads")
+    client.force_login(cast["metrologist"], backend="metrolab.core.auth.ThrottledModelBackend")
+    answer = client.post(
+        f"/api/v1/instruments/runs/{run.pk}/abort",
+        {"reason": "wrong leads"},
+        content_type="application/json",
+    )
 
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["status"] == "aborted"
+    run.refresh_from_db()
     assert run.status == Run.Status.ABORTED and run.reason == "wrong leads"
     assert dmm_bench.calibrator_model.operating is False
     assert dmm_bench.calibrator_model.output() == 0.0
