@@ -494,11 +494,11 @@ def _standby_sources(run: Run) -> None:
     the operator): each source role's instrument (the calibrator) to standby. Every command
     and answer is a run event; an instrument that cannot be reached is a fault event; the
     abort stands either way."""
-    try:
-        _compiled, plan = _plan(run.definition, run.record)
-        sources = plan.source_roles()
+    try:  # the procedure's roles alone (not planned on the record: it may have changed)
+        roles = compile_procedure(run.definition).roles
     except ProcedureError:
-        sources = ()
+        roles = {}
+    sources = [name for name, role in roles.items() if role.get("kind") == "source"]
     recorder = _Recorder(run)
     links = {
         link.equipment_id: link.connection
