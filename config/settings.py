@@ -352,6 +352,13 @@ elif PRODUCTION:
     }
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+# The demo's simulated instruments (`metrolab instruments-simulate`, started by `metrolab
+# demo`): on HOST, the calibrator at PORT, the DMM at PORT+1, the pressure controller (Modbus
+# TCP) at PORT+2, the temperature bath (serial over TCP) at PORT+3. The demo's equipment
+# connections are set to these at every `metrolab demo`.
+METROLAB_DEMO_INSTRUMENTS_HOST = os.environ.get("METROLAB_DEMO_INSTRUMENTS_HOST", "127.0.0.1")
+METROLAB_DEMO_INSTRUMENTS_PORT = int(os.environ.get("METROLAB_DEMO_INSTRUMENTS_PORT", "15025"))
+
 # SMS and WeChat gateways (HTTP adapters; see metrolab/notifications/channels.py).
 METROLAB_SMS_GATEWAY_URL = os.environ.get("METROLAB_SMS_GATEWAY_URL", "")
 METROLAB_SMS_GATEWAY_KEY = os.environ.get("METROLAB_SMS_GATEWAY_KEY", "")

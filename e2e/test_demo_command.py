@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.cookiejar
 import os
+import random
 import re
 import socket
 import sqlite3
@@ -27,6 +28,24 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _free_base_port() -> int:
+    """A base port whose next three are free too (the simulated bench's four instruments)."""
+    for _attempt in range(50):
+        base = random.randint(20000, 60000)  # noqa: S311 - not a secret
+        sockets = []
+        try:
+            for port in range(base, base + 4):
+                sockets.append(socket.socket())
+                sockets[-1].bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError("no four free consecutive ports")
+
+
 def _wait_for(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -46,7 +65,12 @@ def demo(tmp_path):
     env = {
         k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
     }
-    env |= {"METROLAB_VAR_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
+    env |= {
+        "METROLAB_VAR_DIR": str(tmp_path),
+        "PYTHONUNBUFFERED": "1",
+        # the simulated instruments (a demo child) on free ports, not the fixed default
+        "METROLAB_DEMO_INSTRUMENTS_PORT": str(_free_base_port()),
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "metrolab.cli", "demo", "--port", str(port)],
         cwd=ROOT,
@@ -94,6 +118,19 @@ def test_demo_serves_login_and_demo_users_sign_in(demo):
         status, url, page = _sign_in(base, username, DEMO_PASSWORD)
         assert status == 200 and url == f"{base}/", f"{username} could not sign in ({url})"
         assert "<h1>" in page
+
+    # the demo's simulated calibrator answers on its port (a demo child)
+    port = int(env["METROLAB_DEMO_INSTRUMENTS_PORT"])
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as bench:
+                bench.sendall(b"*IDN?\n")
+                assert bench.recv(200).startswith(b"FLUKE,5522A,3354109,")
+                break
+        except OSError:
+            assert time.monotonic() < deadline, "the simulated calibrator did not answer"
+            time.sleep(0.3)
 
     verify = [sys.executable, "-m", "metrolab.cli", "audit", "verify"]
     ok = subprocess.run(verify, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)

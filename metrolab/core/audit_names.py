@@ -101,6 +101,7 @@ ACTIONS = {
     "demo.seed_qualifications": _lazy("Seed demo qualifications"),
     "demo.seed_records": _lazy("Seed demo original records"),
     "demo.seed_certificates": _lazy("Seed demo certificates"),
+    "demo.seed_instruments": _lazy("Seed demo instruments"),
     "deviation.accept": _lazy("Accept deviation"),
     "deviation.acceptance_upload": _lazy("Upload deviation acceptance"),
     "deviation.authorise": _lazy("Authorise deviation"),

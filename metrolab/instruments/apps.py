@@ -11,7 +11,12 @@ class InstrumentsConfig(AppConfig):
     verbose_name = _("Instruments")
 
     def ready(self):
-        # The equipment card shows the connection, its checks and runs (R8a).
-        from metrolab.instruments import panels
+        from metrolab.core.demo import register_demo
+        from metrolab.instruments import demo, panels
 
+        # The equipment card shows the connection, its checks and runs (R8a).
         panels.register()
+
+        # The demo's calibrator connected to the simulated bench (run beside the server) and a
+        # DMM waiting for its automatic calibration: after the records, before the certificates.
+        register_demo(demo.demo_seed_instruments, order=65, children=demo.demo_children)

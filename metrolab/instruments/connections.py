@@ -11,6 +11,8 @@ A connection is JSON (stored with the equipment):
      "unit": 1, "driver": "pressure_modbus"} # Modbus RTU
     {"kind": "serial", "port": "/dev/ttyUSB1", "baudrate": 9600, "driver": "bath",
      "timeout_ms": 2000, "read_termination": "\\r\\n", "write_termination": "\\r"}
+    {"kind": "serial", "port": "socket://10.0.0.8:4001", "driver": "bath"}
+                                             # a serial device server (pyserial URL)
 
 VISA goes through PyVISA with the pure-Python pyvisa-py backend ("@py"); "backend" may name
 a pyvisa-sim file ("path/sim.yaml@sim"). No vendor VISA library is needed.
@@ -172,7 +174,9 @@ class SerialTransport(LineTransport):
         self.write_termination = connection.get("write_termination", "\r").encode("ascii")
         self.timeout = int(connection.get("timeout_ms", DEFAULT_TIMEOUT_MS)) / 1000
         try:
-            self.port = serial.Serial(
+            # serial_for_url: a device ("/dev/ttyUSB1") or a pyserial URL, e.g. a serial
+            # device server's "socket://host:port"
+            self.port = serial.serial_for_url(
                 connection["port"],
                 baudrate=int(connection.get("baudrate", 9600)),
                 bytesize=int(connection.get("bytesize", 8)),

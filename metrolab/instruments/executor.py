@@ -143,6 +143,8 @@ class Executor:
     `drivers` {role: Driver}.
 
     - `on_reading(cell_id, reading, role, identity)`: each reading of a step that succeeded;
+    - `on_readings([(cell_id, reading), ...], role, identity)`: a step's readings at once
+      (one write of the whole point: all of them or none reach the record);
     - `on_prompt(step, message)`: an operator prompt is waiting (`confirm()` answers it);
     - `check_before_step(step, state)`: None to go on, or the reason (text) for refusing;
       asked before every step (the eligibility service: equipment status, qualification);
@@ -158,6 +160,7 @@ class Executor:
         *,
         state: RunState | None = None,
         on_reading: Callable[[str, Reading, str, Identity], None] | None = None,
+        on_readings: Callable[[list[tuple[str, Reading]], str, Identity], None] | None = None,
         on_prompt: Callable[[PromptStep, Mapping[str, str]], None] | None = None,
         check_before_step: Callable[[Any, RunState], str | None] | None = None,
         on_event: Callable[[str, Mapping[str, Any]], None] | None = None,
@@ -168,6 +171,7 @@ class Executor:
         self.drivers = dict(drivers)
         self.state = state or RunState()
         self.on_reading = on_reading
+        self.on_readings = on_readings
         self.on_prompt = on_prompt
         self.check_before_step = check_before_step
         self.on_event = on_event
@@ -327,6 +331,8 @@ class Executor:
         if self.on_reading:
             for cell, reading in taken:
                 self.on_reading(cell, reading, step.read, identity)
+        if self.on_readings:
+            self.on_readings(list(taken), step.read, identity)
         state.results[key] = report = step_report(step, [r.value for _c, r in taken])
         state.settle = None
         self._emit("result", {"step": step.index, **report})

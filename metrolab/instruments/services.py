@@ -560,7 +560,9 @@ def run_resume(*, run: Run, actor: Any) -> Run:
 
 @service("instrument.run_abort")
 def run_abort(*, run: Run, actor: Any, reason: str) -> Run:
-    """End the run for good with a reason; the readings already written stay in the record."""
+    """End the run for good with a reason; the readings already written stay in the record.
+    The worker stops a running run itself (its sources to standby); a run no worker runs has
+    its sources put to standby here, best effort, each command logged with the run."""
     run = _run_for(run, actor)
     reason = (reason or "").strip()
     if not reason:
@@ -583,7 +585,48 @@ def run_abort(*, run: Run, actor: Any, reason: str) -> Run:
     run.ended_at = timezone.now()
     run.save(update_fields=["state", "status", "reason", "ended_at", "updated_at"])
     _event(run, RunEvent.Kind.ABORT, reason)
+    _standby_sources(run)
     return run
+
+
+def _standby_sources(run: Run) -> None:
+    """Best effort, for a run aborted while no worker runs it (queued, paused, waiting for
+    the operator): each source role's instrument (the calibrator) to standby. Every command
+    and answer is a run event; an instrument that cannot be reached is a fault event; the
+    abort stands either way."""
+    try:  # the procedure's roles alone (not planned on the record: it may have changed)
+        roles = compile_procedure(run.definition).roles
+    except ProcedureError:
+        roles = {}
+    sources = [name for name, role in roles.items() if role.get("kind") == "source"]
+    recorder = _Recorder(run)
+    links = {
+        link.equipment_id: link.connection
+        for link in InstrumentConnection.objects.filter(equipment_id__in=run.roles.values())
+    }
+    for role in sources:
+        connection = links.get(run.roles[role]) if role in run.roles else None
+        connection = connection or run.connections.get(role)
+        if not connection:
+            continue
+        try:
+            driver = open_driver(connection, transcript=recorder.transcript(role))
+            try:
+                driver.standby()
+            finally:
+                with contextlib.suppress(Exception):
+                    driver.close()
+        except (InstrumentError, ValueError, OSError) as error:
+            recorder.add(
+                RunEvent.Kind.FAULT,
+                _("The instrument for %(role)s could not be put to standby: %(error)s")
+                % {"role": role, "error": error},
+                role,
+            )
+    recorder.flush()
+    if recorder.dropped:
+        run.dropped_lines += recorder.dropped
+        run.save(update_fields=["dropped_lines", "updated_at"])
 
 
 # --- the worker --------------------------------------------------------------------------
@@ -723,12 +766,14 @@ def _open(run: Run, state: RunState, drivers: dict, recorder: _Recorder):
         problems = run_problems(run.task, run.started_by, fresh)
         return " ".join(problems) or None
 
-    def on_reading(cell, reading, role, identity) -> None:
+    def on_readings(taken, role, identity) -> None:
+        # A point's readings in one write: the record takes all of them or none (a refusal,
+        # e.g. the conditions stopped holding, leaves no half-written point).
         from metrolab.records.services import record_write
 
         record_write(
             record=run.record,
-            values={cell: format(reading.value, "f")},
+            values={cell: format(reading.value, "f") for cell, reading in taken},
             actor=run.started_by,
             source="instrument",
             taken_at=reading.at,
@@ -742,7 +787,7 @@ def _open(run: Run, state: RunState, drivers: dict, recorder: _Recorder):
         plan,
         drivers,
         state=state,
-        on_reading=on_reading,
+        on_readings=on_readings,
         check_before_step=check_before_step,
         on_event=on_event,
         sleep=lambda seconds: SLEEP(seconds),

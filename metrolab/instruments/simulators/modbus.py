@@ -173,15 +173,26 @@ class PressureSimulator:
     TCP on a free loopback port, or (`rtu=True`) Modbus RTU on one end of a pty link whose
     other end is the client's serial port."""
 
-    def __init__(self, model: PressureModel | None = None, *, unit: int = 1, rtu: bool = False):
+    def __init__(
+        self,
+        model: PressureModel | None = None,
+        *,
+        unit: int = 1,
+        rtu: bool = False,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ):
         self.model = model or PressureModel()
         self.faults = self.model.faults
         self.device = PressureDevice(self.model)
         self.unit = unit
         self.link = PtyLink() if rtu else None
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.host = host
+        self.port = port
+        if not port:
+            with socket.socket() as probe:
+                probe.bind((host, 0))
+                self.port = probe.getsockname()[1]
         self.loop = asyncio.new_event_loop()
         self.server: ModbusTcpServer | None = None
         self.ready = threading.Event()
@@ -201,7 +212,7 @@ class PressureSimulator:
                     startup_device, port=self.link.names[0], baudrate=19200
                 )
             else:
-                self.server = ModbusTcpServer(startup_device, address=("127.0.0.1", self.port))
+                self.server = ModbusTcpServer(startup_device, address=(self.host, self.port))
             self.server.context = self.device
             self.server.ignore_missing_devices = True
             await self.server.serve_forever(background=True)
@@ -226,7 +237,7 @@ class PressureSimulator:
             }
         return {
             "kind": "modbus",
-            "host": "127.0.0.1",
+            "host": self.host,
             "port": self.port,
             "unit": self.unit,
             "driver": "pressure_modbus",

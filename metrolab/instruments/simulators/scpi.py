@@ -47,6 +47,15 @@ class SimulatedScpiInstrument(abc.ABC):
     def __init__(self, faults: Faults):
         self.faults = faults
 
+    def identify_as(self, **identity: str) -> SimulatedScpiInstrument:
+        """Report another identity (manufacturer, model, serial, firmware) to *IDN?: e.g. the
+        serial number of the lab's register."""
+        for key, value in identity.items():
+            if key not in ("manufacturer", "model", "serial", "firmware"):
+                raise ValueError(f"unknown identity field {key!r}")
+            setattr(self, key, value)
+        return self
+
     def idn(self) -> str:
         serial = self.faults.serial or self.serial
         return f"{self.manufacturer},{self.model},{serial},{self.firmware}"
@@ -218,7 +227,14 @@ class ScpiServer:
     `close_connections()` drops every open connection (the driver sees ConnectionLost).
     """
 
-    def __init__(self, instrument: SimulatedScpiInstrument, *, delay: float = 0.0, port: int = 0):
+    def __init__(
+        self,
+        instrument: SimulatedScpiInstrument,
+        *,
+        delay: float = 0.0,
+        port: int = 0,
+        host: str = "127.0.0.1",
+    ):
         self.instrument = instrument
         self.faults = instrument.faults
         self.delay = delay
@@ -251,7 +267,8 @@ class ScpiServer:
             allow_reuse_address = True
             daemon_threads = True
 
-        self.server = Server(("127.0.0.1", port), Handler)
+        self.server = Server((host, port), Handler)
+        self.host = host
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -259,7 +276,7 @@ class ScpiServer:
 
     @property
     def resource(self) -> str:
-        return f"TCPIP0::127.0.0.1::{self.port}::SOCKET"
+        return f"TCPIP0::{self.host}::{self.port}::SOCKET"
 
     def connection(self, driver: str, timeout_ms: int = 2000) -> dict:
         """The connection JSON `open_driver` takes for this simulator."""
@@ -290,7 +307,8 @@ class ScpiServer:
 
 
 class ScpiBench:
-    """A calibrator and a DMM wired to it, each on its own port (the demo's and tests' bench).
+    """A calibrator and a DMM wired to it, each on its own port (the demo's and tests' bench;
+    free loopback ports unless given).
 
     DMM reading = calibrator output × (1 + gain_error) + offset + N(0, sigma) (seeded)."""
 
@@ -303,13 +321,22 @@ class ScpiBench:
         sigma: float = 0.0,
         seed: int = 16,
         delay: float = 0.0,
+        host: str = "127.0.0.1",
+        calibrator_port: int = 0,
+        dmm_port: int = 0,
     ):
         self.calibrator_model = CalibratorModel(tau=tau)
         self.dmm_model = DmmModel(
             self.calibrator_model, gain_error=gain_error, offset=offset, sigma=sigma, seed=seed
         )
-        self.calibrator = ScpiServer(CalibratorSim(self.calibrator_model), delay=delay)
-        self.dmm = ScpiServer(DmmSim(self.dmm_model), delay=delay)
+        self.calibrator = ScpiServer(
+            CalibratorSim(self.calibrator_model), delay=delay, host=host, port=calibrator_port
+        )
+        try:
+            self.dmm = ScpiServer(DmmSim(self.dmm_model), delay=delay, host=host, port=dmm_port)
+        except OSError:
+            self.calibrator.server.server_close()
+            raise
 
     def start(self) -> ScpiBench:
         self.calibrator.start()

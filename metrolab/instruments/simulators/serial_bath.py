@@ -17,13 +17,20 @@ command ends with CR ("\\r"), every command gets exactly one answer line ending 
 
 Faults: `faults.silent`, `push_error`, `faults.serial`, `faults.drift`, and
 `close_connections()` (the pty's master closes: the port is gone).
+
+With `tcp=(host, port)` the same instrument answers on a TCP port instead of a pty (a serial
+device server, as a serial-to-Ethernet converter gives): its port is the pyserial URL
+"socket://host:port", which stays the same from one start to the next (a pty's name does not).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import select
+import socket
+import socketserver
 import threading
 import tty
 
@@ -39,15 +46,34 @@ class BathSimulator:
     serial = "B23456"
     firmware = "1.20"
 
-    def __init__(self, model: BathModel | None = None, *, delay: float = 0.0):
+    def __init__(
+        self,
+        model: BathModel | None = None,
+        *,
+        delay: float = 0.0,
+        tcp: tuple[str, int] | None = None,
+    ):
         self.model = model or BathModel()
         self.faults = self.model.faults
         self.delay = delay
+        self.stopping = threading.Event()
+        self.closed = False
+        self.tcp: _TcpLines | None = None
+        if tcp is not None:
+            self.master = self.slave = None
+            self.tcp = _TcpLines(self, tcp)
+            host, port = self.tcp.server.server_address[:2]
+            self.port = f"socket://{host}:{port}"
+            self.thread = threading.Thread(
+                target=self.tcp.server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="bath-sim",
+                daemon=True,
+            )
+            return
         self.master, self.slave = os.openpty()
         tty.setraw(self.slave)
         self.port = os.ttyname(self.slave)
-        self.stopping = threading.Event()
-        self.closed = False
         self.thread = threading.Thread(target=self._run, name="bath-sim", daemon=True)
 
     def connection(self, timeout_ms: int = 2000) -> dict:
@@ -109,18 +135,28 @@ class BathSimulator:
             buffer += data
             while b"\r" in buffer:
                 line, buffer = buffer.split(b"\r", 1)
-                command = line.decode("ascii", "replace").strip()
-                if not command or self.faults.silent:
+                answer = self.reply(line)
+                if answer is None:
                     continue
-                if self.delay:
-                    self.stopping.wait(self.delay)
                 try:
-                    os.write(self.master, self.answer(command).encode("ascii") + b"\r\n")
+                    os.write(self.master, answer)
                 except OSError:
                     return
 
+    def reply(self, line: bytes) -> bytes | None:
+        """The answer line to one received command line (None: no answer)."""
+        command = line.decode("ascii", "replace").strip()
+        if not command or self.faults.silent:
+            return None
+        if self.delay:
+            self.stopping.wait(self.delay)
+        return self.answer(command).encode("ascii") + b"\r\n"
+
     def close_connections(self) -> None:
-        """The port goes away: the pty's master side closes."""
+        """The port goes away: the pty's master side closes (TCP: the connections drop)."""
+        if self.tcp is not None:
+            self.tcp.close_connections()
+            return
         if not self.closed:
             self.closed = True
             self.thread.join(2)
@@ -128,8 +164,64 @@ class BathSimulator:
 
     def stop(self) -> None:
         self.stopping.set()
+        if self.tcp is not None:
+            self.tcp.stop()
+            self.thread.join(5)
+            return
         self.thread.join(2)
         if not self.closed:
             self.closed = True
             os.close(self.master)
         os.close(self.slave)
+
+
+class _TcpLines:
+    """The bath's conversation on a TCP port: CR-terminated commands in, one answer line out
+    per command, any number of clients (a serial device server)."""
+
+    def __init__(self, bath: BathSimulator, address: tuple[str, int]):
+        self.connections: set[socket.socket] = set()
+        self.lock = threading.Lock()
+        owner = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self):
+                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                with owner.lock:
+                    owner.connections.add(self.request)
+                buffer = b""
+                try:
+                    while not bath.stopping.is_set():
+                        data = self.request.recv(1024)
+                        if not data:
+                            return
+                        buffer += data
+                        while b"\r" in buffer:
+                            line, buffer = buffer.split(b"\r", 1)
+                            answer = bath.reply(line)
+                            if answer is not None:
+                                self.request.sendall(answer)
+                except OSError:
+                    pass
+                finally:
+                    with owner.lock:
+                        owner.connections.discard(self.request)
+
+        class Server(socketserver.ThreadingTCPServer):
+            allow_reuse_address = True
+            daemon_threads = True
+
+        self.server = Server(address, Handler)
+
+    def close_connections(self) -> None:
+        with self.lock:
+            connections = list(self.connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+            connection.close()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.close_connections()
+        self.server.server_close()
