@@ -776,7 +776,7 @@ def _open(run: Run, state: RunState, drivers: dict, recorder: _Recorder):
             values={cell: format(reading.value, "f") for cell, reading in taken},
             actor=run.started_by,
             source="instrument",
-            taken_at=reading.at,
+            taken_at={cell: reading.at for cell, reading in taken},
             instrument=instrument_label(identity, role, run.pk),
         )
 

@@ -730,14 +730,14 @@ def record_write(
     actor: Any,
     reason: str = "",
     source: str = "page",
-    taken_at: dt.datetime | None = None,
+    taken_at: Mapping[str, dt.datetime] | None = None,
     instrument: str = "",
 ) -> Record:
     """Write cells of a draft record (R6.2c): the person who measures, or a device token
     acting for the task (readings only). A reading an instrument took in a procedure run
-    (R8b) carries the moment it was taken (`taken_at`, kept as the change's time when it is
-    not in the future) and the instrument's identity (`instrument`). Unknown and protected
-    cells are refused; readings are refused while the environment does not hold
+    (R8b) carries the moment it was taken (`taken_at` {cell: time}, kept as the change's time
+    when it is not in the future) and the instrument's identity (`instrument`). Unknown and
+    protected cells are refused; readings are refused while the environment does not hold
     (`measurement_blocked`). Every change of a cell leaves a RecordChange (old, new, who,
     when, the record's status, source); once the record has been submitted and came back, a
     reason is required. The template evaluates the cells and the results are stored."""
@@ -766,7 +766,7 @@ def record_write(
                 code=RecordRefusal.CONDITIONS,
             )
     now = timezone.now()
-    at = taken_at if taken_at is not None and taken_at <= now else now
+    taken_at = taken_at or {}
     cells = dict(record.cells)
     for cell, new in changed.items():
         RecordChange.objects.create(
@@ -775,7 +775,7 @@ def record_write(
             old=cells.get(cell, ""),
             new=new,
             by=user,
-            at=at,
+            at=min(taken_at.get(cell) or now, now),
             status=record.status,
             reason=(reason or "").strip(),
             source=(source or "")[:CODE],
