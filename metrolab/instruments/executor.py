@@ -13,8 +13,8 @@ after a command, connection lost, identity changed), a reading that never settle
 in another unit, or a refusal of `check_before_step` leaves the run PAUSED at the step with
 the reason. The readings of a step reach `on_reading` only once the whole step has succeeded:
 a failed step's readings are discarded and re-taken when the run resumes from that step, so
-the record never holds a half-measured point. Sources are put to standby when a run pauses on
-a fault or is aborted.
+the record never holds a half-measured point. Sources are put to standby when a run pauses
+(on a fault or by the operator) or is aborted; a measuring step sets its output again.
 
 Pure Python: no Django. Numbers are Decimal; times aware UTC from the injectable clock.
 """
@@ -254,6 +254,7 @@ class Executor:
                 state.step += 1
         except _PauseRequested:
             self._discard_current()
+            self._safe_standby()
             self._set_paused(None)
             return state
         except _AbortRequested:

@@ -522,7 +522,8 @@ def run_confirm_prompt(*, run: Run, actor: Any) -> Run:
 @service("instrument.run_pause")
 def run_pause(*, run: Run, actor: Any, reason: str = "") -> Run:
     """Pause the run: at once when no worker runs it, else before the worker's next command
-    (the point being measured is discarded and re-taken on resume)."""
+    (the point being measured is discarded and re-taken on resume). Either way its sources
+    are put to standby."""
     run = _run_for(run, actor)
     if run.status == Run.Status.RUNNING:
         run.requested = "pause"
@@ -539,6 +540,9 @@ def run_pause(*, run: Run, actor: Any, reason: str = "") -> Run:
     run.reason = (reason or "").strip() or _("paused by the operator")
     run.save(update_fields=["state", "status", "reason", "updated_at"])
     _event(run, RunEvent.Kind.PAUSE, run.reason)
+    # A paused run leaves no output on: its sources to standby (the point is set again on
+    # resume).
+    _standby_sources(run)
     return run
 
 

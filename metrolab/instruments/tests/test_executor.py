@@ -500,6 +500,8 @@ def test_pause_during_a_step_and_resume_retakes_it(plan, rig):
     state = run_to_end(executor)
     assert (state.status, state.step, state.fault) == ("paused", 3, None)
     assert record.cells == {}
+    # no output is left on while the run waits (the step sets it again on resume)
+    assert rig["bench"].operating is False
     executor.on_event = record.on_event
     assert executor.resume().status == "done"
     assert record.writes == list(EXPECTED_CELLS)

@@ -41,7 +41,8 @@ def _start(cast, record, calibrator, bench):
 
 def _paused_after_the_first_point(cast, record, calibrator, bench, execute, monkeypatch):
     """A run paused by its operator while the worker measured the first point (1 V): the
-    worker leaves it with the calibrator still operating."""
+    worker puts the calibrator to standby; then someone switches its output on again at the
+    front panel (1 V on the terminals), which an abort must switch off."""
     run = execute(_start(cast, record, calibrator, bench))
     assert run.status == Run.Status.WAITING_PROMPT
     services.run_confirm_prompt(run=run, actor=cast["metrologist"])
@@ -57,6 +58,8 @@ def _paused_after_the_first_point(cast, record, calibrator, bench, execute, monk
     run = execute(run)
     monkeypatch.setattr(services, "_progress", original)
     assert run.status == Run.Status.PAUSED and run.state["step"] == 4
+    assert bench.calibrator_model.operating is False  # the pause left no output on
+    bench.calibrator_model.operate(True)
     return run
 
 
@@ -133,7 +136,8 @@ def test_an_abort_with_the_calibrator_unreachable_is_still_recorded(
     assert RunEvent.objects.filter(run=run, kind="abort", text="power cut").exists()
     (fault,) = _texts(run, "fault")
     assert fault.startswith("The instrument for source could not be put to standby: ")
-    assert "STBY" not in _texts(run, "command")
+    # only the pause's STBY, before the port went: the abort reached nothing
+    assert _texts(run, "command").count("STBY") == 1
 
 
 @pytest.fixture
