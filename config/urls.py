@@ -26,6 +26,7 @@ urlpatterns = [
     path("records/templates/", include("metrolab.records.template_urls")),
     path("records/", include("metrolab.records.urls")),
     path("certificates/", include("metrolab.certificates.urls")),
+    path("instruments/", include("metrolab.instruments.urls")),
     path("verify/", include("metrolab.certificates.public_urls")),
     path("", include("metrolab.core.urls")),
 ]

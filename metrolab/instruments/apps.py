@@ -9,3 +9,10 @@ class InstrumentsConfig(AppConfig):
     name = "metrolab.instruments"
     label = "instruments"
     verbose_name = _("Instruments")
+
+    def ready(self):
+        from metrolab.core.context_processors import NavItem, register_modules
+        from metrolab.instruments import selectors  # noqa: F401 - the badges' tones
+
+        # The procedure runs in the menu, with the records (group "items & tasks").
+        register_modules(NavItem("instruments:run_list", _("Procedure runs"), "▶", group="work"))
