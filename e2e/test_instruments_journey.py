@@ -145,6 +145,10 @@ def test_a_run_started_on_a_phone_fills_the_record(
         locator.wait_for(timeout=30_000)
         seen.append(page.locator("#run-live").get_attribute("data-step") or "done")
         if step == "5" and seen[-1] == "5":
+            # the point settling: the readings so far and their standard deviation
+            settle = page.locator("[data-testid=settle]")
+            settle.wait_for(timeout=10_000)
+            assert "标准偏差" in settle.inner_text()
             _shot(page, "runs-3-running-phone.png")
     assert len(set(seen)) >= 2, seen  # the page saw the run move from step to step
     page.wait_for_selector("#run-live[data-status=done]", timeout=60_000)

@@ -68,7 +68,7 @@ class RunStartForm(forms.Form):
                         label=_("Connection"), choices=kinds, required=False, initial="visa"
                     ),
                     "driver": forms.ChoiceField(
-                        label=_("Driver"),
+                        label=_("Instrument driver"),
                         choices=[("", "—"), *fitting] if fitting else drivers,
                         required=False,
                     ),

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import QuerySet
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext, gettext_lazy
 
 from metrolab.core.components import register_tones
 from metrolab.environment.models import Room
@@ -72,7 +72,7 @@ class StepState(models.TextChoices):
     """Where a step of the plan stands in the run."""
 
     DONE = "done", gettext_lazy("done")
-    CURRENT = "current", gettext_lazy("current")
+    CURRENT = "current", gettext_lazy("this step")
     PENDING = "pending", gettext_lazy("to do")
 
 
@@ -175,7 +175,8 @@ def _step_row(step, state: Mapping[str, Any], current: int, final: bool) -> dict
         "number": step.index + 1,
         "kind": step.kind,
         "name": step.name,
-        "title": label(step.title) or step.name,
+        "title": label(step.title)
+        or (gettext("Operator prompt") if isinstance(step, PromptStep) else step.name),
         "state": where,
         "measure": isinstance(step, MeasureStep),
         "readings": state.get("readings", {}).get(key, []),
@@ -203,11 +204,15 @@ def _settle(step_row: dict[str, Any] | None, settle: Mapping[str, Any] | None) -
         return None
     rule = step_row.get("settle") or {}
     stdev, below = _decimal(settle.get("stdev")), _decimal(rule.get("below"))
+    shown = None if stdev is None else format(stdev, "f")
+    if stdev:
+        # two significant digits, as a plain decimal beside the threshold
+        shown = format(stdev.quantize(Decimal(1).scaleb(stdev.adjusted() - 1)), "f")
     return {
         "rule": settle.get("rule"),
         "readings": settle.get("readings", []),
         "last": rule.get("last"),
-        "stdev": stdev,
+        "stdev": shown,
         "below": below,
         "settled": stdev is not None and below is not None and stdev < below,
         "elapsed": _decimal(settle.get("elapsed")),
