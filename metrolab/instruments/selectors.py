@@ -249,9 +249,9 @@ def _instruments(run: Run, roles: Mapping[str, Mapping[str, Any]], state) -> lis
             row["equipment"] = piece
             row["connection"] = link.connection if isinstance(link, InstrumentConnection) else {}
             row["identity"] = identity or (link.identity if link else {}) or {}
-            if not piece.location:
-                row["where"] = Whereabouts.UNKNOWN
-            elif here and piece.location == here:
+            if not piece.location or not here:
+                row["where"] = None  # nothing to compare: only the location is shown
+            elif piece.location == here:
                 row["where"] = Whereabouts.HERE
             elif piece.location in room_codes:
                 row["where"] = Whereabouts.ELSEWHERE

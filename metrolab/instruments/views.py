@@ -159,7 +159,6 @@ def _context(request, run: Run, *, abort_form=None) -> dict:
         _controls(live, request.user),
         poll_ms=POLL_MS,
         abort_form=abort_form or AbortForm(),
-        pause_form=PauseForm(),
         requested_pause=live.requested == "pause",
         requested_abort=live.requested == "abort",
     )

@@ -419,3 +419,27 @@ def test_the_record_page_offers_a_run_to_its_measurer_only(cast, login, dmm_reco
     assert 'data-testid="record-runs"' not in html
     html = login(cast["checker"]).get(url, **ZH).content.decode()
     assert 'data-testid="run-procedure"' not in html
+
+
+def test_the_run_page_shows_a_piece_reported_in_another_room_since(
+    cast, login, dmm_record, lab_calibrator, dmm_bench
+):
+    """Where each instrument is, read again at every poll (R8c): the calibrator's RFID zone
+    reader reports it in another room after the run started."""
+    from metrolab.environment.models import Room
+
+    dmm_record.room = Room.objects.create(code="LAB-E1", name="电学实验室 1")
+    dmm_record.save()
+    Room.objects.create(code="MOBILE-1", name="移动实验室")
+    run = _start(cast, dmm_record, lab_calibrator, dmm_bench)
+    client = login(cast["checker"])
+    html = _live(client, run)
+    assert re.search(r'data-testid="where-source">未报告 </td>', html)
+    lab_calibrator.location = "MOBILE-1"
+    lab_calibrator.save()
+    html = _live(client, run)
+    assert re.search(
+        r'data-testid="where-source"><code>MOBILE-1</code> <span class="badge red"'
+        r' data-where="elsewhere">在其他房间</span>',
+        html,
+    )
