@@ -27,6 +27,7 @@ urlpatterns = [
     path("records/", include("metrolab.records.urls")),
     path("certificates/", include("metrolab.certificates.urls")),
     path("instruments/connections/", include("metrolab.instruments.connection_urls")),
+    path("instruments/", include("metrolab.instruments.urls")),
     path("verify/", include("metrolab.certificates.public_urls")),
     path("", include("metrolab.core.urls")),
 ]

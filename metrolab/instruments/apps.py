@@ -11,12 +11,15 @@ class InstrumentsConfig(AppConfig):
     verbose_name = _("Instruments")
 
     def ready(self):
+        from metrolab.core.context_processors import NavItem, register_modules
         from metrolab.core.demo import register_demo
         from metrolab.instruments import demo, panels
+        from metrolab.instruments import selectors  # noqa: F401 - the badges' tones
 
         # The equipment card shows the connection, its checks and runs (R8a).
         panels.register()
-
+        # The procedure runs in the menu, with the records (group "items & tasks").
+        register_modules(NavItem("instruments:run_list", _("Procedure runs"), "▶", group="work"))
         # The demo's calibrator connected to the simulated bench (run beside the server) and a
         # DMM waiting for its automatic calibration: after the records, before the certificates.
         register_demo(demo.demo_seed_instruments, order=65, children=demo.demo_children)

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from metrolab.core.context import current_request
 from metrolab.core.errors import CoreRefusal
 from metrolab.core.permissions import require_person
 from metrolab.core.service import ServiceError, service
@@ -474,6 +475,7 @@ def run_start(
         connections={r: c for r, c in connections.items() if r not in roles},
         state=RunState().to_json(),
     )
+    _event(run, RunEvent.Kind.RESUME, _("run started"), actor=user)
     _queue(run)
     return run
 
@@ -495,7 +497,24 @@ def _status_refusal(run: Run) -> ServiceError:
     )
 
 
-def _event(run: Run, kind: str, text: str = "", role: str = "") -> None:
+def _by(text: str, actor: Any) -> str:
+    """`text` with who did it and from which client address (R6.9d: a run is driven from
+    the web page, wherever the person is)."""
+    info = current_request()
+    address = info.client_ip if info else None
+    user = actor.get_username() if hasattr(actor, "get_username") else str(actor)
+    if not address:
+        return _("%(text)s — %(user)s") % {"text": text, "user": user}
+    return _("%(text)s — %(user)s from %(address)s") % {
+        "text": text,
+        "user": user,
+        "address": address,
+    }
+
+
+def _event(run: Run, kind: str, text: str = "", role: str = "", *, actor: Any = None) -> None:
+    if actor is not None:
+        text = _by(text, actor)
     RunEvent.objects.create(
         run=run, at=timezone.now(), kind=kind, role=role or "", text=text[:EVENT_TEXT]
     )
@@ -514,7 +533,7 @@ def run_confirm_prompt(*, run: Run, actor: Any) -> Run:
     run.status = Run.Status.QUEUED
     run.reason = ""
     run.save(update_fields=["state", "status", "reason", "updated_at"])
-    _event(run, RunEvent.Kind.RESUME, _("prompt confirmed"))
+    _event(run, RunEvent.Kind.RESUME, _("prompt confirmed"), actor=actor)
     _queue(run)
     return run
 
@@ -529,6 +548,12 @@ def run_pause(*, run: Run, actor: Any, reason: str = "") -> Run:
         run.requested = "pause"
         run.reason = (reason or "").strip()
         run.save(update_fields=["requested", "reason", "updated_at"])
+        _event(
+            run,
+            RunEvent.Kind.PAUSE,
+            _("pause asked: %(reason)s") % {"reason": run.reason or "—"},
+            actor=actor,
+        )
         return run
     if run.status not in (Run.Status.QUEUED, Run.Status.WAITING_PROMPT):
         raise _status_refusal(run)
@@ -539,7 +564,7 @@ def run_pause(*, run: Run, actor: Any, reason: str = "") -> Run:
     run.status = Run.Status.PAUSED
     run.reason = (reason or "").strip() or _("paused by the operator")
     run.save(update_fields=["state", "status", "reason", "updated_at"])
-    _event(run, RunEvent.Kind.PAUSE, run.reason)
+    _event(run, RunEvent.Kind.PAUSE, run.reason, actor=actor)
     # A paused run leaves no output on: its sources to standby (the point is set again on
     # resume).
     _standby_sources(run)
@@ -557,7 +582,7 @@ def run_resume(*, run: Run, actor: Any) -> Run:
     run.requested = ""
     run.reason = ""
     run.save(update_fields=["status", "requested", "reason", "updated_at"])
-    _event(run, RunEvent.Kind.RESUME, _("resume queued"))
+    _event(run, RunEvent.Kind.RESUME, _("resume queued"), actor=actor)
     _queue(run)
     return run
 
@@ -579,6 +604,9 @@ def run_abort(*, run: Run, actor: Any, reason: str) -> Run:
         run.requested = "abort"
         run.reason = reason
         run.save(update_fields=["requested", "reason", "updated_at"])
+        _event(
+            run, RunEvent.Kind.ABORT, _("abort asked: %(reason)s") % {"reason": reason}, actor=actor
+        )
         return run
     state = RunState.from_json(run.state)
     state.status = "aborted"
@@ -588,7 +616,7 @@ def run_abort(*, run: Run, actor: Any, reason: str) -> Run:
     run.reason = reason
     run.ended_at = timezone.now()
     run.save(update_fields=["state", "status", "reason", "ended_at", "updated_at"])
-    _event(run, RunEvent.Kind.ABORT, reason)
+    _event(run, RunEvent.Kind.ABORT, reason, actor=actor)
     _standby_sources(run)
     return run
 
@@ -817,6 +845,10 @@ def _open_failed(run, state, role, error, recorder) -> None:
     _stop(run, state, Run.Status.PAUSED, message, recorder)
 
 
+#: The settle state is saved at most this often (seconds) while a step settles and reads.
+PROGRESS_SECONDS = 1.0
+
+
 def _progress(run: Run, executor: Executor, recorder: _Recorder, kind: str, data) -> None:
     """The executor's progress: events, the state saved after each step, and a pause or an
     abort asked for meanwhile handed to the executor."""
@@ -832,10 +864,15 @@ def _progress(run: Run, executor: Executor, recorder: _Recorder, kind: str, data
             executor.pause()
         elif requested and requested[0] == "abort":
             executor.abort(requested[1] or _("aborted by the operator"))
-    if kind in ("step", "result"):
+    # After each step and result; while settling and reading at most once a PROGRESS_SECONDS,
+    # so that the run's page shows the settling live.
+    now = time.monotonic()
+    due = now - getattr(recorder, "saved_at", float("-inf")) >= PROGRESS_SECONDS
+    if kind in ("step", "result") or (kind in ("settle", "reading") and due):
         recorder.flush()
         run.state = executor.state.to_json()
         run.save(update_fields=["state", "updated_at"])
+        recorder.saved_at = now
 
 
 def _drive(run: Run, executor: Executor, recorder: _Recorder) -> None:

@@ -251,6 +251,7 @@ def _page(
         steps=offered,
         manifest=_signed_manifest(request, record),
         certificates=list(record.certificates.order_by("-created_at", "-pk")),
+        runs=list(record.instrument_runs.order_by("-created_at", "-pk")),
     )
     return render(request, "records/detail.html", context, status=status)
 

@@ -122,7 +122,12 @@ def test_a_run_through_the_api(
     assert detail["state"]["results"]["6"]["nominal"] == "-10"
     events = client.get(f"{API}/runs/{run.pk}/events?limit=5&offset=0").json()
     assert len(events["items"]) == 5 and events["count"] > 100
-    first = events["items"][0]
+    started, first = events["items"][:2]
+    # who started it, from which client address; then the transcript
+    assert (started["kind"], started["text"]) == (
+        "resume",
+        "run started — metrologist from 127.0.0.1",
+    )
     assert (first["kind"], first["role"], first["text"]) == ("command", "source", "*IDN?")
     dmm_record.refresh_from_db()
     assert len([k for k in dmm_record.cells if k.startswith("reading.")]) == 20
