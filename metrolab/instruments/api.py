@@ -96,6 +96,8 @@ class EventOut(Schema):
     kind: str
     role: str
     text: str
+    by: str | None
+    address: str | None
 
 
 class RunOut(Schema):
@@ -132,12 +134,14 @@ def _event_out(event: RunEvent) -> dict:
         "kind": event.kind,
         "role": event.role,
         "text": event.text,
+        "by": event.by.get_username() if event.by_id else None,
+        "address": event.address,
     }
 
 
 def _run_out(run: Run) -> dict:
     run = Run.objects.select_related("started_by").get(pk=run.pk)
-    last = list(run.events.order_by("-pk")[: services.LAST_EVENTS])
+    last = list(run.events.select_related("by").order_by("-pk")[: services.LAST_EVENTS])
     return {
         "id": run.pk,
         "task": run.task_id,
@@ -256,7 +260,7 @@ def run_detail(request, run_id: int):
 )
 @paginate
 def run_events(request, run_id: int):
-    return Mapped(_run(run_id).events.order_by("pk"), _event_out)
+    return Mapped(_run(run_id).events.select_related("by").order_by("pk"), _event_out)
 
 
 @router.post(

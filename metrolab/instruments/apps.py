@@ -13,8 +13,11 @@ class InstrumentsConfig(AppConfig):
     def ready(self):
         from metrolab.core.context_processors import NavItem, register_modules
         from metrolab.core.demo import register_demo
-        from metrolab.instruments import demo, panels
-        from metrolab.instruments import selectors  # noqa: F401 - the badges' tones
+        from metrolab.instruments import (
+            demo,
+            panels,
+            selectors,  # noqa: F401 - the badges' tones
+        )
 
         # The equipment card shows the connection, its checks and runs (R8a).
         panels.register()

@@ -120,12 +120,26 @@ class RunEvent(models.Model):
         RESUME = "resume", _("resume")
         ABORT = "abort", _("abort")
         DONE = "done", _("done")
+        START = "start", _("start")
+        CONFIRM = "confirm", _("prompt confirmed")
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(_("at"))
     kind = models.CharField(_("kind"), max_length=8, choices=Kind)
     role = models.CharField(_("role"), max_length=CODE, blank=True)
     text = models.TextField(_("text"), blank=True, max_length=NOTE)
+    #: Who started, confirmed, paused, resumed or aborted the run, and from which client
+    #: address (R6.9d: a run is driven from the web page, wherever the person is); empty for
+    #: what the worker and the instruments did.
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("run event")

@@ -50,6 +50,8 @@ register_tones(
         RunEvent.Kind.RESUME: "blue",
         RunEvent.Kind.ABORT: "red",
         RunEvent.Kind.DONE: "green",
+        RunEvent.Kind.START: "blue",
+        RunEvent.Kind.CONFIRM: "purple",
     },
 )
 
@@ -140,7 +142,7 @@ def run_list(status: str = "") -> QuerySet[Run]:
 
 
 def run_events(run: Run, kind: str = "") -> QuerySet[RunEvent]:
-    rows = run.events.order_by("pk")
+    rows = run.events.select_related("by").order_by("pk")
     if kind in RunEvent.Kind.values:
         rows = rows.filter(kind=kind)
     return rows
@@ -295,7 +297,7 @@ def run_live(run: Run) -> dict[str, Any]:
     instruments = _instruments(run, compiled.roles if compiled else {}, state)
     for row in instruments:
         row["address"] = _address(row["connection"])
-    events = list(run.events.order_by("-pk")[:LAST_EVENTS])
+    events = list(run.events.select_related("by").order_by("-pk")[:LAST_EVENTS])
     results = [s for s in steps if s["result"]]
     return {
         "run": run,

@@ -475,7 +475,7 @@ def run_start(
         connections={r: c for r, c in connections.items() if r not in roles},
         state=RunState().to_json(),
     )
-    _event(run, RunEvent.Kind.RESUME, _("run started"), actor=user)
+    _event(run, RunEvent.Kind.START, actor=user)
     _queue(run)
     return run
 
@@ -497,26 +497,18 @@ def _status_refusal(run: Run) -> ServiceError:
     )
 
 
-def _by(text: str, actor: Any) -> str:
-    """`text` with who did it and from which client address (R6.9d: a run is driven from
-    the web page, wherever the person is)."""
-    info = current_request()
-    address = info.client_ip if info else None
-    user = actor.get_username() if hasattr(actor, "get_username") else str(actor)
-    if not address:
-        return _("%(text)s — %(user)s") % {"text": text, "user": user}
-    return _("%(text)s — %(user)s from %(address)s") % {
-        "text": text,
-        "user": user,
-        "address": address,
-    }
-
-
 def _event(run: Run, kind: str, text: str = "", role: str = "", *, actor: Any = None) -> None:
-    if actor is not None:
-        text = _by(text, actor)
+    """One event of the run; for a person's action (`actor`), who and from which client
+    address (R6.9d: a run is driven from the web page, wherever the person is)."""
+    info = current_request() if actor is not None else None
     RunEvent.objects.create(
-        run=run, at=timezone.now(), kind=kind, role=role or "", text=text[:EVENT_TEXT]
+        run=run,
+        at=timezone.now(),
+        kind=kind,
+        role=role or "",
+        text=text[:EVENT_TEXT],
+        by=actor if getattr(actor, "pk", None) else None,
+        address=(info.client_ip or None) if info else None,
     )
 
 
@@ -533,7 +525,7 @@ def run_confirm_prompt(*, run: Run, actor: Any) -> Run:
     run.status = Run.Status.QUEUED
     run.reason = ""
     run.save(update_fields=["state", "status", "reason", "updated_at"])
-    _event(run, RunEvent.Kind.RESUME, _("prompt confirmed"), actor=actor)
+    _event(run, RunEvent.Kind.CONFIRM, actor=actor)
     _queue(run)
     return run
 
@@ -548,12 +540,7 @@ def run_pause(*, run: Run, actor: Any, reason: str = "") -> Run:
         run.requested = "pause"
         run.reason = (reason or "").strip()
         run.save(update_fields=["requested", "reason", "updated_at"])
-        _event(
-            run,
-            RunEvent.Kind.PAUSE,
-            _("pause asked: %(reason)s") % {"reason": run.reason or "—"},
-            actor=actor,
-        )
+        _event(run, RunEvent.Kind.PAUSE, run.reason, actor=actor)
         return run
     if run.status not in (Run.Status.QUEUED, Run.Status.WAITING_PROMPT):
         raise _status_refusal(run)
@@ -582,7 +569,7 @@ def run_resume(*, run: Run, actor: Any) -> Run:
     run.requested = ""
     run.reason = ""
     run.save(update_fields=["status", "requested", "reason", "updated_at"])
-    _event(run, RunEvent.Kind.RESUME, _("resume queued"), actor=actor)
+    _event(run, RunEvent.Kind.RESUME, actor=actor)
     _queue(run)
     return run
 
@@ -604,9 +591,7 @@ def run_abort(*, run: Run, actor: Any, reason: str) -> Run:
         run.requested = "abort"
         run.reason = reason
         run.save(update_fields=["requested", "reason", "updated_at"])
-        _event(
-            run, RunEvent.Kind.ABORT, _("abort asked: %(reason)s") % {"reason": reason}, actor=actor
-        )
+        _event(run, RunEvent.Kind.ABORT, reason, actor=actor)
         return run
     state = RunState.from_json(run.state)
     state.status = "aborted"

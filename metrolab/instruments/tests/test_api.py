@@ -124,10 +124,12 @@ def test_a_run_through_the_api(
     assert len(events["items"]) == 5 and events["count"] > 100
     started, first = events["items"][:2]
     # who started it, from which client address; then the transcript
-    assert (started["kind"], started["text"]) == (
-        "resume",
-        "run started — metrologist from 127.0.0.1",
+    assert (started["kind"], started["by"], started["address"]) == (
+        "start",
+        "metrologist",
+        "127.0.0.1",
     )
+    assert (first["by"], first["address"]) == (None, None)
     assert (first["kind"], first["role"], first["text"]) == ("command", "source", "*IDN?")
     dmm_record.refresh_from_db()
     assert len([k for k in dmm_record.cells if k.startswith("reading.")]) == 20
