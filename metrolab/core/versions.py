@@ -74,6 +74,20 @@ def definition_digest(definition: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def definition_refusal(errors: dict[str, list[str]], *, code: Refusal) -> ServiceError:
+    """The refusal of a definition that does not compile: every problem with its path
+    (`errors`, "" for the whole), the count and the first in the message."""
+    count = sum(len(m) for m in errors.values())
+    path, messages = next(iter(errors.items()))
+    return ServiceError(
+        _("The definition is not valid (%(count)d problems; the first: %(first)s).")
+        % {"count": count, "first": f"{path}: {messages[0]}" if path else messages[0]},
+        code=code,
+        field=path or None,
+        errors=errors,
+    )
+
+
 class ReviewedVersion(AuditedModel):
     """One version of a definition, with who wrote, reviewed and approved it and when. The
     concrete model adds the foreign key to what it is a version of, its Meta and
@@ -358,5 +372,6 @@ __all__ = [
     "VersionLife",
     "VersionStatus",
     "definition_digest",
+    "definition_refusal",
     "version_note",
 ]

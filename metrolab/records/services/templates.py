@@ -43,6 +43,7 @@ from metrolab.core.versions import (
     RETURN,
     VersionLife,
     definition_digest,
+    definition_refusal,
     version_note,
 )
 from metrolab.metrology.record_template import (
@@ -117,20 +118,8 @@ def definition_from_text(text: str) -> dict[str, Any]:
 def _checked(definition: Any, template: RecordTemplate) -> dict[str, Any]:
     errors = definition_errors(definition, code=template.code, service_code=template.service)
     if errors:
-        count = sum(len(m) for m in errors.values())
-        raise ServiceError(
-            _("The definition is not valid (%(count)d problems; the first: %(first)s).")
-            % {"count": count, "first": _located(errors)},
-            code=TemplateRefusal.INVALID_DEFINITION,
-            field=next(iter(errors)) or None,
-            errors=errors,
-        )
+        raise definition_refusal(errors, code=TemplateRefusal.INVALID_DEFINITION)
     return copy.deepcopy(dict(definition))
-
-
-def _located(errors: dict[str, list[str]]) -> str:
-    path, messages = next(iter(errors.items()))
-    return f"{path}: {messages[0]}" if path else messages[0]
 
 
 def starter_definition(code: str, title: str, service_code: str) -> dict[str, Any]:
