@@ -74,6 +74,21 @@ def definition_digest(definition: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+# The states a list of versioned definitions filters on: with an approved version, with a
+# version in progress (a draft or in review), with none approved yet.
+STATES = ("approved", "in_progress", "none_approved")
+
+
+def state_condition(model: type[ReviewedVersion], parent: str, state: str):
+    """The condition on the parents (templates, procedures) of `model`'s versions in `state`
+    (one of STATES), for `queryset.filter(...)`."""
+    approved = models.Exists(
+        model.objects.filter(**{parent: models.OuterRef("pk")}, status=VersionStatus.APPROVED)
+    )
+    open_ = models.Exists(model.objects.filter(**{parent: models.OuterRef("pk")}, status__in=OPEN))
+    return {"approved": approved, "in_progress": open_, "none_approved": ~approved}[state]
+
+
 def definition_refusal(errors: dict[str, list[str]], *, code: Refusal) -> ServiceError:
     """The refusal of a definition that does not compile: every problem with its path
     (`errors`, "" for the whole), the count and the first in the message."""
@@ -368,10 +383,12 @@ __all__ = [
     "FINAL",
     "OPEN",
     "RETURN",
+    "STATES",
     "ReviewedVersion",
     "VersionLife",
     "VersionStatus",
     "definition_digest",
     "definition_refusal",
+    "state_condition",
     "version_note",
 ]

@@ -31,6 +31,7 @@ from metrolab.instruments.models import InstrumentConnection, Run, RunEvent
 from metrolab.records.models import Record
 
 router = Router(tags=["instruments"])
+router.add_router("/procedures/", "metrolab.instruments.procedure_api.router")
 
 READERS = tuple(LAB_STAFF)
 CONNECTION_EDITORS = (ADMIN, EQUIPMENT_MANAGER, METROLOGIST)

@@ -9,3 +9,8 @@ class InstrumentsConfig(AppConfig):
     name = "metrolab.instruments"
     label = "instruments"
     verbose_name = _("Instruments")
+
+    def ready(self):
+        from metrolab.instruments.procedure_registry import register_procedures
+
+        register_procedures()
