@@ -13,7 +13,6 @@ Bodies are strict (an unknown key, or a JSON string where the definition object 
 answers 422 and writes nothing). A definition that does not compile is refused with code
 `procedure_definition_invalid` and one detail per path ("steps.3.cells")."""
 
-
 from typing import Any, Literal
 
 from django.http import Http404
