@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -272,8 +272,57 @@ class VersionLife:
 
     # --- steps -----------------------------------------------------------------------------
 
-    def submit(self, version: ReviewedVersion, note: str | None) -> ReviewedVersion:
-        """The (locked, editable, checked) draft goes to review."""
+    def draft(
+        self, parent: Any, definition: Mapping[str, Any], note: str, actor: Any
+    ) -> ReviewedVersion:
+        """A new DRAFT version of `parent` by `actor` with the (checked) definition."""
+        version = self.model(
+            **{self.parent: parent},
+            number=self.next_number(parent),
+            definition=definition,
+            digest=definition_digest(definition),
+            status=VersionStatus.DRAFT,
+            note=version_note(note),
+            author=person(actor),
+        )
+        version.save()
+        return version
+
+    def save_draft(
+        self,
+        version: ReviewedVersion,
+        *,
+        checked: Callable[[ReviewedVersion], dict[str, Any]],
+        note: str | None,
+        actor: Any,
+    ) -> ReviewedVersion:
+        """Save a DRAFT (its author only) with the definition `checked(version)` returns (it
+        refuses one that does not compile: nothing changes)."""
+        version = self.locked(version)
+        self.editable(version)
+        self.author_only(version, actor)
+        definition = checked(version)
+        version.definition = definition
+        version.digest = definition_digest(definition)
+        if note is not None:
+            version.note = version_note(note)
+        version.save()
+        return version
+
+    def submit(
+        self,
+        version: ReviewedVersion,
+        *,
+        check: Callable[[ReviewedVersion], Any],
+        note: str | None,
+        actor: Any,
+    ) -> ReviewedVersion:
+        """The author submits his DRAFT for review (→ IN_REVIEW) once `check(version)` passes."""
+        require_person(actor)
+        version = self.locked(version)
+        self.editable(version)
+        self.author_only(version, actor)
+        check(version)
         if note is not None:
             version.note = version_note(note)
         version.status = VersionStatus.IN_REVIEW

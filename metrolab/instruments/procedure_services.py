@@ -33,7 +33,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from metrolab.core.permissions import person, require_person, require_roles
+from metrolab.core.permissions import person, require_roles
 from metrolab.core.service import ServiceError, service
 from metrolab.core.validation import validated
 from metrolab.core.versions import (
@@ -180,17 +180,7 @@ def procedure_create(
     definition = copy.deepcopy(dict(definition))
     note = version_note(note)
     procedure.save()
-    version = ProcedureVersion(
-        procedure=procedure,
-        number=1,
-        definition=definition,
-        digest=definition_digest(definition),
-        status=VersionStatus.DRAFT,
-        note=note,
-        author=person(actor),
-    )
-    version.save()
-    return version
+    return LIFE.draft(procedure, definition, note, actor)
 
 
 @service("procedure.draft")
@@ -209,18 +199,7 @@ def procedure_version_draft(
     if definition is None:
         latest = procedure.versions.order_by("-number").first()
         definition = latest.definition if latest is not None else {}
-    definition = _checked(definition, procedure)
-    version = ProcedureVersion(
-        procedure=procedure,
-        number=LIFE.next_number(procedure),
-        definition=definition,
-        digest=definition_digest(definition),
-        status=VersionStatus.DRAFT,
-        note=version_note(note),
-        author=person(actor),
-    )
-    version.save()
-    return version
+    return LIFE.draft(procedure, _checked(definition, procedure), note, actor)
 
 
 @service("procedure.save")
@@ -234,16 +213,9 @@ def procedure_version_save(
     """Save the definition of a DRAFT (its author only). Every save compiles it: a definition
     that does not compile is refused with every problem and its path, and nothing changes."""
     _designer(actor)
-    version = LIFE.locked(version)
-    LIFE.editable(version)
-    LIFE.author_only(version, actor)
-    definition = _checked(definition, version.procedure)
-    version.definition = definition
-    version.digest = definition_digest(definition)
-    if note is not None:
-        version.note = version_note(note)
-    version.save()
-    return version
+    return LIFE.save_draft(
+        version, checked=lambda v: _checked(definition, v.procedure), note=note, actor=actor
+    )
 
 
 @service("procedure.submit")
@@ -252,12 +224,9 @@ def procedure_version_submit(
 ) -> ProcedureVersion:
     """The author submits his DRAFT for review (→ IN_REVIEW); it must compile."""
     _designer(actor)
-    require_person(actor)
-    version = LIFE.locked(version)
-    LIFE.editable(version)
-    LIFE.author_only(version, actor)
-    _checked(version.definition, version.procedure)
-    return LIFE.submit(version, note)
+    return LIFE.submit(
+        version, check=lambda v: _checked(v.definition, v.procedure), note=note, actor=actor
+    )
 
 
 @service("procedure.review")

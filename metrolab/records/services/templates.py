@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy
 
 from metrolab.commissions.choices import Service
 from metrolab.commissions.models import Discipline
-from metrolab.core.permissions import person, require_person, require_roles
+from metrolab.core.permissions import person, require_roles
 from metrolab.core.service import ServiceError, service
 from metrolab.core.validation import validated
 from metrolab.core.versions import (
@@ -192,9 +192,6 @@ def _designer(actor: Any):
 
 
 _note = version_note
-_locked = LIFE.locked
-_editable = LIFE.editable
-_author_only = LIFE.author_only
 
 
 # --- templates and drafts ---------------------------------------------------------------------
@@ -230,17 +227,7 @@ def template_create(
     definition = _checked(definition, template)
     note = _note(note)
     template.save()
-    version = TemplateVersion(
-        template=template,
-        number=1,
-        definition=definition,
-        digest=definition_digest(definition),
-        status=Status.DRAFT,
-        note=note,
-        author=person(actor),
-    )
-    version.save()
-    return version
+    return LIFE.draft(template, definition, note, actor)
 
 
 @service("record_template.draft")
@@ -262,18 +249,7 @@ def template_version_draft(
         definition = latest.definition if latest is not None else None
     if definition is None:
         definition = starter_definition(template.code, template.title, template.service)
-    definition = _checked(definition, template)
-    version = TemplateVersion(
-        template=template,
-        number=LIFE.next_number(template),
-        definition=definition,
-        digest=definition_digest(definition),
-        status=Status.DRAFT,
-        note=_note(note),
-        author=person(actor),
-    )
-    version.save()
-    return version
+    return LIFE.draft(template, _checked(definition, template), note, actor)
 
 
 @service("record_template.save")
@@ -287,16 +263,9 @@ def template_version_save(
     """Save the definition of a DRAFT (its author only). Every save compiles it: a definition
     that does not compile is refused with every problem and its path, and nothing changes."""
     _designer(actor)
-    version = _locked(version)
-    _editable(version)
-    _author_only(version, actor)
-    definition = _checked(definition, version.template)
-    version.definition = definition
-    version.digest = definition_digest(definition)
-    if note is not None:
-        version.note = _note(note)
-    version.save()
-    return version
+    return LIFE.save_draft(
+        version, checked=lambda v: _checked(definition, v.template), note=note, actor=actor
+    )
 
 
 @service("record_template.submit")
@@ -305,12 +274,9 @@ def template_version_submit(
 ) -> TemplateVersion:
     """The author submits his DRAFT for review (→ IN_REVIEW)."""
     _designer(actor)
-    require_person(actor)
-    version = _locked(version)
-    _editable(version)
-    _author_only(version, actor)
-    _checked(version.definition, version.template)
-    return LIFE.submit(version, note)
+    return LIFE.submit(
+        version, check=lambda v: _checked(v.definition, v.template), note=note, actor=actor
+    )
 
 
 @service("record_template.review")
@@ -332,7 +298,7 @@ def template_version_approve(
     its author nor its reviewer (R4.4: two other people stand behind each template). The
     version approved before it is RETIRED: records pinned to it keep it."""
     approver = LIFE.approver(actor)
-    version = _locked(version)
+    version = LIFE.locked(version)
 
     def check(version: TemplateVersion) -> None:
         _checked(version.definition, version.template)
