@@ -72,32 +72,32 @@ class ProcedureIn(Strict):
     note: Note = ""
 
 
-class DraftIn(Strict):
+class ProcedureDraftIn(Strict):
     """A new draft version: a copy of the latest version unless `definition` is given."""
 
     definition: dict[str, Any] | None = None
     note: Note = ""
 
 
-class SaveIn(Strict):
+class ProcedureSaveIn(Strict):
     definition: dict[str, Any]
     note: Note | None = None
 
 
-class NoteIn(Strict):
+class ProcedureNoteIn(Strict):
     note: Note = ""
 
 
-class ReviewIn(Strict):
+class ProcedureReviewIn(Strict):
     decision: Literal["approve", "return"]
     note: Note = ""
 
 
-class DefinitionIn(Strict):
+class ProcedureDefinitionIn(Strict):
     definition: dict[str, Any]
 
 
-class ValidateOut(Schema):
+class ProcedureValidateOut(Schema):
     valid: bool
     errors: list[PathErrors]
     digest: str
@@ -147,11 +147,11 @@ def _version_or_404(pk: int, number: int) -> ProcedureVersion:
 
 @router.post(
     "/validate",
-    response=ValidateOut,
+    response=ProcedureValidateOut,
     auth=READ,
     summary="Validate a procedure definition: every problem with its path (writes nothing)",
 )
-def procedure_validate(request, data: DefinitionIn):
+def procedure_validate(request, data: ProcedureDefinitionIn):
     errors = services.definition_errors(data.definition)
     return {
         "valid": not errors,
@@ -193,7 +193,7 @@ def procedure_detail(request, pk: int):
     auth=DESIGN,
     summary="A new draft version (a copy of the latest unless a definition is given)",
 )
-def procedure_version_draft(request, pk: int, data: DraftIn):
+def procedure_version_draft(request, pk: int, data: ProcedureDraftIn):
     version = services.procedure_version_draft(
         procedure=_procedure_or_404(pk),
         definition=data.definition,
@@ -219,7 +219,7 @@ def procedure_version_detail(request, pk: int, number: int):
     auth=DESIGN,
     summary="Save a draft's definition (its author; refused with every path when invalid)",
 )
-def procedure_version_save(request, pk: int, number: int, data: SaveIn):
+def procedure_version_save(request, pk: int, number: int, data: ProcedureSaveIn):
     version = services.procedure_version_save(
         version=_version_or_404(pk, number),
         definition=data.definition,
@@ -235,7 +235,7 @@ def procedure_version_save(request, pk: int, number: int, data: SaveIn):
     auth=DESIGN,
     summary="The author submits his draft for review",
 )
-def procedure_version_submit(request, pk: int, number: int, data: NoteIn):
+def procedure_version_submit(request, pk: int, number: int, data: ProcedureNoteIn):
     version = services.procedure_version_submit(
         version=_version_or_404(pk, number), note=data.note or None, actor=request.auth
     )
@@ -248,7 +248,7 @@ def procedure_version_submit(request, pk: int, number: int, data: NoteIn):
     auth=REVIEW,
     summary="A second person reviews it: approve (to the technical manager) or return",
 )
-def procedure_version_review(request, pk: int, number: int, data: ReviewIn):
+def procedure_version_review(request, pk: int, number: int, data: ProcedureReviewIn):
     version = services.procedure_version_review(
         version=_version_or_404(pk, number),
         decision=data.decision,
@@ -264,7 +264,7 @@ def procedure_version_review(request, pk: int, number: int, data: ReviewIn):
     auth=APPROVE,
     summary="The technical manager approves a reviewed version (the previous one retires)",
 )
-def procedure_version_approve(request, pk: int, number: int, data: NoteIn):
+def procedure_version_approve(request, pk: int, number: int, data: ProcedureNoteIn):
     version = services.procedure_version_approve(
         version=_version_or_404(pk, number), note=data.note, actor=request.auth
     )
