@@ -27,6 +27,7 @@ urlpatterns = [
     path("records/", include("metrolab.records.urls")),
     path("instruments/procedures/", include("metrolab.instruments.procedure_urls")),
     path("certificates/", include("metrolab.certificates.urls")),
+    path("instruments/connections/", include("metrolab.instruments.connection_urls")),
     path("verify/", include("metrolab.certificates.public_urls")),
     path("", include("metrolab.core.urls")),
 ]

@@ -58,6 +58,7 @@ from metrolab.equipment.models import (
     MaintenanceRecord,
     UsageRecord,
 )
+from metrolab.equipment.panels import detail_panels
 from metrolab.equipment.roles import (
     BOOKERS,
     CHECK_RECORDERS,
@@ -183,7 +184,8 @@ def _plans_shown(equipment, can_record: bool) -> list[dict]:
 def equipment_detail(request, pk: int):
     """An item of equipment's card: every field, its status (with colour and history),
     calibrations with their points and confirmation, intermediate checks with the control
-    chart, maintenance, usage, bookings, location and the standards it composes."""
+    chart, maintenance, usage, bookings, location and the standards it composes; what other
+    apps add (`panels.detail_extenders`: the instrument connection)."""
     equipment = selectors.equipment_get(pk)
     user = request.user
     can_edit = holds(user, EQUIPMENT_EDITORS)
@@ -220,6 +222,7 @@ def equipment_detail(request, pk: int):
         else None,
         "me": user,
         "today_date": timezone.localdate(),
+        "panels": detail_panels(user, equipment),
     }
     return render(request, "equipment/detail.html", context)
 

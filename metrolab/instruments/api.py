@@ -2,7 +2,8 @@
 
 - `GET|PUT /connections/{equipment_id}`: how a piece of equipment is connected (the JSON of
   `open_driver`, checked); `POST .../identify` connects, reads *IDN? and compares it with the
-  equipment's model and serial number; `POST .../self-test` runs its self-test.
+  equipment's model and serial number; `POST .../self-test` runs its self-test; `GET
+  .../checks` every identify and self-test with its transcript, paginated.
 - `POST /runs/` starts a run of a procedure on a draft record (refused: not the record's
   measurer 403, not eligible / no connection / equipment in another room 409, a procedure
   that does not fit the record 422); `GET /runs/{id}` its status, state and last events;
@@ -27,7 +28,7 @@ from metrolab.core.service import ServiceError
 from metrolab.core.text import Code, Reason
 from metrolab.equipment.models import Equipment
 from metrolab.instruments import services
-from metrolab.instruments.models import InstrumentConnection, Run, RunEvent
+from metrolab.instruments.models import ConnectionCheck, InstrumentConnection, Run, RunEvent
 from metrolab.records.models import Record
 
 router = Router(tags=["instruments"])
@@ -298,3 +299,46 @@ def run_resume(request, run_id: int, data: EmptyIn | None = None):
 )
 def run_abort(request, run_id: int, data: RunAbortIn):
     return _run_out(services.run_abort(run=_run(run_id), actor=request.auth, reason=data.reason))
+
+
+# --- connection checks (the identify / self-test log of a connection) ----------------------
+
+
+class CheckOut(Schema):
+    id: int
+    kind: str
+    outcome: str
+    passed: bool
+    at: dt.datetime
+    by: str
+    identity: dict[str, str]
+    problems: list[str]
+    transcript: list[list[str]]
+    dropped_lines: int
+
+
+def _check_out(check: ConnectionCheck) -> dict:
+    return {
+        "id": check.pk,
+        "kind": check.kind,
+        "outcome": check.outcome,
+        "passed": check.passed,
+        "at": check.at,
+        "by": check.by.get_username(),
+        "identity": check.identity or {},
+        "problems": check.problems or [],
+        "transcript": check.transcript or [],
+        "dropped_lines": check.dropped_lines,
+    }
+
+
+@router.get(
+    "/connections/{equipment_id}/checks",
+    response=list[CheckOut],
+    auth=api_access(roles=READERS),
+    summary="A connection's identify and self-test checks with their transcripts, newest first",
+)
+@paginate
+def connection_checks(request, equipment_id: int):
+    link = get_object_or_404(InstrumentConnection, equipment_id=equipment_id)
+    return Mapped(link.checks.select_related("by").order_by("-at", "-pk"), _check_out)

@@ -11,6 +11,12 @@ class InstrumentsConfig(AppConfig):
     verbose_name = _("Instruments")
 
     def ready(self):
+        # The equipment card shows the connection, its checks and runs (R8a).
+        from metrolab.instruments import panels
+
+        panels.register()
+
+        # Procedures: the menu entry and the demo's built-ins (R8b).
         from metrolab.instruments.procedure_registry import register_procedures
 
         register_procedures()

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from metrolab.core.components import register_tones
 from metrolab.core.models import AuditedModel
 from metrolab.core.text import CODE, NAME, NOTE
 from metrolab.core.versions import ReviewedVersion
@@ -137,6 +138,77 @@ class RunEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id} {self.kind}: {self.text[:40]}"
+
+
+#: At most this many transcript lines are kept per connection check; the rest is counted.
+MAX_CHECK_LINES = 200
+#: One transcript line of a check is cut to this length.
+CHECK_LINE_TEXT = 300
+
+
+class ConnectionCheck(AuditedModel):
+    """One identify or self-test of a connected instrument (R8a, issue 16): who asked, when,
+    the outcome and every command sent and answer received (`transcript`: [[">", "*IDN?"],
+    ["<", "FLUKE,5522A,..."]], at most MAX_CHECK_LINES; the rest counted in
+    `dropped_lines`). The transcript is left out of the audit events (their row is audited)."""
+
+    class Kind(models.TextChoices):
+        IDENTIFY = "identify", _("identify")
+        SELF_TEST = "self_test", _("self-test")
+
+    class Outcome(models.TextChoices):
+        PASSED = "passed", _("passed")
+        MISMATCH = "mismatch", _("does not match the register")
+        FAILED = "failed", _("failed")
+        UNREACHABLE = "unreachable", _("unreachable")
+
+    audit_exclude = AuditedModel.audit_exclude | {"transcript"}
+
+    connection = models.ForeignKey(
+        InstrumentConnection,
+        verbose_name=_("instrument connection"),
+        on_delete=models.CASCADE,
+        related_name="checks",
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind)
+    at = models.DateTimeField(_("at"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome)
+    #: The identity read ({"manufacturer", "model", "serial", "firmware"}), or {}.
+    identity = models.JSONField(_("identity"), default=dict, blank=True)
+    #: What does not match the register (identify), the failures (self-test), or the error.
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    transcript = models.JSONField(_("transcript"), default=list, blank=True)
+    dropped_lines = models.PositiveIntegerField(_("transcript lines not kept"), default=0)
+
+    class Meta:
+        verbose_name = _("connection check")
+        verbose_name_plural = _("connection checks")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["connection", "kind", "-at"], name="conncheck_kind_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.connection_id} {self.kind}: {self.outcome}"
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == self.Outcome.PASSED
+
+
+register_tones(
+    ConnectionCheck.Outcome,
+    {
+        ConnectionCheck.Outcome.PASSED: "green",
+        ConnectionCheck.Outcome.MISMATCH: "yellow",
+        ConnectionCheck.Outcome.FAILED: "red",
+        ConnectionCheck.Outcome.UNREACHABLE: "red",
+    },
+)
 
 
 class Procedure(AuditedModel):

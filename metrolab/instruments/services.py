@@ -37,12 +37,15 @@ from metrolab.core.service import ServiceError, service
 from metrolab.environment.models import Room
 from metrolab.equipment.models import Equipment
 from metrolab.instruments.connections import TRANSPORTS, driver_classes, open_driver
-from metrolab.instruments.drivers.base import InstrumentError
+from metrolab.instruments.drivers.base import Identity, InstrumentError
 from metrolab.instruments.errors import InstrumentRefusal
 from metrolab.instruments.executor import Executor, RunState
 from metrolab.instruments.models import (
+    CHECK_LINE_TEXT,
     EVENT_TEXT,
+    MAX_CHECK_LINES,
     MAX_TRANSCRIPT_LINES,
+    ConnectionCheck,
     InstrumentConnection,
     Run,
     RunEvent,
@@ -93,8 +96,14 @@ def checked_connection(connection: Any) -> dict[str, Any]:
     for key in REQUIRED_KEYS.get(kind, ()):
         if not isinstance(connection.get(key), str) or not connection.get(key):
             errors[f"connection.{key}"] = [_("Required.")]
-    if kind == "modbus" and not (connection.get("host") or connection.get("port")):
-        errors["connection.host"] = [_("Give the host (Modbus TCP) or the port (Modbus RTU).")]
+    if kind == "modbus":
+        # Modbus TCP needs the host (its port defaults to 502); Modbus RTU the serial port.
+        rtu = connection.get("method") == "rtu"
+        key = "port" if rtu else "host"
+        if not isinstance(connection.get(key), str) or not connection.get(key):
+            errors[f"connection.{key}"] = [
+                _("Give the host (Modbus TCP) or the port (Modbus RTU).")
+            ]
     timeout = connection.get("timeout_ms", 2000)
     if not isinstance(timeout, int) or isinstance(timeout, bool) or not 1 <= timeout <= 60000:
         errors["connection.timeout_ms"] = [_("A whole number of milliseconds, 1 to 60000.")]
@@ -161,17 +170,52 @@ def identity_mismatches(equipment: Equipment, identity: Mapping[str, str]) -> li
     return found
 
 
+class _CheckTranscript:
+    """The transcript of one connection check: each command sent and answer received, at most
+    MAX_CHECK_LINES (the rest counted), each line cut to CHECK_LINE_TEXT."""
+
+    def __init__(self) -> None:
+        self.lines: list[list[str]] = []
+        self.dropped = 0
+
+    def __call__(self, direction: str, text: str) -> None:
+        if len(self.lines) >= MAX_CHECK_LINES:
+            self.dropped += 1
+            return
+        self.lines.append([direction, str(text)[:CHECK_LINE_TEXT]])
+
+
+def _store_check(link, kind, actor, outcome, transcript, *, identity=None, problems=()):
+    return ConnectionCheck.objects.create(
+        connection=link,
+        kind=kind,
+        at=timezone.now(),
+        by=actor,
+        outcome=outcome,
+        identity=identity or {},
+        problems=[str(p)[:CHECK_LINE_TEXT] for p in problems],
+        transcript=transcript.lines,
+        dropped_lines=transcript.dropped,
+    )
+
+
 @service("instrument.identify")
-def connection_identify(*, equipment: Equipment, actor: Any) -> dict[str, Any]:
-    """Connect, read the instrument's identity and compare it with the equipment's model and
-    serial number (R8a). Returns {"identity", "matches", "mismatches"}; the identity and the
-    time are kept with the connection."""
-    require_person(actor)
+def _identify_checked(*, equipment: Equipment, actor: Any) -> tuple[dict | None, Any]:
+    user = require_person(actor)
     link = _connection_of(equipment)
+    transcript = _CheckTranscript()
     try:
-        driver = open_driver(link.connection)
+        driver = open_driver(link.connection, transcript=transcript)
     except (InstrumentError, ValueError, OSError) as error:
-        raise _unreachable(equipment, error) from error
+        _store_check(
+            link,
+            ConnectionCheck.Kind.IDENTIFY,
+            user,
+            ConnectionCheck.Outcome.UNREACHABLE,
+            transcript,
+            problems=[error],
+        )
+        return None, _unreachable(equipment, error)
     try:
         identity = driver.connected_identity
     finally:
@@ -187,23 +231,79 @@ def connection_identify(*, equipment: Equipment, actor: Any) -> dict[str, Any]:
     link.identified_at = timezone.now()
     link.save(update_fields=["identity", "identified_at", "updated_at"])
     mismatches = identity_mismatches(equipment, values)
-    return {"identity": values, "matches": not mismatches, "mismatches": mismatches}
+    outcome = ConnectionCheck.Outcome.MISMATCH if mismatches else ConnectionCheck.Outcome.PASSED
+    check = _store_check(
+        link,
+        ConnectionCheck.Kind.IDENTIFY,
+        user,
+        outcome,
+        transcript,
+        identity=values,
+        problems=mismatches,
+    )
+    return {"identity": values, "matches": not mismatches, "mismatches": mismatches}, check
+
+
+def connection_identify(*, equipment: Equipment, actor: Any) -> dict[str, Any]:
+    """Connect, read the instrument's identity and compare it with the equipment's model and
+    serial number (R8a). Returns {"identity", "matches", "mismatches"}; the identity and the
+    time are kept with the connection. Every check is kept (`ConnectionCheck`, with its
+    transcript), an unreachable instrument's too: the refusal is raised once it is stored."""
+    result, outcome = _identify_checked(equipment=equipment, actor=actor)
+    if result is None:
+        raise outcome
+    return result
 
 
 @service("instrument.self_test")
-def connection_self_test(*, equipment: Equipment, actor: Any) -> list[str]:
-    """Run the instrument's self-test; the failures ([] when it passes)."""
-    require_person(actor)
+def _self_test_checked(*, equipment: Equipment, actor: Any) -> tuple[list[str] | None, Any]:
+    user = require_person(actor)
     link = _connection_of(equipment)
+    transcript = _CheckTranscript()
     try:
-        driver = open_driver(link.connection)
+        driver = open_driver(link.connection, transcript=transcript)
         try:
-            return list(driver.self_test())
+            failures = list(driver.self_test())
         finally:
             with contextlib.suppress(Exception):
                 driver.close()
     except (InstrumentError, ValueError, OSError) as error:
-        raise _unreachable(equipment, error) from error
+        _store_check(
+            link,
+            ConnectionCheck.Kind.SELF_TEST,
+            user,
+            ConnectionCheck.Outcome.UNREACHABLE,
+            transcript,
+            problems=[error],
+        )
+        return None, _unreachable(equipment, error)
+    outcome = ConnectionCheck.Outcome.FAILED if failures else ConnectionCheck.Outcome.PASSED
+    check = _store_check(
+        link, ConnectionCheck.Kind.SELF_TEST, user, outcome, transcript, problems=failures
+    )
+    return failures, check
+
+
+def connection_self_test(*, equipment: Equipment, actor: Any) -> list[str]:
+    """Run the instrument's self-test; the failures ([] when it passes). Every check is kept
+    (`ConnectionCheck`, with its transcript), an unreachable instrument's too: the refusal is
+    raised once it is stored."""
+    failures, outcome = _self_test_checked(equipment=equipment, actor=actor)
+    if failures is None:
+        raise outcome
+    return failures
+
+
+def instrument_label(identity: Identity | None, role: str, run_id: int) -> str:
+    """How a reading's instrument is named on the record's change trail (R8b): its identity
+    (manufacturer, model, serial number), its role and the run."""
+    who = (
+        " ".join(part for part in (identity.manufacturer, identity.model) if part)
+        if identity
+        else ""
+    )
+    serial = f" S/N {identity.serial}" if identity and identity.serial else ""
+    return f"{who or '?'}{serial} · {role} · #{run_id}"
 
 
 # --- runs: checks ------------------------------------------------------------------------
@@ -632,6 +732,8 @@ def _open(run: Run, state: RunState, drivers: dict, recorder: _Recorder):
             values={cell: format(reading.value, "f")},
             actor=run.started_by,
             source="instrument",
+            taken_at=reading.at,
+            instrument=instrument_label(identity, role, run.pk),
         )
 
     def on_event(kind: str, data: Mapping[str, Any]) -> None:

@@ -178,6 +178,7 @@ class RecordChangeOut(Schema):
     reason: str
     status: str
     source: str
+    instrument: str
 
 
 class RecordFieldHistoryOut(Schema):

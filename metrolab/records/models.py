@@ -244,6 +244,10 @@ class RecordChange(AuditedModel):
     reason = models.TextField(_("reason"), max_length=REASON, blank=True)
     # Where the value came from: typed on the page, the API (a person's or a device's token).
     source = models.CharField(_("source"), max_length=CODE, blank=True)
+    # For a reading an instrument took in a procedure run (R8b): the instrument's identity
+    # (manufacturer, model, serial number), its role and the run; `at` is then the moment
+    # the instrument took the reading.
+    instrument = models.CharField(_("instrument"), max_length=NAME, blank=True)
 
     class Meta:
         verbose_name = _("record change")

@@ -113,7 +113,7 @@ def changes_of(record: Record) -> list[RecordChange]:
 def record_history(record: Record) -> list[dict[str, Any]]:
     """The changes field by field, in the order each field was first changed: {"cell",
     "label", "changes": [{"old", "new", "by", "by_name", "at", "reason", "status",
-    "source"}]}."""
+    "source", "instrument"}]}."""
     labels = {}
     try:
         cells = calculation.input_cells(record)
@@ -136,6 +136,7 @@ def record_history(record: Record) -> list[dict[str, Any]]:
                 "reason": change.reason,
                 "status": change.status,
                 "source": change.source,
+                "instrument": change.instrument,
             }
         )
     return list(grouped.values())

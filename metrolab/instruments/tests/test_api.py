@@ -126,6 +126,19 @@ def test_a_run_through_the_api(
     assert (first["kind"], first["role"], first["text"]) == ("command", "source", "*IDN?")
     dmm_record.refresh_from_db()
     assert len([k for k in dmm_record.cells if k.startswith("reading.")]) == 20
+    # Each reading is on the record's trail with the instrument's identity, its role, the
+    # run and the moment the instrument took it (R8b), and the records API shows them.
+    written = dmm_record.changes.filter(source="instrument").order_by("at", "pk")
+    assert written.count() == 20
+    identity = run.state["identities"]["uut"]
+    expected = f"{identity['manufacturer']} {identity['model']} S/N {identity['serial']}"
+    assert {c.instrument for c in written} == {f"{expected} · uut · #{run.pk}"}
+    assert all(run.started_at <= c.at <= run.ended_at for c in written)
+    history = client.get(f"/api/v1/records/{dmm_record.pk}/history").json()
+    instruments = {c["instrument"] for field in history["fields"] for c in field["changes"]}
+    assert f"{expected} · uut · #{run.pk}" in instruments
+    page = client.get(f"/records/{dmm_record.pk}/history/")
+    assert page.status_code == 200 and f"{expected} · uut · #{run.pk}" in page.text
 
 
 def test_pause_resume_abort_through_the_api(

@@ -57,7 +57,7 @@ from django.utils.translation import gettext as _
 from metrolab.core.errors import CoreRefusal
 from metrolab.core.permissions import holds, require_person
 from metrolab.core.service import ServiceError, service
-from metrolab.core.text import SHORT_TEXT
+from metrolab.core.text import CODE, NAME, SHORT_TEXT
 from metrolab.customers.services import instrument_served
 from metrolab.environment import selectors as environment
 from metrolab.environment.models import Quantity, Room
@@ -730,13 +730,17 @@ def record_write(
     actor: Any,
     reason: str = "",
     source: str = "page",
+    taken_at: dt.datetime | None = None,
+    instrument: str = "",
 ) -> Record:
     """Write cells of a draft record (R6.2c): the person who measures, or a device token
-    acting for the task (readings only). Unknown and protected cells are refused; readings
-    are refused while the environment does not hold (`measurement_blocked`). Every change of
-    a cell leaves a RecordChange (old, new, who, when, the record's status, source); once the
-    record has been submitted and came back, a reason is required. The template evaluates
-    the cells and the results are stored."""
+    acting for the task (readings only). A reading an instrument took in a procedure run
+    (R8b) carries the moment it was taken (`taken_at`, kept as the change's time when it is
+    not in the future) and the instrument's identity (`instrument`). Unknown and protected
+    cells are refused; readings are refused while the environment does not hold
+    (`measurement_blocked`). Every change of a cell leaves a RecordChange (old, new, who,
+    when, the record's status, source); once the record has been submitted and came back, a
+    reason is required. The template evaluates the cells and the results are stored."""
     user = require_person(actor)
     record = _locked(record)
     device = _is_device(user, record)
@@ -762,6 +766,7 @@ def record_write(
                 code=RecordRefusal.CONDITIONS,
             )
     now = timezone.now()
+    at = taken_at if taken_at is not None and taken_at <= now else now
     cells = dict(record.cells)
     for cell, new in changed.items():
         RecordChange.objects.create(
@@ -770,10 +775,11 @@ def record_write(
             old=cells.get(cell, ""),
             new=new,
             by=user,
-            at=now,
+            at=at,
             status=record.status,
             reason=(reason or "").strip(),
-            source=(source or "")[:64],
+            source=(source or "")[:CODE],
+            instrument=(instrument or "")[:NAME],
         )
         if new:
             cells[cell] = new

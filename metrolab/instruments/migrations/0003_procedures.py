@@ -57,7 +57,7 @@ def remove(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('instruments', '0001_runs'),
+        ('instruments', '0002_connection_checks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
