@@ -37,7 +37,7 @@ from metrolab.core.components import register_tones
 from metrolab.core.context import current_service
 from metrolab.core.errors import Refusal
 from metrolab.core.models import AuditedModel
-from metrolab.core.permissions import is_system, person, require_person
+from metrolab.core.permissions import holds, is_system, person, require_person
 from metrolab.core.service import ServiceError
 from metrolab.core.text import NOTE, text_checked
 
@@ -269,6 +269,25 @@ class VersionLife:
                 _("Version %(version)s is not submitted for review.") % {"version": version.number},
                 code=self.refusal.NOT_IN_REVIEW,
             )
+
+    def next_steps(self, user: Any, version: ReviewedVersion) -> dict[str, bool]:
+        """Which step of the life `user` may take on `version` now (what a page offers; the
+        services check again): submit (its author, a draft), review (a reviewer or an
+        approver other than the author, in review), approve (an approver who neither wrote
+        nor reviewed it, reviewed)."""
+        is_author = version.author_id is not None and version.author_id == user.pk
+        in_review = version.status == VersionStatus.IN_REVIEW
+        return {
+            "is_author": is_author,
+            "submit": version.status == VersionStatus.DRAFT and is_author,
+            "review": in_review
+            and holds(user, (*self.reviewers, *self.approvers))
+            and not is_author,
+            "approve": in_review
+            and version.reviewed_at is not None
+            and holds(user, self.approvers)
+            and user.pk not in (version.author_id, version.reviewed_by_id),
+        }
 
     # --- steps -----------------------------------------------------------------------------
 

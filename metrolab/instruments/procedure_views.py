@@ -13,13 +13,15 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from metrolab.core.access import allow
 from metrolab.core.pages import holds, query_without_page
-from metrolab.core.refusals import refusal_message, refusal_on_form
+from metrolab.core.refusals import refusal_message
 from metrolab.core.service import ServiceError
+from metrolab.core.version_pages import version_step
 from metrolab.instruments import procedure_selectors as selectors
 from metrolab.instruments import procedure_services as services
 from metrolab.instruments.models import Procedure, ProcedureVersion
@@ -146,16 +148,8 @@ def procedure_new_draft(request, pk: int):
 
 def _version_page(request, version: ProcedureVersion, *, status=200, **forms):
     user = request.user
-    is_author = version.author_id == user.pk
+    steps = services.LIFE.next_steps(user, version)
     in_review = version.status == Status.IN_REVIEW
-    can_review = in_review and holds(user, REVIEWERS) and not is_author
-    can_approve = (
-        in_review
-        and version.reviewed_at is not None
-        and holds(user, APPROVERS)
-        and user.pk not in (version.author_id, version.reviewed_by_id)
-    )
-    can_submit = version.status == Status.DRAFT and is_author
     definition = version.definition
     return render(
         request,
@@ -171,10 +165,10 @@ def _version_page(request, version: ProcedureVersion, *, status=200, **forms):
             "template_pk": _template_pk(version.procedure.template),
             "returned": version.status == Status.DRAFT and version.reviewed_at is not None,
             "reviewed": in_review and version.reviewed_at is not None,
-            "review_form": (forms.get("review_form") or ReviewForm()) if can_review else None,
-            "approve_form": (forms.get("approve_form") or NoteForm()) if can_approve else None,
-            "submit_form": (forms.get("submit_form") or NoteForm()) if can_submit else None,
-            "can_edit": can_submit and holds(user, DESIGNERS),
+            "review_form": (forms.get("review_form") or ReviewForm()) if steps["review"] else None,
+            "approve_form": (forms.get("approve_form") or NoteForm()) if steps["approve"] else None,
+            "submit_form": (forms.get("submit_form") or NoteForm()) if steps["submit"] else None,
+            "can_edit": steps["submit"] and holds(user, DESIGNERS),
         },
         status=status,
     )
@@ -189,18 +183,16 @@ def version_detail(request, pk: int, number: int):
 
 
 def _version_action(request, pk, number, form_class, call, success, form_name):
-    version = _version_or_404(pk, number)
-    form = form_class(request.POST)
-    if form.is_valid():
-        try:
-            call(version, form.cleaned_data)
-        except ServiceError as exc:
-            refusal_on_form(form, exc)
-        else:
-            messages.success(request, success)
-            return redirect("procedures:version", pk, number)
-    version.refresh_from_db()
-    return _version_page(request, version, status=422, **{form_name: form})
+    return version_step(
+        request,
+        _version_or_404(pk, number),
+        form_class,
+        call,
+        success=success,
+        done=reverse("procedures:version", args=(pk, number)),
+        page=_version_page,
+        form_name=form_name,
+    )
 
 
 @allow(roles=DESIGNERS)
