@@ -13,6 +13,7 @@ ALIASES = {
     "environment-simulate": "environment_simulate",
     "environment-retention": "environment_retention",
     "records-load-builtin": "records_load_builtin",
+    "procedures-load-builtin": "procedures_load_builtin",
 }
 
 

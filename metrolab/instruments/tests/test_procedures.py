@@ -259,9 +259,13 @@ def test_the_command_loads_the_builtins(templates):
 
     from django.core.management import call_command
 
-    out = StringIO()
-    call_command("procedures_load_builtin", stdout=out)
-    assert out.getvalue().strip() == f"{CODE}: created"
+    from metrolab.cli import ALIASES
+
+    command = ALIASES["procedures-load-builtin"]  # `metrolab procedures-load-builtin`
+    for expected in ("created", "unchanged"):
+        out = StringIO()
+        call_command(command, stdout=out)
+        assert out.getvalue().strip() == f"{CODE}: {expected}"
 
 
 # --- the API ---------------------------------------------------------------------------------
