@@ -184,6 +184,7 @@ def _build_demo(shared: _Shared) -> SimpleNamespace:
     from metrolab.core.demo import demo_seed
     from metrolab.core.permissions import SYSTEM
     from metrolab.environment.demo import demo_seed_environment
+    from metrolab.instruments.procedure_registry import demo_load_builtin_procedures
     from metrolab.qualifications.demo import demo_seed_libraries
     from metrolab.records.demo import demo_seed_records
     from metrolab.records.template_demo import demo_load_builtin_templates
@@ -199,6 +200,7 @@ def _build_demo(shared: _Shared) -> SimpleNamespace:
             demo_seed_commissions(actor=SYSTEM),
             demo_seed_libraries(actor=SYSTEM),
             demo_load_builtin_templates(actor=SYSTEM),
+            demo_load_builtin_procedures(actor=SYSTEM),
             demo_seed_flow(actor=SYSTEM),
             demo_seed_environment(now=now, actor=SYSTEM),
             demo_seed_records(actor=SYSTEM),

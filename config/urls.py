@@ -25,6 +25,7 @@ urlpatterns = [
     # Before any other records/ pages: "templates/" is not a record.
     path("records/templates/", include("metrolab.records.template_urls")),
     path("records/", include("metrolab.records.urls")),
+    path("instruments/procedures/", include("metrolab.instruments.procedure_urls")),
     path("certificates/", include("metrolab.certificates.urls")),
     path("instruments/connections/", include("metrolab.instruments.connection_urls")),
     path("instruments/", include("metrolab.instruments.urls")),

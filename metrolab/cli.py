@@ -14,6 +14,7 @@ ALIASES = {
     "environment-retention": "environment_retention",
     "records-load-builtin": "records_load_builtin",
     "instruments-simulate": "instruments_simulate",
+    "procedures-load-builtin": "procedures_load_builtin",
 }
 
 

@@ -32,6 +32,7 @@ from metrolab.instruments.models import ConnectionCheck, InstrumentConnection, R
 from metrolab.records.models import Record
 
 router = Router(tags=["instruments"])
+router.add_router("/procedures/", "metrolab.instruments.procedure_api.router")
 
 READERS = tuple(LAB_STAFF)
 CONNECTION_EDITORS = (ADMIN, EQUIPMENT_MANAGER, METROLOGIST)
@@ -68,9 +69,9 @@ class SelfTestOut(Schema):
 
 
 class RunStartIn(Strict):
-    """The draft record (id), the procedure (a built-in procedure's code), the lab's
-    equipment per role ({role: equipment id}) and, for a meter role without equipment (the
-    item under test), its connection ({role: connection})."""
+    """The draft record (id), the procedure (a procedure's code: its approved version runs),
+    the lab's equipment per role ({role: equipment id}) and, for a meter role without
+    equipment (the item under test), its connection ({role: connection})."""
 
     record: int
     procedure: Code

@@ -18,6 +18,7 @@ class InstrumentsConfig(AppConfig):
             panels,
             selectors,  # noqa: F401 - the badges' tones
         )
+        from metrolab.instruments.procedure_registry import register_procedures
 
         # The equipment card shows the connection, its checks and runs (R8a).
         panels.register()
@@ -26,3 +27,5 @@ class InstrumentsConfig(AppConfig):
         # The demo's calibrator connected to the simulated bench (run beside the server) and a
         # DMM waiting for its automatic calibration: after the records, before the certificates.
         register_demo(demo.demo_seed_instruments, order=65, children=demo.demo_children)
+        # Procedures: the menu entry and the demo's built-ins (R8b).
+        register_procedures()

@@ -7,6 +7,8 @@
   and the reason it stopped.
 - `RunEvent`: what happened in a run, in order: the transcript of every command and answer,
   readings, steps, faults, prompts, pauses, resumptions, an abort.
+- `Procedure` / `ProcedureVersion`: a documented procedure and its versions, reviewed and
+  approved like record templates (core/versions.py); a run uses the approved version.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from django.utils.translation import gettext_lazy as _
 
 from metrolab.core.components import register_tones
 from metrolab.core.models import AuditedModel
-from metrolab.core.text import CODE, NOTE
+from metrolab.core.text import CODE, NAME, NOTE
+from metrolab.core.versions import ReviewedVersion
 
 #: At most this many transcript lines (commands and answers) are kept per run; the rest is
 #: counted, not stored (`Run.dropped_lines`).
@@ -220,3 +223,47 @@ register_tones(
         ConnectionCheck.Outcome.UNREACHABLE: "red",
     },
 )
+
+
+class Procedure(AuditedModel):
+    """A documented procedure (R8b; `metrolab-procedure/1`, docs/procedures.md): its versions
+    hold the definition; a run uses its approved version. `template` is the code of the
+    record template it fills."""
+
+    code = models.CharField(_("code"), max_length=CODE, unique=True)
+    title = models.CharField(_("title"), max_length=NAME)
+    template = models.CharField(_("record template"), max_length=CODE)
+    builtin = models.BooleanField(_("built in"), default=False)
+
+    class Meta:
+        verbose_name = _("procedure")
+        verbose_name_plural = _("procedures")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class ProcedureVersion(ReviewedVersion):
+    """One version of a procedure's definition, reviewed and approved like a record
+    template's (core/versions.py): only an approved version runs; it never changes again."""
+
+    procedure = models.ForeignKey(
+        Procedure,
+        verbose_name=_("procedure"),
+        on_delete=models.PROTECT,
+        related_name="versions",
+    )
+
+    builtin_note_shown = _("Built in: approved when the built-in procedures were loaded")
+
+    class Meta:
+        verbose_name = _("procedure version")
+        verbose_name_plural = _("procedure versions")
+        ordering = ["procedure", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["procedure", "number"], name="procedure_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.procedure.code} v{self.number}"

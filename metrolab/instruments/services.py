@@ -19,6 +19,7 @@ worker sees the request before its next command).
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import time
 from collections.abc import Mapping
@@ -50,7 +51,8 @@ from metrolab.instruments.models import (
     Run,
     RunEvent,
 )
-from metrolab.instruments.procedure import ProcedureError, builtin_procedures, compile_procedure
+from metrolab.instruments.procedure import ProcedureError, compile_procedure
+from metrolab.instruments.procedure_services import approved_definition
 from metrolab.qualifications.eligibility import PERFORM, eligibility_problems, task_setup
 from metrolab.records.models import Record
 
@@ -335,15 +337,12 @@ def _elsewhere(record: Record, equipment: list[Equipment]) -> list[str]:
     ]
 
 
-def _procedure(code_or_definition: Any) -> dict[str, Any]:
-    if isinstance(code_or_definition, Mapping):
-        return dict(code_or_definition)
-    found = builtin_procedures().get(str(code_or_definition))
-    if found is None:
-        raise ServiceError(
-            _("No such procedure."), code=InstrumentRefusal.PROCEDURE_INVALID, field="procedure"
-        )
-    return found
+def _procedure(code: Any) -> tuple[dict[str, Any], str]:
+    """The definition of the approved version of the procedure `code` (a copy: the run keeps
+    it as its snapshot) and that version's number; refused (422) when there is no approved
+    version."""
+    version = approved_definition(code)
+    return copy.deepcopy(version.definition), str(version.number)
 
 
 def _plan(run_definition: Mapping[str, Any], record: Record):
@@ -385,7 +384,9 @@ def run_start(
     task: Any = None,
     connections: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Run:
-    """Start a procedure run filling a draft record (R8b). `equipment_roles` {role:
+    """Start a procedure run filling a draft record (R8b). `procedure` is a procedure's
+    code: the run uses its approved version (refused without one) and keeps its definition
+    as a snapshot with the version's number. `equipment_roles` {role:
     Equipment} gives the lab's equipment; a `meter` role without equipment (the item under
     test) takes its connection JSON from `connections` {role: connection}. Refused unless the
     actor measures the record and may perform its task with every piece today, each piece
@@ -406,7 +407,7 @@ def run_start(
             _("Only the person who measures this record runs its procedure."),
             code=CoreRefusal.FORBIDDEN,
         )
-    definition = _procedure(procedure)
+    definition, version_number = _procedure(procedure)
     try:
         compiled, _planned = _plan(definition, record)
     except ProcedureError as error:
@@ -468,7 +469,7 @@ def run_start(
         task=task,
         record=record,
         procedure_code=compiled.code,
-        procedure_version=compiled.version,
+        procedure_version=version_number,
         definition=definition,
         started_by=user,
         roles=roles,

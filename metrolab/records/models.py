@@ -25,10 +25,8 @@ from django.utils.translation import gettext_lazy as _
 from metrolab.commissions.choices import Service
 from metrolab.core.components import register_tones
 from metrolab.core.models import AuditedModel
-from metrolab.core.text import CODE, NAME, NOTE, REASON, SHORT_TEXT
-
-# The note the loader stores on a built-in template's versions (data: kept as written).
-BUILTIN_NOTE = "built-in"
+from metrolab.core.text import CODE, NAME, REASON, SHORT_TEXT
+from metrolab.core.versions import ReviewedVersion
 
 # Records are kept this many years unless their template says otherwise (R6.12a).
 DEFAULT_RETENTION_YEARS = 6
@@ -65,16 +63,11 @@ class RecordTemplate(AuditedModel):
         return f"{self.code} {self.title}"
 
 
-class TemplateVersion(AuditedModel):
+class TemplateVersion(ReviewedVersion):
     """One version of a template's definition. Drafts are edited in the designer; a version
     in review is checked by a second person and approved by the technical manager; only an
-    approved version makes records; it is never edited again (a change is a new version)."""
-
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("draft")
-        IN_REVIEW = "in_review", _("in review")
-        APPROVED = "approved", _("approved")
-        RETIRED = "retired", _("retired")
+    approved version makes records; it is never edited again (a change is a new version).
+    The fields and the life are those every reviewed definition shares (core/versions.py)."""
 
     template = models.ForeignKey(
         RecordTemplate,
@@ -82,42 +75,8 @@ class TemplateVersion(AuditedModel):
         on_delete=models.PROTECT,
         related_name="versions",
     )
-    number = models.PositiveIntegerField(_("version"))
-    definition = models.JSONField(_("definition"), default=dict)
-    digest = models.CharField(_("SHA-256 of the definition"), max_length=64, blank=True)
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status, default=Status.DRAFT, db_index=True
-    )
-    note = models.TextField(_("what changed"), max_length=NOTE, blank=True)
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("author"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    submitted_at = models.DateTimeField(_("submitted for review at"), null=True, blank=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("reviewed by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("approved by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
-    # The reviewer's note: why the version was returned to its author, or a remark on review.
-    review_note = models.TextField(_("review note"), max_length=NOTE, blank=True)
+
+    builtin_note_shown = _("Built in: approved when the built-in templates were loaded")
 
     class Meta:
         verbose_name = _("template version")
@@ -131,13 +90,6 @@ class TemplateVersion(AuditedModel):
 
     def __str__(self):
         return f"{self.template.code} v{self.number}"
-
-    @property
-    def note_shown(self) -> str:
-        """The note as pages show it: the loader's mark of a built-in version is translated."""
-        if self.note == BUILTIN_NOTE:
-            return str(_("Built in: approved when the built-in templates were loaded"))
-        return self.note
 
 
 class Record(AuditedModel):
@@ -380,14 +332,5 @@ register_tones(
         Record.Status.APPROVED: "green",
         Record.Status.CANCELLED: "red",
         Record.Status.SUPERSEDED: "neutral",
-    },
-)
-register_tones(
-    TemplateVersion.Status,
-    {
-        TemplateVersion.Status.DRAFT: "neutral",
-        TemplateVersion.Status.IN_REVIEW: "yellow",
-        TemplateVersion.Status.APPROVED: "green",
-        TemplateVersion.Status.RETIRED: "neutral",
     },
 )

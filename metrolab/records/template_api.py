@@ -7,7 +7,6 @@ The definition is a JSON object in the body (a JSON string where it belongs answ
 definition that does not compile is refused with code `template_invalid` and one detail per
 path of the engine ("computed.2.expr")."""
 
-import datetime as dt
 from typing import Any, Literal
 
 from django.http import Http404
@@ -21,6 +20,7 @@ from metrolab.core.access import api_access
 from metrolab.core.api_contract import Mapped
 from metrolab.core.service import ServiceError
 from metrolab.core.text import Code, Name, Note
+from metrolab.core.version_api import PathErrors, VersionSummary, path_errors, version_summary
 from metrolab.records import services
 from metrolab.records import template_selectors as selectors
 from metrolab.records.models import DEFAULT_RETENTION_YEARS, RecordTemplate, TemplateVersion
@@ -43,21 +43,6 @@ Status_ = TemplateVersion.Status
 
 
 # --- schemas --------------------------------------------------------------------------------
-
-
-class VersionSummary(Schema):
-    number: int
-    status: str
-    status_label: str
-    digest: str
-    note: str
-    review_note: str
-    author: str | None
-    submitted_at: dt.datetime | None
-    reviewed_by: str | None
-    reviewed_at: dt.datetime | None
-    approved_by: str | None  # None with approved_at set: approved by the system (built-in)
-    approved_at: dt.datetime | None
 
 
 class VersionOut(VersionSummary):
@@ -120,11 +105,6 @@ class DefinitionIn(Schema):
     definition: dict[str, Any]
 
 
-class PathErrors(Schema):
-    path: str
-    messages: list[str]
-
-
 class ValidateOut(Schema):
     valid: bool
     errors: list[PathErrors]
@@ -154,30 +134,9 @@ class PreviewOut(Schema):
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _name(user) -> str | None:
-    return str(user) if user is not None else None
-
-
-def _summary(v: TemplateVersion) -> dict:
-    return {
-        "number": v.number,
-        "status": v.status,
-        "status_label": str(v.get_status_display()),
-        "digest": v.digest,
-        "note": v.note,
-        "review_note": v.review_note,
-        "author": _name(v.author),
-        "submitted_at": v.submitted_at,
-        "reviewed_by": _name(v.reviewed_by),
-        "reviewed_at": v.reviewed_at,
-        "approved_by": _name(v.approved_by),
-        "approved_at": v.approved_at,
-    }
-
-
 def _version_out(v: TemplateVersion) -> dict:
     return {
-        **_summary(v),
+        **version_summary(v),
         "template_id": v.template_id,
         "template_code": v.template.code,
         "definition": v.definition,
@@ -203,7 +162,7 @@ def _template_out(t: RecordTemplate, versions: list[TemplateVersion] | None = No
 
 def _detail_out(t: RecordTemplate) -> dict:
     versions = list(selectors.template_versions(t))
-    return {**_template_out(t, versions), "versions": [_summary(v) for v in versions]}
+    return {**_template_out(t, versions), "versions": [version_summary(v) for v in versions]}
 
 
 def _template_or_404(pk: int) -> RecordTemplate:
@@ -229,10 +188,6 @@ def _discipline(code: str | None) -> Discipline | None:
     return discipline
 
 
-def _path_errors(errors: dict[str, list[str]]) -> list[dict]:
-    return [{"path": path, "messages": messages} for path, messages in errors.items()]
-
-
 # --- validation and preview (fixed paths before /{pk}) ---------------------------------------
 
 
@@ -246,7 +201,7 @@ def validate(request, data: DefinitionIn):
     errors = services.definition_errors(data.definition)
     return {
         "valid": not errors,
-        "errors": _path_errors(errors),
+        "errors": path_errors(errors),
         "digest": services.definition_digest(data.definition),
     }
 
@@ -269,7 +224,7 @@ def preview_evaluate(request, data: PreviewIn):
     if not result.ok:
         return {
             "valid": False,
-            "errors": _path_errors(result.errors),
+            "errors": path_errors(result.errors),
             "cells": [],
             "values": {},
             "evaluation": None,

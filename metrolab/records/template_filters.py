@@ -3,17 +3,15 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from pydantic import field_validator
 
 from metrolab.commissions.choices import Service
 from metrolab.core.filters import ListFilter
 from metrolab.core.text import Code, Name
+from metrolab.core.versions import STATES, state_condition
 from metrolab.records.models import TemplateVersion
-
-# `state`: templates with an approved version, or with a version in progress.
-STATES = ("approved", "in_progress", "none_approved")
 
 
 class TemplateFilter(ListFilter):
@@ -59,18 +57,7 @@ class TemplateFilter(ListFilter):
         if self.builtin:
             queryset = queryset.filter(builtin=self.builtin == "yes")
         if self.state:
-            status = TemplateVersion.Status
-            approved = Exists(
-                TemplateVersion.objects.filter(template=OuterRef("pk"), status=status.APPROVED)
-            )
-            open_ = Exists(
-                TemplateVersion.objects.filter(
-                    template=OuterRef("pk"), status__in=(status.DRAFT, status.IN_REVIEW)
-                )
-            )
-            queryset = queryset.filter(
-                {"approved": approved, "in_progress": open_, "none_approved": ~approved}[self.state]
-            )
+            queryset = queryset.filter(state_condition(TemplateVersion, "template", self.state))
         search = (self.q or "").strip()
         if search:
             queryset = queryset.filter(Q(code__icontains=search) | Q(title__icontains=search))

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -23,10 +24,12 @@ from metrolab.core.access import allow
 from metrolab.core.pages import holds, query_without_page
 from metrolab.core.refusals import refusal_message, refusal_on_form
 from metrolab.core.service import ServiceError
+from metrolab.core.version_pages import version_step
 from metrolab.metrology.record_template import SCHEMA
 from metrolab.records import services
 from metrolab.records import template_selectors as selectors
 from metrolab.records.models import RecordTemplate, TemplateVersion
+from metrolab.records.services.templates import LIFE as TEMPLATE_LIFE
 from metrolab.records.template_filters import TemplateFilter
 from metrolab.records.template_forms import (
     DesignerForm,
@@ -256,20 +259,9 @@ def _version_page(
     submit_form=None,
     status=200,
 ):
-    user = request.user
-    is_author = version.author_id == user.pk
-    can_review = (
-        version.status == Status.IN_REVIEW
-        and holds(user, (*TEMPLATE_REVIEWERS, *TEMPLATE_APPROVERS))
-        and not is_author
-    )
-    can_approve = (
-        version.status == Status.IN_REVIEW
-        and version.reviewed_at is not None
-        and holds(user, TEMPLATE_APPROVERS)
-        and user.pk not in (version.author_id, version.reviewed_by_id)
-    )
-    can_submit = version.status == Status.DRAFT and is_author
+    steps = TEMPLATE_LIFE.next_steps(request.user, version)
+    is_author = steps["is_author"]
+    can_review, can_approve, can_submit = steps["review"], steps["approve"], steps["submit"]
     return render(
         request,
         "records/templates/version.html",
@@ -297,18 +289,16 @@ def version_detail(request, pk: int, number: int):
 
 
 def _version_action(request, pk, number, form_class, call, success, form_name):
-    version = _version_or_404(pk, number)
-    form = form_class(request.POST)
-    if form.is_valid():
-        try:
-            call(version, form.cleaned_data)
-        except ServiceError as exc:
-            refusal_on_form(form, exc)
-        else:
-            messages.success(request, success)
-            return redirect("record_templates:version", pk, number)
-    version.refresh_from_db()
-    return _version_page(request, version, status=422, **{form_name: form})
+    return version_step(
+        request,
+        _version_or_404(pk, number),
+        form_class,
+        call,
+        success=success,
+        done=reverse("record_templates:version", args=(pk, number)),
+        page=_version_page,
+        form_name=form_name,
+    )
 
 
 @allow(roles=TEMPLATE_DESIGNERS)

@@ -1,7 +1,8 @@
 """Fixtures of the run tests: a started DMM calibration task with a draft record of the
-built-in `dmm-dc-voltage` template, the simulated SCPI bench (calibrator + DMM on loopback
-ports), the lab's calibrator registered as equipment with a confirmed calibration and its
-connection, and `execute(run)` which runs the worker's job for a run and returns it fresh.
+built-in `dmm-dc-voltage` template (and the built-in procedures, approved), the simulated
+SCPI bench (calibrator + DMM on loopback ports), the lab's calibrator registered as equipment
+with a confirmed calibration and its connection, and `execute(run)` which runs the worker's
+job for a run and returns it fresh.
 """
 
 from __future__ import annotations
@@ -37,10 +38,14 @@ def dmm_bench():
 @pytest.fixture
 def dmm_record(cast, start_task, approved_version):
     """A draft record (dmm-dc-voltage, points 1, 5, 10, −10 V, 5 repeats) of a started DMM
-    calibration task measured by the cast's metrologist."""
+    calibration task measured by the cast's metrologist; the built-in procedures are loaded
+    (approved), so that a run can use `dmm-dc-voltage`."""
+    from metrolab.core.permissions import SYSTEM
+    from metrolab.instruments.procedure_services import procedures_load_builtin
     from metrolab.records.services import record_create
 
     approved_version("dmm-dc-voltage")
+    procedures_load_builtin(actor=SYSTEM)
     task = start_task(service="calibration", name="数字多用表 Digital multimeter")
     return record_create(task=task, actor=cast["metrologist"], roles={})
 

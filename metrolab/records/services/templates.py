@@ -25,33 +25,33 @@ system at load ("built-in"): idempotent by digest.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Max
-from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from metrolab.commissions.choices import Service
 from metrolab.commissions.models import Discipline
-from metrolab.core.context import current_service
-from metrolab.core.permissions import is_system, person, require_person, require_roles
+from metrolab.core.permissions import person, require_roles
 from metrolab.core.service import ServiceError, service
-from metrolab.core.text import NOTE, text_checked
 from metrolab.core.validation import validated
+from metrolab.core.versions import (
+    APPROVE,
+    BUILTIN_NOTE,
+    RETURN,
+    VersionLife,
+    definition_digest,
+    definition_refusal,
+    version_note,
+)
 from metrolab.metrology.record_template import (
     TemplateError,
     builtin_templates,
     compile_template,
 )
-from metrolab.records.models import (
-    BUILTIN_NOTE,
-    DEFAULT_RETENTION_YEARS,
-    RecordTemplate,
-    TemplateVersion,
-)
+from metrolab.records.models import DEFAULT_RETENTION_YEARS, RecordTemplate, TemplateVersion
 from metrolab.records.template_errors import TemplateRefusal
 from metrolab.records.template_roles import (
     TEMPLATE_APPROVERS,
@@ -60,19 +60,21 @@ from metrolab.records.template_roles import (
 )
 
 Status = TemplateVersion.Status
-FINAL = (Status.APPROVED, Status.RETIRED)
-OPEN = (Status.DRAFT, Status.IN_REVIEW)
-APPROVE, RETURN = "approve", "return"
+# The life every reviewed definition shares (core/versions.py), with the templates' codes.
+LIFE = VersionLife(
+    model=TemplateVersion,
+    parent="template",
+    refusal=TemplateRefusal,
+    reviewers=TEMPLATE_REVIEWERS,
+    approvers=TEMPLATE_APPROVERS,
+    review_forbidden=gettext_lazy(
+        "Only a checker or the technical manager may review a record template."
+    ),
+    approve_forbidden=gettext_lazy("Only the technical manager may approve a record template."),
+)
 
 
 # --- the definition --------------------------------------------------------------------------
-
-
-def definition_digest(definition: Mapping[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of a definition (sorted keys, no spaces, UTF-8): what a
-    version's `digest` holds, and what records and caches compare."""
-    text = json.dumps(definition, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def definition_errors(
@@ -116,20 +118,8 @@ def definition_from_text(text: str) -> dict[str, Any]:
 def _checked(definition: Any, template: RecordTemplate) -> dict[str, Any]:
     errors = definition_errors(definition, code=template.code, service_code=template.service)
     if errors:
-        count = sum(len(m) for m in errors.values())
-        raise ServiceError(
-            _("The definition is not valid (%(count)d problems; the first: %(first)s).")
-            % {"count": count, "first": _located(errors)},
-            code=TemplateRefusal.INVALID_DEFINITION,
-            field=next(iter(errors)) or None,
-            errors=errors,
-        )
+        raise definition_refusal(errors, code=TemplateRefusal.INVALID_DEFINITION)
     return copy.deepcopy(dict(definition))
-
-
-def _located(errors: dict[str, list[str]]) -> str:
-    path, messages = next(iter(errors.items()))
-    return f"{path}: {messages[0]}" if path else messages[0]
 
 
 def starter_definition(code: str, title: str, service_code: str) -> dict[str, Any]:
@@ -201,47 +191,7 @@ def _designer(actor: Any):
     )
 
 
-def _author_only(version: TemplateVersion, actor: Any) -> None:
-    """Only the author edits and submits his draft (the system acts for the lab)."""
-    if is_system(actor):
-        return
-    user = person(actor)
-    if version.author_id is not None and (user is None or user.pk != version.author_id):
-        raise ServiceError(
-            _("Only the author of this draft, %(author)s, may change or submit it.")
-            % {"author": version.author},
-            code=TemplateRefusal.NOT_AUTHOR,
-        )
-
-
-def _note(note: str | None, *, required: bool = False, label: str = "") -> str:
-    note = (note or "").strip()
-    text_checked(note, limit=NOTE, field="note", label=label or _("Note"))
-    if required and not note:
-        raise ServiceError(_("Give the reason (a note) for returning it."), field="note")
-    call = current_service()
-    if note and call is not None and not call.reason:
-        call.reason = note  # the audit events of the call keep it
-    return note
-
-
-def _locked(version: TemplateVersion) -> TemplateVersion:
-    return TemplateVersion.objects.select_for_update().select_related("template").get(pk=version.pk)
-
-
-def _editable(version: TemplateVersion) -> None:
-    if version.status in FINAL:
-        raise ServiceError(
-            _("Version %(version)s is %(status)s: it never changes; draft a new version.")
-            % {"version": version.number, "status": version.get_status_display()},
-            code=TemplateRefusal.IMMUTABLE,
-        )
-    if version.status != Status.DRAFT:
-        raise ServiceError(
-            _("Version %(version)s is %(status)s: only a draft can be changed.")
-            % {"version": version.number, "status": version.get_status_display()},
-            code=TemplateRefusal.NOT_DRAFT,
-        )
+_note = version_note
 
 
 # --- templates and drafts ---------------------------------------------------------------------
@@ -277,17 +227,7 @@ def template_create(
     definition = _checked(definition, template)
     note = _note(note)
     template.save()
-    version = TemplateVersion(
-        template=template,
-        number=1,
-        definition=definition,
-        digest=definition_digest(definition),
-        status=Status.DRAFT,
-        note=note,
-        author=person(actor),
-    )
-    version.save()
-    return version
+    return LIFE.draft(template, definition, note, actor)
 
 
 @service("record_template.draft")
@@ -303,35 +243,13 @@ def template_version_draft(
     _designer(actor)
     template = RecordTemplate.objects.select_for_update().get(pk=template.pk)
     versions = TemplateVersion.objects.filter(template=template)
-    open_version = versions.filter(status__in=OPEN).order_by("-number").first()
-    if open_version is not None:
-        raise ServiceError(
-            _("Version %(version)s of %(template)s is still %(status)s: finish it first.")
-            % {
-                "version": open_version.number,
-                "template": template.code,
-                "status": open_version.get_status_display(),
-            },
-            code=TemplateRefusal.DRAFT_OPEN,
-        )
+    LIFE.none_open(template, template.code)
     latest = versions.order_by("-number").first()
     if definition is None:
         definition = latest.definition if latest is not None else None
     if definition is None:
         definition = starter_definition(template.code, template.title, template.service)
-    definition = _checked(definition, template)
-    number = (versions.aggregate(n=Max("number"))["n"] or 0) + 1
-    version = TemplateVersion(
-        template=template,
-        number=number,
-        definition=definition,
-        digest=definition_digest(definition),
-        status=Status.DRAFT,
-        note=_note(note),
-        author=person(actor),
-    )
-    version.save()
-    return version
+    return LIFE.draft(template, _checked(definition, template), note, actor)
 
 
 @service("record_template.save")
@@ -345,16 +263,9 @@ def template_version_save(
     """Save the definition of a DRAFT (its author only). Every save compiles it: a definition
     that does not compile is refused with every problem and its path, and nothing changes."""
     _designer(actor)
-    version = _locked(version)
-    _editable(version)
-    _author_only(version, actor)
-    definition = _checked(definition, version.template)
-    version.definition = definition
-    version.digest = definition_digest(definition)
-    if note is not None:
-        version.note = _note(note)
-    version.save()
-    return version
+    return LIFE.save_draft(
+        version, checked=lambda v: _checked(definition, v.template), note=note, actor=actor
+    )
 
 
 @service("record_template.submit")
@@ -363,34 +274,9 @@ def template_version_submit(
 ) -> TemplateVersion:
     """The author submits his DRAFT for review (→ IN_REVIEW)."""
     _designer(actor)
-    require_person(actor)
-    version = _locked(version)
-    _editable(version)
-    _author_only(version, actor)
-    _checked(version.definition, version.template)
-    if note is not None:
-        version.note = _note(note)
-    version.status = Status.IN_REVIEW
-    version.submitted_at = timezone.now()
-    version.reviewed_by = None
-    version.reviewed_at = None
-    version.review_note = ""
-    version.save()
-    return version
-
-
-def _in_review(version: TemplateVersion) -> None:
-    if version.status in FINAL:
-        raise ServiceError(
-            _("Version %(version)s is %(status)s already.")
-            % {"version": version.number, "status": version.get_status_display()},
-            code=TemplateRefusal.IMMUTABLE,
-        )
-    if version.status != Status.IN_REVIEW:
-        raise ServiceError(
-            _("Version %(version)s is not submitted for review.") % {"version": version.number},
-            code=TemplateRefusal.NOT_IN_REVIEW,
-        )
+    return LIFE.submit(
+        version, check=lambda v: _checked(v.definition, v.template), note=note, actor=actor
+    )
 
 
 @service("record_template.review")
@@ -401,44 +287,7 @@ def template_version_review(
     technical manager, never its author. "approve" marks it reviewed (it then awaits the
     technical manager's approval); "return" sends it back to DRAFT with the note (required),
     also after the review, until it is approved."""
-    if decision not in (APPROVE, RETURN):
-        raise ServiceError(
-            _("The decision is %(approve)s or %(return)s.")
-            % {"approve": APPROVE, "return": RETURN},
-            field="decision",
-        )
-    reviewer = require_person(
-        actor,
-        (*TEMPLATE_REVIEWERS, *TEMPLATE_APPROVERS),
-        message=_("Only a checker or the technical manager may review a record template."),
-    )
-    version = _locked(version)
-    _in_review(version)
-    if version.author_id == reviewer.pk:
-        raise ServiceError(
-            _("You wrote this version: another person must review it."),
-            code=TemplateRefusal.SELF_REVIEW,
-        )
-    note = _note(note, required=decision == RETURN)
-    now = timezone.now()
-    if decision == RETURN:
-        version.status = Status.DRAFT
-        version.reviewed_by = reviewer
-        version.reviewed_at = now
-        version.review_note = note
-        version.save()
-        return version
-    if version.reviewed_at is not None:
-        raise ServiceError(
-            _("Version %(version)s was reviewed by %(reviewer)s already.")
-            % {"version": version.number, "reviewer": version.reviewed_by},
-            code=TemplateRefusal.ALREADY_REVIEWED,
-        )
-    version.reviewed_by = reviewer
-    version.reviewed_at = now
-    version.review_note = note
-    version.save()
-    return version
+    return LIFE.review(version, decision=decision, note=note, actor=actor)
 
 
 @service("record_template.approve")
@@ -448,42 +297,14 @@ def template_version_approve(
     """The technical manager approves a reviewed version for use (→ APPROVED); he is neither
     its author nor its reviewer (R4.4: two other people stand behind each template). The
     version approved before it is RETIRED: records pinned to it keep it."""
-    approver = require_person(
-        actor,
-        TEMPLATE_APPROVERS,
-        message=_("Only the technical manager may approve a record template."),
-    )
-    version = _locked(version)
-    _in_review(version)
-    if version.reviewed_at is None:
-        raise ServiceError(
-            _("Version %(version)s has not been reviewed yet.") % {"version": version.number},
-            code=TemplateRefusal.NOT_REVIEWED,
-        )
-    if approver.pk in (version.author_id, version.reviewed_by_id):
-        raise ServiceError(
-            _("You wrote or reviewed this version: another technical manager must approve it."),
-            code=TemplateRefusal.SELF_APPROVAL,
-        )
-    _checked(version.definition, version.template)
-    _note(note)
-    return _approved(version, approver)
+    approver = LIFE.approver(actor)
+    version = LIFE.locked(version)
 
+    def check(version: TemplateVersion) -> None:
+        _checked(version.definition, version.template)
+        _note(note)
 
-def _approved(version: TemplateVersion, approver) -> TemplateVersion:
-    """Approve `version` and retire the template's version approved before it."""
-    for previous in (
-        TemplateVersion.objects.select_for_update()
-        .filter(template_id=version.template_id, status=Status.APPROVED)
-        .exclude(pk=version.pk)
-    ):
-        previous.status = Status.RETIRED
-        previous.save(update_fields=["status", "updated_at"])
-    version.status = Status.APPROVED
-    version.approved_by = approver
-    version.approved_at = timezone.now()
-    version.save()
-    return version
+    return LIFE.approve(version, approver=approver, check=check)
 
 
 # --- the built-ins ------------------------------------------------------------------------------
@@ -540,19 +361,7 @@ def templates_load_builtin(*, actor: Any) -> dict[str, str]:
                 template.save(update_fields=[*changed, "updated_at"])
             outcome[code] = "updated"
         _checked(definition, template)
-        number = (template.versions.aggregate(n=Max("number"))["n"] or 0) + 1
-        version = TemplateVersion(
-            template=template,
-            number=number,
-            definition=copy.deepcopy(definition),
-            digest=digest,
-            status=Status.IN_REVIEW,
-            note=BUILTIN_NOTE,
-            author=None,
-            submitted_at=timezone.now(),
-        )
-        version.save()
-        _approved(version, person(actor))
+        LIFE.load_builtin(template, copy.deepcopy(definition), person(actor))
     return outcome
 
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('instruments', '0002_connection_checks'),
+        ('instruments', '0003_procedures'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
