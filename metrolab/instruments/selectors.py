@@ -14,14 +14,14 @@ from django.db.models import QuerySet
 from django.utils.translation import get_language, gettext, gettext_lazy
 
 from metrolab.core.components import register_tones
+from metrolab.core.versions import VersionStatus
 from metrolab.environment.models import Room
 from metrolab.equipment.models import Equipment
-from metrolab.instruments.models import InstrumentConnection, Run, RunEvent
+from metrolab.instruments.models import InstrumentConnection, ProcedureVersion, Run, RunEvent
 from metrolab.instruments.procedure import (
     MeasureStep,
     ProcedureError,
     PromptStep,
-    builtin_procedures,
     compile_procedure,
 )
 from metrolab.records.models import Record
@@ -98,9 +98,20 @@ def label(value: Any) -> str:
 
 
 def procedures_for(record: Record) -> dict[str, dict[str, Any]]:
-    """The procedures a run on `record` may use, by code: those filling its template."""
-    code = record.template_version.template.code
-    return {c: d for c, d in builtin_procedures().items() if d.get("template") == code}
+    """The procedures a run on `record` may use, by code: those filling its template, each
+    with the definition of its approved version (the one a run uses)."""
+    versions = (
+        ProcedureVersion.objects.filter(
+            procedure__template=record.template_version.template.code,
+            status=VersionStatus.APPROVED,
+        )
+        .select_related("procedure")
+        .order_by("procedure__code", "-number")
+    )
+    found: dict[str, dict[str, Any]] = {}
+    for version in versions:
+        found.setdefault(version.procedure.code, version.definition)
+    return found
 
 
 def connected_equipment() -> QuerySet[Equipment]:
