@@ -77,6 +77,8 @@ class RunStartIn(Strict):
     procedure: Code
     equipment: dict[Code, int]
     connections: dict[Code, dict[str, Any]] = {}
+    #: Why the values are measured again: required when the record came back from its check.
+    reason: Reason = ""
 
 
 class RunAbortIn(Strict):
@@ -238,6 +240,7 @@ def run_start(request, data: RunStartIn):
         procedure=data.procedure,
         equipment_roles={role: pieces[pk] for role, pk in data.equipment.items()},
         connections=data.connections,
+        reason=data.reason,
         actor=request.auth,
     )
     return Status(201, _run_out(run))

@@ -35,9 +35,24 @@ class RunStartForm(forms.Form):
     equipment (`role-<name>`); a meter role may instead take a connection (`conn-<name>-*`)."""
 
     procedure = forms.CharField(widget=forms.HiddenInput, max_length=CODE)
+    reason = forms.CharField(
+        label=_("Why the values are measured again"),
+        max_length=REASON,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("The record came back from its check: the reason is kept with every value."),
+    )
 
-    def __init__(self, *args, definition: Mapping[str, Any], initial_roles=None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        definition: Mapping[str, Any],
+        initial_roles=None,
+        initial_connections: Mapping[str, Mapping[str, Any]] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
+        initial_connections = initial_connections or {}
         self.fields["procedure"].initial = definition["code"]
         self.roles = {r["name"]: r for r in definition.get("roles", [])}
         self.role_rows: list[dict[str, Any]] = []
@@ -95,7 +110,10 @@ class RunStartForm(forms.Form):
                         initial=DEFAULT_TIMEOUT_MS,
                     ),
                 }
+                known = form_values(initial_connections.get(name) or {})
                 for key, extra_field in extra.items():
+                    if key in known:
+                        extra_field.initial = known[key]
                     self.fields[prefix + key] = extra_field
                     row["connection"].append(prefix + key)
             self.role_rows.append(row)
@@ -161,6 +179,25 @@ def connection_json(
         found["unit"] = 1
     found["timeout_ms"] = timeout_ms or DEFAULT_TIMEOUT_MS
     return found
+
+
+def form_values(connection: Mapping[str, Any]) -> dict[str, Any]:
+    """The small form's values for a connection JSON (the reverse of `connection_json`)."""
+    kind = connection.get("kind")
+    if kind not in TRANSPORTS:
+        return {}
+    address = {"visa": "resource", "serial": "port"}.get(kind, "host")
+    values = {
+        "kind": kind,
+        "driver": connection.get("driver") or "",
+        "address": connection.get(address) or "",
+        "timeout_ms": connection.get("timeout_ms") or DEFAULT_TIMEOUT_MS,
+    }
+    if kind == "modbus":
+        values["port"] = connection.get("port")
+    if kind == "serial":
+        values["baudrate"] = connection.get("baudrate")
+    return values
 
 
 class ProcedureChoiceForm(forms.Form):

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from metrolab.core.components import register_tones
 from metrolab.core.models import AuditedModel
-from metrolab.core.text import CODE, NAME, NOTE
+from metrolab.core.text import CODE, NAME, NOTE, REASON
 from metrolab.core.versions import ReviewedVersion
 
 #: At most this many transcript lines (commands and answers) are kept per run; the rest is
@@ -92,6 +92,9 @@ class Run(AuditedModel):
     )
     state = models.JSONField(_("state"), default=dict, blank=True)
     reason = models.TextField(_("reason"), blank=True, max_length=NOTE)
+    #: Why the values of a record that came back from its check are measured again (the
+    #: record asks for a reason for every change after its check, R6.2c).
+    change_reason = models.TextField(_("reason for the change"), blank=True, max_length=REASON)
     #: A pause or an abort asked for while the worker runs it: "pause" or "abort".
     requested = models.CharField(_("requested"), max_length=CODE, blank=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 
@@ -25,8 +25,19 @@ def number(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, Mapping):
-        return _("parameter %(name)s") % {"name": value.get("parameter", "?")}
+        # named as the record's cells name it (param.<name>)
+        return _("parameter %(name)s") % {"name": f"param.{value.get('parameter', '?')}"}
     return str(value)
+
+
+#: The step and role kinds of the format (docs/procedures.md), as people read them.
+STEP_KINDS = {
+    "setup": gettext_lazy("set up"),
+    "prompt": gettext_lazy("operator prompt"),
+    "measure": gettext_lazy("measure"),
+    "standby": gettext_lazy("standby"),
+}
+ROLE_KINDS = {"source": gettext_lazy("signal source"), "meter": gettext_lazy("meter")}
 
 
 def tolerance(spec: Any, unit: str = "") -> str:
@@ -102,6 +113,7 @@ def step_rows(definition: Any, errors: Mapping[str, list[str]] | None = None) ->
                 "index": i + 1,
                 "path": f"steps.{i}",
                 "kind": kind,
+                "kind_label": str(STEP_KINDS.get(kind, kind)),
                 "name": str(step.get("name", "")),
                 "title": label(step.get("title")) or label(step.get("message")),
                 "function": str(function),
@@ -131,6 +143,7 @@ def role_rows(definition: Any, errors: Mapping[str, list[str]] | None = None) ->
                 "name": str(role.get("name", "")),
                 "label": label(role.get("label")),
                 "kind": str(role.get("kind", "")),
+                "kind_label": str(ROLE_KINDS.get(role.get("kind"), role.get("kind") or "")),
                 "functions": ", ".join(str(f) for f in role.get("functions") or []),
                 "template_role": str(role.get("template_role", "")),
                 "faults": _faults(errors, f"roles.{i}"),

@@ -114,6 +114,25 @@ def procedures_for(record: Record) -> dict[str, dict[str, Any]]:
     return found
 
 
+def last_connections(record: Record, procedure: str) -> dict[str, dict[str, Any]]:
+    """{role: connection}: the item under test's connection of the last run of `procedure`
+    on this record, else on another record of the same item model, to start the form with
+    (the operator checks it)."""
+    runs = Run.objects.filter(procedure_code=procedure).exclude(connections={})
+    found = runs.filter(record=record).values_list("connections", flat=True).first()
+    if found is None:
+        item = record.task.item
+        found = (
+            runs.filter(
+                record__task__item__manufacturer=item.manufacturer,
+                record__task__item__model_range=item.model_range,
+            )
+            .values_list("connections", flat=True)
+            .first()
+        )
+    return dict(found or {})
+
+
 def connected_equipment() -> QuerySet[Equipment]:
     """The lab's equipment that has an instrument connection, by asset number."""
     return (

@@ -383,6 +383,7 @@ def run_start(
     actor: Any,
     task: Any = None,
     connections: Mapping[str, Mapping[str, Any]] | None = None,
+    reason: str = "",
 ) -> Run:
     """Start a procedure run filling a draft record (R8b). `procedure` is a procedure's
     code: the run uses its approved version (refused without one) and keeps its definition
@@ -391,7 +392,8 @@ def run_start(
     test) takes its connection JSON from `connections` {role: connection}. Refused unless the
     actor measures the record and may perform its task with every piece today, each piece
     has a connection, none is reported in another room than the record's (R8c), and the
-    procedure fits the record's template and cells."""
+    procedure fits the record's template and cells. A record that came back from its check
+    is measured again only with a `reason` (R6.2c), kept with every value the run writes."""
     user = require_person(actor)
     record = Record.objects.select_related("task", "room", "template_version").get(pk=record.pk)
     task = task or record.task
@@ -406,6 +408,13 @@ def run_start(
         raise ServiceError(
             _("Only the person who measures this record runs its procedure."),
             code=CoreRefusal.FORBIDDEN,
+        )
+    reason = (reason or "").strip()
+    if record.submitted_at is not None and not reason:
+        raise ServiceError(
+            _("The record came back from its check: say why its values are measured again."),
+            code=InstrumentRefusal.REASON_REQUIRED,
+            field="reason",
         )
     definition, version_number = _procedure(procedure)
     try:
@@ -475,8 +484,9 @@ def run_start(
         roles=roles,
         connections={r: c for r, c in connections.items() if r not in roles},
         state=RunState().to_json(),
+        change_reason=reason,
     )
-    _event(run, RunEvent.Kind.START, actor=user)
+    _event(run, RunEvent.Kind.START, reason, actor=user)
     _queue(run)
     return run
 
@@ -793,6 +803,7 @@ def _open(run: Run, state: RunState, drivers: dict, recorder: _Recorder):
             record=run.record,
             values={cell: format(reading.value, "f") for cell, reading in taken},
             actor=run.started_by,
+            reason=run.change_reason,
             source="instrument",
             taken_at={cell: reading.at for cell, reading in taken},
             instrument=instrument_label(identity, role, run.pk),

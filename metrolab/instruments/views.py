@@ -100,7 +100,12 @@ def run_start(request):
     if definition is not None:
         initial = selectors.preselected(record, {r["name"]: r for r in definition["roles"]})
         data = request.POST if request.method == "POST" else None
-        form = RunStartForm(data, definition=definition, initial_roles=initial)
+        form = RunStartForm(
+            data,
+            definition=definition,
+            initial_roles=initial,
+            initial_connections=selectors.last_connections(record, chosen),
+        )
         if request.method == "POST":
             if form.is_valid():
                 try:
@@ -109,6 +114,7 @@ def run_start(request):
                         procedure=chosen,
                         equipment_roles=form.cleaned_data["equipment_roles"],
                         connections=form.cleaned_data["connections"],
+                        reason=form.cleaned_data["reason"],
                         actor=request.user,
                     )
                 except ServiceError as exc:

@@ -119,6 +119,11 @@ def test_the_start_page_preselects_the_record_calibrator_and_starts_a_run(
         cast["metrologist"],
         "127.0.0.1",
     )
+    # The next start offers the item under test's connection of the last run, to check
+    resource = dmm_bench.dmm.connection("dmm34401", TIMEOUT_MS)["resource"]
+    again = client.get(_start_url(dmm_record), **ZH).content.decode()
+    assert re.search(rf'name="conn-uut-address"[^>]*value="{re.escape(resource)}"', again)
+    assert '<option value="dmm34401" selected>' in again
 
 
 def test_a_refused_start_is_shown_on_the_form_and_writes_nothing(

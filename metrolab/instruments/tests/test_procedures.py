@@ -385,7 +385,7 @@ def test_the_list_and_the_version_page_show_the_steps(cast, login, client, templ
     assert "内置程序：随内置程序载入时批准" in html
     html = client.get(f"/instruments/procedures/{procedure.pk}/v1/").content.decode()
     assert html.count('data-testid="step-row"') == 5
-    assert "参数 range" in html  # the range comes from the record template's parameter
+    assert "参数 param.range" in html  # the range comes from the record template's parameter
     assert "reading.{point}.{repeat}" in html
     assert "→" in html  # source → read
     assert 'data-testid="review"' not in html and 'data-testid="submit"' not in html
@@ -400,8 +400,8 @@ def test_the_pages_in_english_show_the_settle_rule_and_tolerance(
     html = client.get(f"/instruments/procedures/{procedure.pk}/v1/").content.decode()
     assert "standard deviation of the last 3 readings below 0.00002" in html
     assert "at most 30 s" in html
-    assert "parameter dmm_ppm_reading ppm of nominal" in html
-    assert "the record&#x27;s points (parameter points)" in html
+    assert "parameter param.dmm_ppm_reading ppm of nominal" in html
+    assert "the record&#x27;s points (parameter param.points)" in html
 
 
 def test_editing_a_draft_shows_every_fault_at_its_place(cast, login, client, draft, english):

@@ -225,3 +225,54 @@ def test_a_point_the_record_refuses_pauses_the_run_with_no_half_written_point(
     dmm_record.refresh_from_db()
     assert len([k for k in dmm_record.cells if k.startswith("reading.")]) == 20
     assert RecordChange.objects.filter(record=dmm_record, cell__startswith="reading.").count() == 20
+
+
+def test_a_record_back_from_its_check_is_measured_again_only_with_a_reason(
+    cast, login, dmm_record, lab_calibrator, dmm_bench, execute, no_sleep
+):
+    """The checker returned the record (R6.2c: every change after the check needs a reason):
+    a run without a reason is refused at its start (API 422, page: on the form), nothing
+    written; with one, the run fills the record and the reason is on every reading's change."""
+    from django.urls import reverse
+
+    dmm_record.submitted_at = timezone.now() - dt.timedelta(hours=1)  # submitted, returned
+    dmm_record.save(update_fields=["submitted_at"])
+    client = login(cast["metrologist"])
+    body = {
+        "record": dmm_record.pk,
+        "procedure": "dmm-dc-voltage",
+        "equipment": {"source": lab_calibrator.pk},
+        "connections": {"uut": dmm_bench.dmm.connection("dmm34401", TIMEOUT_MS)},
+    }
+    answer = client.post("/api/v1/instruments/runs/", body, content_type="application/json")
+    assert answer.status_code == 422, answer.content
+    assert answer.json()["error"]["code"] == "reason_required"
+    start = f"{reverse('instruments:run_start')}?record={dmm_record.pk}"
+    page = client.get(start, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'data-testid="change-reason"' in page
+    connection = dmm_bench.dmm.connection("dmm34401", TIMEOUT_MS)
+    form = {
+        "procedure": "dmm-dc-voltage",
+        "role-source": lab_calibrator.pk,
+        "conn-uut-kind": "visa",
+        "conn-uut-driver": "dmm34401",
+        "conn-uut-address": connection["resource"],
+        "conn-uut-timeout_ms": TIMEOUT_MS,
+    }
+    refused = client.post(start, form, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert refused.status_code == 422
+    assert "记录已从核验退回" in refused.content.decode()
+    assert not Run.objects.exists()
+
+    reason = "核验员要求重测 10 V 点"
+    answer = client.post(
+        "/api/v1/instruments/runs/", {**body, "reason": reason}, content_type="application/json"
+    )
+    assert answer.status_code == 201, answer.content
+    run = execute(Run.objects.get())
+    services.run_confirm_prompt(run=run, actor=cast["metrologist"])
+    run = execute(run)
+    assert run.status == Run.Status.DONE, run.reason
+    changes = RecordChange.objects.filter(record=dmm_record, source="instrument")
+    assert changes.count() == 20
+    assert set(changes.values_list("reason", flat=True)) == {reason}
