@@ -59,6 +59,13 @@ def _wait_for(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
     raise AssertionError(f"{url} did not answer within {timeout} s")
 
 
+# The demo always runs on SQLite (it takes no DATABASE_URL): the suite's PostgreSQL pass would
+# run the very same thing again.
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("DATABASE_URL")), reason="the demo runs on SQLite only"
+)
+
+
 @pytest.fixture
 def demo(tmp_path):
     port = _free_port()
