@@ -431,6 +431,8 @@ def test_the_runs_that_used_the_piece(cast, login, client, dmm_record, lab_calib
     runs = page.split('data-testid="runs"')[1].split("</ul>")[0]
     assert f"dmm-dc-voltage #{used.pk}" in runs and f"dmm-dc-voltage #{also.pk}" in runs
     assert f"#{unrelated.pk}" not in runs
+    # each links to its run page, its status a badge
+    assert f'href="/instruments/runs/{used.pk}/"' in runs and 'class="badge' in runs
     other_page = client.get(card(other)).content.decode()
     assert f"dmm-dc-voltage #{also.pk}" in other_page.split('data-testid="runs"')[1]
 
