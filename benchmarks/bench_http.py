@@ -14,7 +14,7 @@ measured in the same run on the same machine (never asserted in tests).
    shares the 2 cores with the servers, so its figures are lower than wrk's). Targets: the
    peer's `/health`, the product's `/api/v1/health`, three list operations with the token
    (`commissions`, `items`, `audit/events`, `?limit=20`), one page (`/commissions/`, signed
-   in), and the readings ingestion (`POST /api/v1/environment/readings`, batches of 100 new
+   in), and the readings ingestion (`POST /api/v1/environment/readings`, batches of 1 000 new
    readings of the demo's sensors, alarms on): always the Python client (each body is new).
 4. Prints requests/s, p50 and p99 per target, and the ratios to the peer's `/health`.
 
@@ -44,7 +44,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BATCH = 100
+BATCH = 1000
 
 
 def free_port() -> int:
