@@ -31,9 +31,7 @@ def _token(user, roles):
 
 
 def _token_updates(ctx) -> list[str]:
-    return [
-        q["sql"] for q in ctx.captured_queries if q["sql"].startswith('UPDATE "core_apitoken"')
-    ]
+    return [q["sql"] for q in ctx.captured_queries if q["sql"].startswith('UPDATE "core_apitoken"')]
 
 
 def test_fifty_uses_within_a_minute_write_the_last_use_once(cast, client):
@@ -47,10 +45,12 @@ def test_fifty_uses_within_a_minute_write_the_last_use_once(cast, client):
     assert first is not None and token.last_used_ip == "127.0.0.1"
 
     later = first + dt.timedelta(seconds=TOKEN_LAST_USE_SECONDS + 1)
-    with mock.patch("django.utils.timezone.now", return_value=later):
-        with CaptureQueriesContext(connection) as ctx:
-            for _ in range(5):
-                assert client.get(LIST, **auth).status_code == 200
+    with (
+        mock.patch("django.utils.timezone.now", return_value=later),
+        CaptureQueriesContext(connection) as ctx,
+    ):
+        for _ in range(5):
+            assert client.get(LIST, **auth).status_code == 200
     assert len(_token_updates(ctx)) == 1
     token.refresh_from_db()
     assert token.last_used_at == later
