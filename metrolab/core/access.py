@@ -12,13 +12,19 @@ everything, so an operation that declares nothing is unreachable.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import hashlib
 import hmac
+import secrets
+import threading
+import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.db import models
+from django.db.models import Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja.errors import AuthorizationError
@@ -135,14 +141,61 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+# Token authentication reads one row per request: the token, its user and the version of
+# roles and permissions (AuthVersion), in one query. Last use is written at most once a
+# minute per token (or when the address changes); the token's roles and permissions come from
+# a small per-process cache while that version is unchanged.
+#
+# Why a version in the database and not Django's cache framework: the project configures no
+# shared cache (the default is per process), and the product runs several web workers and
+# `metrolab worker` processes; a per-process cache alone would let a revoked role act on in
+# the other processes. The token row (revoked, expiry) and its user (active) are read fresh on
+# every request anyway; the version read with them costs nothing more.
+
+#: A token's last use (`last_used_at` / `last_used_ip`) is written at most this often.
+TOKEN_LAST_USE_SECONDS = 60
+#: How long a process reuses a token's roles and permissions, even with the version unchanged.
+TOKEN_CACHE_SECONDS = 30
+#: Tokens whose roles and permissions a process keeps at once (the oldest make room).
+TOKEN_CACHE_SIZE = 1024
+
+
+@dataclass(frozen=True)
+class TokenScope:
+    """What a token may do, as computed at `version` for this token and user."""
+
+    version: int | None
+    token_id: int
+    user_id: int
+    roles: frozenset[str]
+    perms: frozenset[str]
+    until: float  # time.monotonic() after which it is computed again
+
+
+_scopes: dict[str, TokenScope] = {}
+_scopes_lock = threading.Lock()
+
+
+def token_cache_clear() -> None:
+    """Forget every token's cached roles and permissions in this process."""
+    with _scopes_lock:
+        _scopes.clear()
+
+
 def token_lookup(raw: str):
-    """The active ApiToken for a raw bearer value, or None. Records when and where it was used."""
-    from metrolab.core.models import ApiToken
+    """The active ApiToken for a raw bearer value, with its user and the current AuthVersion
+    (`auth_version`), in one query; or None."""
+    from metrolab.core.models import ApiToken, AuthVersion
 
     if not raw.startswith(TOKEN_PREFIX) or raw.count("_") < 2:
         return None
     prefix = raw[len(TOKEN_PREFIX) :].split("_", 1)[0]
-    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+    token = (
+        ApiToken.objects.select_related("user")
+        .annotate(auth_version=Subquery(AuthVersion.objects.filter(pk=1).values("version")[:1]))
+        .filter(prefix=prefix)
+        .first()
+    )
     if token is None or not hmac.compare_digest(token.key_hash, hash_token(raw)):
         return None
     if not token.is_active or not token.user.is_active:
@@ -150,30 +203,139 @@ def token_lookup(raw: str):
     return token
 
 
+def token_scope(token) -> TokenScope:
+    """The token's roles (those it was scoped to that its user still holds) and their
+    permissions: from this process's cache while the AuthVersion read with the token is
+    unchanged and the entry is younger than TOKEN_CACHE_SECONDS, else computed (one query)."""
+    from django.contrib.auth.models import Group
+
+    from metrolab.core.models import ApiToken
+
+    version = getattr(token, "auth_version", None)
+    now = time.monotonic()
+    cached = _scopes.get(token.key_hash)
+    if (
+        cached is not None
+        and "auth_version" in token.__dict__
+        and cached.version == version
+        and cached.token_id == token.pk
+        and cached.user_id == token.user_id
+        and cached.until > now
+    ):
+        return cached
+    scoped = ApiToken.roles.through.objects.filter(apitoken_id=token.pk).values("group_id")
+    rows = Group.objects.filter(pk__in=scoped, user=token.user_id).values_list(
+        "name", "permissions__content_type__app_label", "permissions__codename"
+    )
+    roles, perms = set(), set()
+    for name, app, codename in rows:
+        roles.add(name)
+        if codename is not None:
+            perms.add(f"{app}.{codename}")
+    scope = TokenScope(
+        version=version,
+        token_id=token.pk,
+        user_id=token.user_id,
+        roles=frozenset(roles),
+        perms=frozenset(perms),
+        until=now + TOKEN_CACHE_SECONDS,
+    )
+    with _scopes_lock:
+        if len(_scopes) >= TOKEN_CACHE_SIZE:
+            for key in list(_scopes)[: TOKEN_CACHE_SIZE // 4]:
+                _scopes.pop(key, None)
+        _scopes[token.key_hash] = scope
+    return scope
+
+
 def token_roles(token) -> frozenset[str]:
     """A token acts with the roles it was scoped to that its user still holds."""
-    scoped = set(token.roles.values_list("name", flat=True))
-    return frozenset(scoped & set(token.user.role_codes))
+    return token_scope(token).roles
 
 
 def token_scoped_user(token):
     """The token's user as the API sees it: only the scoped roles that the user still holds,
     only those roles' permissions, never superuser powers. A copy, so the signed-in user
     elsewhere is unaffected; `User.save` refuses to persist such a copy's flags."""
-    from django.contrib.auth.models import Permission
-
-    roles = token_roles(token)
-    perms = Permission.objects.filter(group__name__in=roles).values_list(
-        "content_type__app_label", "codename"
-    )
+    scope = token_scope(token)
     user = copy.copy(token.user)
     user.is_superuser = False
-    user._role_codes = roles
-    user._perm_cache = {f"{app}.{codename}" for app, codename in perms}
-    user._user_perm_cache = set()
-    user._group_perm_cache = set(user._perm_cache)
+    user._role_codes = scope.roles
+    user._perm_cache = scope.perms
+    user._user_perm_cache = frozenset()
+    user._group_perm_cache = scope.perms
     user._token_scope = token
     return user
+
+
+def record_token_use(token, ip: str | None) -> bool:
+    """Record when and from where the token was used, at most once every
+    TOKEN_LAST_USE_SECONDS (and when the address changes): one conditional UPDATE, without the
+    audit chain's lock (last_used_* are left out of the audit log), and no statement at all
+    while the row read with the token is recent. True if this call wrote."""
+    from metrolab.core.models import ApiToken
+
+    now = timezone.now()
+    horizon = now - dt.timedelta(seconds=TOKEN_LAST_USE_SECONDS)
+    last = token.last_used_at
+    if last is not None and last > horizon and token.last_used_ip == ip:
+        return False
+    # AuditedQuerySet refuses update(); these two fields are not audited, and one statement
+    # that re-checks the condition keeps concurrent processes to one write a minute.
+    wrote = (
+        models.QuerySet(ApiToken)
+        .filter(
+            Q(pk=token.pk),
+            Q(last_used_at__isnull=True) | Q(last_used_at__lte=horizon) | ~Q(last_used_ip=ip),
+        )
+        .update(last_used_at=now, last_used_ip=ip)
+    )
+    if wrote:
+        token.last_used_at, token.last_used_ip = now, ip
+    return bool(wrote)
+
+
+def bump_auth_version(**kwargs) -> None:
+    """Give AuthVersion a new value, inside the caller's transaction: every process's cached
+    token roles and permissions are computed again on their next request."""
+    from metrolab.core.models import AuthVersion
+
+    value = secrets.randbits(62)
+    if not AuthVersion.objects.filter(pk=1).update(version=value):
+        AuthVersion.objects.update_or_create(pk=1, defaults={"version": value})
+
+
+def _on_m2m_changed(sender, action, **kwargs) -> None:
+    if action in {"post_add", "post_remove", "post_clear"}:
+        bump_auth_version()
+
+
+def _on_group_saved(sender, instance, created, **kwargs) -> None:
+    if not created:  # a rename changes the role code that tokens and people hold
+        bump_auth_version()
+
+
+def connect_token_cache_invalidation() -> None:
+    """Connected in CoreConfig.ready(): the changes that alter what a token may do."""
+    from django.contrib.auth.models import Group, Permission
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    from metrolab.core.models import ApiToken, User
+
+    for through in (
+        User.groups.through,
+        User.user_permissions.through,
+        Group.permissions.through,
+        ApiToken.roles.through,
+    ):
+        m2m_changed.connect(
+            _on_m2m_changed, sender=through, dispatch_uid=f"token-scope-{through._meta.label}"
+        )
+    post_save.connect(_on_group_saved, sender=Group, dispatch_uid="token-scope-group-save")
+    post_delete.connect(bump_auth_version, sender=Group, dispatch_uid="token-scope-group-delete")
+    post_delete.connect(
+        bump_auth_version, sender=Permission, dispatch_uid="token-scope-permission-delete"
+    )
 
 
 class _ApiRule:
@@ -204,10 +366,7 @@ class BearerTokenAuth(_ApiRule, HttpBearer):
         roles = user._role_codes
         request.user = user
         update_request(user=user, token=found)
-        ip = client_ip(request)
-        found.last_used_at = timezone.now()
-        found.last_used_ip = ip
-        found.save(update_fields=["last_used_at", "last_used_ip"])
+        record_token_use(found, client_ip(request))
         request.api_token = found
         return self._check(user, roles)
 

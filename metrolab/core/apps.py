@@ -23,9 +23,10 @@ class CoreConfig(AppConfig):
         # first, before any form is built.
         fields.BLANK_CHOICE_LABEL = SELECT_PLACEHOLDER
 
-        from metrolab.core import audit_receivers, services
+        from metrolab.core import access, audit_receivers, services
 
         audit_receivers.connect()
+        access.connect_token_cache_invalidation()
         post_migrate.connect(_after_migrate, dispatch_uid="metrolab-core-after-migrate")
         del services
 

@@ -3,7 +3,7 @@ from metrolab.core.models.base import AuditBypassError, AuditedModel, TimeStampe
 from metrolab.core.models.idempotency import IdempotencyKey
 from metrolab.core.models.organisation import OrganisationProfile
 from metrolab.core.models.signin import SigninFailureWindow, SigninThrottle
-from metrolab.core.models.users import ApiToken, User
+from metrolab.core.models.users import ApiToken, AuthVersion, User
 
 __all__ = [
     "ApiToken",
@@ -11,6 +11,7 @@ __all__ = [
     "AuditEvent",
     "AuditVerification",
     "AuditedModel",
+    "AuthVersion",
     "IdempotencyKey",
     "OrganisationProfile",
     "SigninFailureWindow",

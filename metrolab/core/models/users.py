@@ -100,3 +100,24 @@ class ApiToken(AuditedModel):
     def is_active(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class AuthVersion(models.Model):
+    """One row whose `version` changes whenever what an API token may do could change: a
+    user's roles, a token's roles, a role's permissions, a role renamed or deleted
+    (metrolab.core.access.bump_auth_version, connected to those signals). Token authentication
+    reads it in the same query as the token, and reuses a process's cached roles and
+    permissions of the token only while it is unchanged (R7.2a: a change applies on the next
+    request, in every server process).
+
+    The new value is random, not the old one plus one: a change rolled back together with its
+    value can never hand that value to a later, different change."""
+
+    version = models.BigIntegerField(_("version"), default=0)
+
+    class Meta:
+        verbose_name = _("authorisation version")
+        verbose_name_plural = _("authorisation versions")
+
+    def __str__(self):
+        return str(self.version)

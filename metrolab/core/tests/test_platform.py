@@ -30,6 +30,8 @@ AUDIT_EXEMPT = {
     "log as one summary event per window",
     "core.idempotencykey": "the stored answer to an API create, replayed to its retries; the "
     "create itself is audited",
+    "core.authversion": "a version stamp of roles and permissions, read by token "
+    "authentication's cache; the changes it follows are audited",
     "django_tasks_database.dbtaskresult": "queue bookkeeping of background tasks",
     "environment.reading": "a measurement stream (thousands a second), written once, never edited",
     "environment.aggregate": "statistics computed from the readings",
