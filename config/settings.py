@@ -164,18 +164,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not :memory:) so that several processes can share the test database.
     # One file per test run, so that runs side by side do not share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
-# PostgreSQL: METROLAB_DB_POOL=1 keeps a pool of connections per server process (psycopg 3's
-# pool, which needs the psycopg_pool package: `psycopg[pool]`), instead of one new connection
-# per request; METROLAB_DB_POOL_MIN / _MAX bound its size (docs/operations.md).
+# PostgreSQL: a pool of connections per server process (psycopg 3's pool, `psycopg[pool]`)
+# instead of one new connection per request: on by default in production, elsewhere with
+# METROLAB_DB_POOL=1 (METROLAB_DB_POOL=0 turns it off); METROLAB_DB_POOL_MIN / _MAX bound its
+# size (docs/operations.md).
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.environ.get(
-    "METROLAB_DB_POOL", ""
+    "METROLAB_DB_POOL", "1" if PRODUCTION else ""
 ).strip().lower() in {"1", "true", "yes"}:
-    try:
-        import psycopg_pool  # noqa: F401
-    except ImportError as missing:
-        raise ImproperlyConfigured(
-            "METROLAB_DB_POOL needs the psycopg_pool package (install psycopg[pool])"
-        ) from missing
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": int(os.environ.get("METROLAB_DB_POOL_MIN", "2")),
         "max_size": int(os.environ.get("METROLAB_DB_POOL_MAX", "8")),

@@ -193,22 +193,23 @@ def _settings_in_subprocess(env_extra: dict) -> subprocess.CompletedProcess:
 
 
 def test_connection_pool_setting():
-    """METROLAB_DB_POOL=1 with PostgreSQL turns on psycopg's pool; without psycopg_pool
-    installed it says so rather than starting without one."""
-    try:
-        import psycopg_pool  # noqa: F401
-
-        have_pool = True
-    except ImportError:
-        have_pool = False
+    """PostgreSQL gets psycopg's connection pool in production by default, elsewhere with
+    METROLAB_DB_POOL=1; METROLAB_DB_POOL=0 turns it off; SQLite never has one."""
     url = "postgres://metrolab:x@127.0.0.1:5432/metrolab"
-    result = _settings_in_subprocess({"DATABASE_URL": url, "METROLAB_DB_POOL": "1"})
-    if have_pool:
-        assert result.returncode == 0, result.stderr
-        assert "'pool'" in result.stdout
-    else:
-        assert result.returncode != 0
-        assert "psycopg_pool" in result.stderr
+    production = {
+        "METROLAB_ENV": "production",
+        "SECRET_KEY": "x" * 30 + "-production-key-" + "y" * 30,
+        "ALLOWED_HOSTS": "lab.example",
+    }
+    asked = _settings_in_subprocess({"DATABASE_URL": url, "METROLAB_DB_POOL": "1"})
+    assert asked.returncode == 0, asked.stderr
+    assert "'pool': {'min_size': 2, 'max_size': 8" in asked.stdout
     plain = _settings_in_subprocess({"DATABASE_URL": url, "METROLAB_DB_POOL": ""})
     assert plain.returncode == 0, plain.stderr
     assert "pool" not in plain.stdout
+    by_default = _settings_in_subprocess({**production, "DATABASE_URL": url})
+    assert by_default.returncode == 0, by_default.stderr
+    assert "'pool'" in by_default.stdout
+    off = _settings_in_subprocess({**production, "DATABASE_URL": url, "METROLAB_DB_POOL": "0"})
+    assert off.returncode == 0, off.stderr
+    assert "pool" not in off.stdout
