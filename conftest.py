@@ -15,7 +15,6 @@ that those using the same shared state run together; see `_Shared` and the hooks
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 from types import SimpleNamespace
 
@@ -31,14 +30,6 @@ CAST_PASSWORD = "cast-password-1"
 
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def pytest_xdist_auto_num_workers(config):
-    """`-n auto` (pyproject's addopts): one worker more than the CPUs this process may use. A
-    good part of the suite waits rather than computes (on PostgreSQL, a browser, a served
-    subprocess, a poll), and a third worker fills those waits: on the 2-core CI machine the
-    SQLite pass took 364 s with 3 workers against about 385 s with 2."""
-    return len(os.sched_getaffinity(0)) + 1
 
 
 def pytest_configure(config):
